@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The diff/plan engine.
+
+Desired state holds only what the user said; current state is everything
+libvirt reports. Comparing only the keys the user named is what makes values
+libvirt fills in (UUIDs, MACs, PCI addresses, ...) never count as a change.
+``changed``, the diff and the actions all come from one Plan, so check mode
+and a real run cannot disagree.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
+
+
+class Change:
+    __slots__ = ('path', 'before', 'after')
+
+    def __init__(self, path, before, after):
+        self.path, self.before, self.after = path, before, after
+
+    def __repr__(self):
+        return 'Change(%r, %r, %r)' % (self.path, self.before, self.after)
+
+    def __eq__(self, other):
+        return isinstance(other, Change) and (self.path, self.before, self.after) == (other.path, other.before, other.after)
+
+
+def _join(path, key):
+    if isinstance(key, int):
+        return '%s[%d]' % (path, key)
+    return '%s.%s' % (path, key) if path else str(key)
+
+
+def diff_specified(desired, current, path=''):
+    """Changes that make ``current`` agree with ``desired`` where ``desired`` speaks.
+
+    Dicts: only keys present in ``desired`` (a ``None`` value means "not
+    specified"). Lists: the same length and element by element, so lists whose
+    order carries no meaning must be sorted by the caller first.
+    """
+    if isinstance(desired, dict):
+        if not isinstance(current, dict):
+            return [Change(path, current, desired)]
+        changes = []
+        for key in desired:
+            if desired[key] is None:
+                continue
+            changes.extend(diff_specified(desired[key], current.get(key), _join(path, key)))
+        return changes
+    if isinstance(desired, list):
+        if not isinstance(current, list) or len(current) != len(desired):
+            return [Change(path, current, desired)]
+        changes = []
+        for index, (want, have) in enumerate(zip(desired, current)):
+            element_changes = diff_specified(want, have, _join(path, index))
+            changes.extend(element_changes)
+        return changes
+    if desired != current:
+        return [Change(path, current, desired)]
+    return []
+
+
+def restrict(current, desired):
+    """``current`` cut down to the shape of ``desired`` (the diff's *before*)."""
+    if isinstance(desired, dict) and isinstance(current, dict):
+        return {k: restrict(current.get(k), v) for k, v in desired.items() if v is not None and k in current}
+    if isinstance(desired, list) and isinstance(current, list) and len(desired) == len(current):
+        return [restrict(c, d) for c, d in zip(current, desired)]
+    return current
+
+
+def prune(value):
+    """Drop ``None`` values so a diff shows only what was specified."""
+    if isinstance(value, dict):
+        return {k: prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [prune(v) for v in value]
+    return value
+
+
+class Action:
+    __slots__ = ('name', 'run')
+
+    def __init__(self, name, run):
+        self.name, self.run = name, run
+
+
+class Plan:
+    """Ordered actions for one resource, plus what the user must be told."""
+
+    def __init__(self, kind, name):
+        self.kind = kind
+        self.name = name
+        self.changes = []
+        self.actions = []
+        self.warnings = []
+        self.restart_required = False
+        self.before = {}
+        self.after = {}
+
+    def add(self, name, run):
+        self.actions.append(Action(name, run))
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    @property
+    def action_names(self):
+        return [action.name for action in self.actions]
+
+    def diff(self):
+        return {'before': self.before, 'after': self.after,
+                'before_header': '%s %s' % (self.kind, self.name),
+                'after_header': '%s %s' % (self.kind, self.name)}
+
+    def apply(self):
+        for action in self.actions:
+            try:
+                action.run()
+            except VirtError as exc:
+                if not exc.resource:
+                    exc.resource = '%s %r' % (self.kind, self.name)
+                exc.action = action.name if not exc.action else exc.action
+                raise

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module runner: the one place for check mode, diff, result shape and errors.
+
+A module file declares its options and calls ``run_module`` with a manager
+class. A manager validates the user's spec (before any connection is made),
+then plans against the current state; the runner applies the plan unless in
+check mode, re-reads, and reports. Typed errors become one ``msg`` naming the
+resource and the action; tracebacks go to ``exception``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.virtkit.virt.plugins.module_utils.connection import connect, connection_argument_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
+from ansible_collections.virtkit.virt.plugins.module_utils.plan import Plan
+
+
+class Manager:
+    """Base for resource managers; subclasses set ``kind`` and ``result_key``."""
+
+    kind = 'resource'
+    result_key = 'resource'
+    readonly = False
+    default_uri = None
+    reports_restart = True
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self.driver = None
+        self.warnings = []
+
+    @property
+    def name(self):
+        return self.params.get('name')
+
+    def validate(self):
+        """Check and normalise the user's spec; no connection exists yet."""
+
+    def plan(self):
+        """Compare desired with current; return a Plan (no side effects)."""
+        return Plan(self.kind, self.name)
+
+    def facts(self, plan):
+        """The resource as it is now (after apply, or unchanged in check mode)."""
+        raise NotImplementedError
+
+
+def run_module(argument_spec, manager_class, **module_kwargs):
+    spec = connection_argument_spec()
+    spec.update(argument_spec)
+    module_kwargs.setdefault('supports_check_mode', True)
+    module = AnsibleModule(argument_spec=spec, **module_kwargs)
+    result = execute(manager_class(module.params, module.check_mode), module._diff)
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+def execute(manager, want_diff=False):
+    """Run a manager end to end; returns the result dict (no AnsibleModule needed)."""
+    driver = None
+    try:
+        manager.validate()
+        driver = connect(manager.params, readonly=manager.readonly, default_uri=manager.default_uri)
+        manager.driver = driver
+        plan = manager.plan()
+        if not manager.check_mode:
+            plan.apply()
+        result = {'changed': plan.changed, 'actions': plan.action_names,
+                  manager.result_key: manager.facts(plan)}
+        if manager.reports_restart:
+            result['restart_required'] = plan.restart_required
+        if want_diff and plan.changed:
+            result['diff'] = plan.diff()
+        result['warnings'] = manager.warnings + plan.warnings
+        return result
+    except VirtError as exc:
+        return {'failed': True, 'changed': False, 'msg': exc.describe(), 'error': exc.kind,
+                'exception': traceback.format_exc()}
+    except Exception as exc:  # a bug: say where, keep the traceback out of msg
+        return {'failed': True, 'changed': False, 'error': 'internal',
+                'msg': 'Unexpected error while managing %s %r: %s: %s'
+                       % (manager.kind, manager.name, type(exc).__name__, exc),
+                'exception': traceback.format_exc()}
+    finally:
+        if driver is not None:
+            driver.close()

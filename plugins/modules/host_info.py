@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: host_info
+short_description: Facts about a libvirt host
+version_added: 0.1.0
+description:
+  - Reads facts about the hypervisor host behind a libvirt URI - driver and versions, CPU and memory,
+    the domain types it offers, whether KVM can really run guests there, and its storage pools and networks.
+  - Works with any libvirt driver, for example V(qemu:///system), V(lxc:///) and V(test:///default).
+  - Never changes anything.
+author:
+  - virtkit.virt maintainers
+extends_documentation_fragment:
+  - virtkit.virt.connection
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so check mode returns the same facts.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+options: {}
+notes:
+  - O(uri) and O(auth) can be set for all modules of the collection with the C(group/virtkit.virt.virt) action group
+    in C(module_defaults).
+'''
+
+EXAMPLES = r'''
+- name: Read the facts of the local QEMU/KVM host
+  virtkit.virt.host_info:
+  register: hv
+
+- name: Tell whether guests can use KVM here
+  ansible.builtin.debug:
+    msg: "KVM usable: {{ hv.host.kvm_usable }} ({{ hv.host.kvm_reason }})"
+
+- name: Facts of libvirt's built-in test host (no daemon needed)
+  virtkit.virt.host_info:
+    uri: test:///default
+
+- name: The LXC driver of the same daemon
+  virtkit.virt.host_info:
+    uri: lxc:///
+'''
+
+RETURN = r'''
+host:
+  description: Facts about the host.
+  returned: success
+  type: dict
+  contains:
+    uri:
+      description: The URI that was used.
+      type: str
+      sample: qemu:///system
+    hostname:
+      description: The host's name as libvirt reports it.
+      type: str
+    driver:
+      description: The libvirt driver behind the URI.
+      type: str
+      sample: QEMU
+    hypervisor_version:
+      description: Version of the hypervisor (for QEMU, the QEMU version), if the driver reports one.
+      type: str
+      sample: 7.2.0
+    libvirt_version:
+      description: Version of the libvirt daemon.
+      type: str
+      sample: 9.0.0
+    cpu:
+      description: CPU model, vendor, architecture, count (logical CPUs), sockets, cores, threads, mhz, numa_nodes.
+      type: dict
+    memory:
+      description: Memory of the host in MiB, as C(total_mib) and C(free_mib).
+      type: dict
+    domain_types:
+      description: Domain types the host offers for guests, from its capabilities.
+      type: list
+      elements: str
+      sample: [qemu, kvm]
+    guest_types:
+      description: Each guest kind of the capabilities - C(os_type), C(arch), C(domain_types) and C(machines).
+      type: list
+      elements: dict
+    kvm_usable:
+      description:
+        - Whether guests of type C(kvm) can really run. C(false) when KVM is not offered, when the CPU exposes
+          no hardware virtualisation (nested or paravirtual KVM), or when /dev/kvm cannot be opened.
+      type: bool
+    kvm_reason:
+      description: Why O(host.kvm_usable) has its value.
+      type: str
+    pools:
+      description: Storage pools with C(name), C(uuid), C(active), C(persistent), C(autostart), C(capacity), C(allocation), C(available) (bytes).
+      type: list
+      elements: dict
+    networks:
+      description: Networks with C(name), C(uuid), C(active), C(persistent), C(autostart) and C(bridge).
+      type: list
+      elements: dict
+actions:
+  description: Always empty; the module changes nothing.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible_collections.virtkit.virt.plugins.module_utils.host_facts import HostInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+
+
+def main():
+    run_module({}, HostInfoManager)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,29 @@
+"""Make the working tree importable as ansible_collections.virtkit.virt.
+
+Tests import the collection by its real name; a link farm in a temporary
+folder gives it that name without installing anything.
+"""
+import os
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _collection_root():
+    base = os.environ.get('VIRTKIT_COLLECTIONS_PATH')
+    if base and os.path.isdir(os.path.join(base, 'ansible_collections', 'virtkit', 'virt')):
+        return base
+    base = os.path.join(tempfile.gettempdir(), 'virtkit-pytest-%d' % os.getuid())
+    link = os.path.join(base, 'ansible_collections', 'virtkit', 'virt')
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if os.path.realpath(link) != ROOT:
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink(ROOT, link)
+    return base
+
+
+COLLECTIONS_PATH = _collection_root()
+if COLLECTIONS_PATH not in sys.path:
+    sys.path.insert(0, COLLECTIONS_PATH)

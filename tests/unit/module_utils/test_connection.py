@@ -1,0 +1,23 @@
+import pytest
+
+from ansible_collections.virtkit.virt.plugins.module_utils.connection import resolve_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+
+
+def test_default_uri_order():
+    assert resolve_uri(None, {}) == 'qemu:///system'
+    assert resolve_uri(None, {'LIBVIRT_DEFAULT_URI': 'lxc:///'}) == 'lxc:///'
+    assert resolve_uri('test:///default', {'LIBVIRT_DEFAULT_URI': 'lxc:///'}) == 'test:///default'
+
+
+@pytest.mark.parametrize('uri', ['qemu:///system', 'qemu+ssh://root@hv1:2222/system?keyfile=/k',
+                                 'esx://vcenter.example/?no_verify=1', 'test:///tmp/host.xml', 'lxc:///'])
+def test_good_uris(uri):
+    assert resolve_uri(uri, {}) == uri
+
+
+@pytest.mark.parametrize('uri', ['qemu', 'qemu:/system', '://x', 'qemu:///sys tem', 'QEMU:///system'])
+def test_malformed_uri_names_the_field(uri):
+    with pytest.raises(InvalidSpec) as info:
+        resolve_uri(uri, {})
+    assert info.value.field == 'uri'
