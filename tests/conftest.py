@@ -25,5 +25,6 @@ def _collection_root():
 
 
 COLLECTIONS_PATH = _collection_root()
+os.environ['VIRTKIT_COLLECTIONS_PATH'] = COLLECTIONS_PATH
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)

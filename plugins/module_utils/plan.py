@@ -36,29 +36,29 @@ def _join(path, key):
     return '%s.%s' % (path, key) if path else str(key)
 
 
-def diff_specified(desired, current, path=''):
+def diff_specified(desired, current, path='', strict=False):
     """Changes that make ``current`` agree with ``desired`` where ``desired`` speaks.
 
-    Dicts: only keys present in ``desired`` (a ``None`` value means "not
-    specified"). Lists: the same length and element by element, so lists whose
-    order carries no meaning must be sorted by the caller first.
+    Dicts: only keys present in ``desired``; a ``None`` value means "not
+    specified" unless ``strict`` (a whole XML document: what it leaves out is
+    wanted absent). Lists: the same length and element by element, so lists
+    whose order carries no meaning must be sorted by the caller first.
     """
     if isinstance(desired, dict):
         if not isinstance(current, dict):
             return [Change(path, current, desired)]
         changes = []
         for key in desired:
-            if desired[key] is None:
+            if desired[key] is None and not strict:
                 continue
-            changes.extend(diff_specified(desired[key], current.get(key), _join(path, key)))
+            changes.extend(diff_specified(desired[key], current.get(key), _join(path, key), strict))
         return changes
     if isinstance(desired, list):
         if not isinstance(current, list) or len(current) != len(desired):
             return [Change(path, current, desired)]
         changes = []
         for index, (want, have) in enumerate(zip(desired, current)):
-            element_changes = diff_specified(want, have, _join(path, index))
-            changes.extend(element_changes)
+            changes.extend(diff_specified(want, have, _join(path, index), strict))
         return changes
     if desired != current:
         return [Change(path, current, desired)]

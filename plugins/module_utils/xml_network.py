@@ -32,7 +32,7 @@ def _host_key(host):
     return (host.get('mac') or '', host.get('name') or '', host.get('ip') or '')
 
 
-def _sorted_dhcp(dhcp):
+def sorted_dhcp(dhcp):
     if dhcp is None:
         return None
     return {'ranges': sorted(dhcp.get('ranges') or [], key=lambda r: (r.get('start'), r.get('end'))),
@@ -41,39 +41,77 @@ def _sorted_dhcp(dhcp):
 
 # -- build -------------------------------------------------------------------
 
-def build_network_xml(spec, uuid=None):
-    root = x.element('network')
-    x.sub(root, 'name', text=spec['name'])
+def build_network_xml(spec, base=None, uuid=None):
+    """XML for ``spec``. With ``base`` (the current XML), only the parts the
+    spec names are replaced: what the model does not cover (portgroups, QoS,
+    ...) and what libvirt filled in survive a redefinition."""
+    root = x.parse(base, 'xml', 'network') if base else x.element('network')
+    _replace(root, 'name', x.element('name', text=spec['name']))
     if uuid:
-        x.sub(root, 'uuid', text=uuid)
-    mode = spec.get('mode') or 'isolated'
-    if mode in ('nat', 'route', 'open'):
-        x.sub(root, 'forward', {'mode': mode, 'dev': spec.get('forward_dev')})
-    elif mode == 'bridge':
-        x.sub(root, 'forward', {'mode': 'bridge'})
-    elif mode == 'direct':
-        forward = x.sub(root, 'forward', {'mode': 'bridge'})
-        x.sub(forward, 'interface', {'dev': spec.get('forward_dev')})
-    if spec.get('bridge'):
-        x.sub(root, 'bridge', {'name': spec['bridge']})
-    if spec.get('mtu'):
-        x.sub(root, 'mtu', {'size': spec['mtu']})
-    if spec.get('mac'):
-        x.sub(root, 'mac', {'address': spec['mac']})
-    if spec.get('domain'):
-        x.sub(root, 'domain', {'name': spec['domain']})
-    dns = spec.get('dns')
-    if dns and (dns.get('hosts') or dns.get('forwarders')):
-        el = x.sub(root, 'dns')
-        for addr in dns.get('forwarders') or []:
-            x.sub(el, 'forwarder', {'addr': addr})
-        for host in dns.get('hosts') or []:
-            x.sub(el, 'host', {'ip': host['ip']}).extend(
-                [x.element('hostname', text=name) for name in host.get('hostnames') or []])
+        _replace(root, 'uuid', x.element('uuid', text=uuid))
+    if spec.get('mode') is not None:
+        _replace(root, 'forward', _forward_element(spec['mode'], spec.get('forward_dev')))
+    elif spec.get('forward_dev') is not None and root.find('forward') is not None:
+        root.find('forward').set('dev', spec['forward_dev'])
+    if spec.get('bridge') is not None:
+        bridge = root.find('bridge')
+        if bridge is None:
+            bridge = x.sub(root, 'bridge')
+        bridge.set('name', spec['bridge'])
+    for key, tag, attr in (('mtu', 'mtu', 'size'), ('mac', 'mac', 'address'), ('domain', 'domain', 'name')):
+        if spec.get(key) is not None:
+            _replace(root, tag, x.element(tag, {attr: spec[key]}))
+    if spec.get('dns') is not None:
+        _replace(root, 'dns', _dns_element(spec['dns']))
     for family in ('ipv4', 'ipv6'):
-        if spec.get(family):
-            root.append(build_ip_element(spec[family], family))
+        if spec.get(family) is not None:
+            for old in _ip_elements(root, family):
+                root.remove(old)
+            if spec[family]:
+                root.append(build_ip_element(spec[family], family))
     return x.to_string(root)
+
+
+def _replace(root, tag, new):
+    """Put ``new`` where the first <tag> was (or at the end); None removes."""
+    old = root.find(tag)
+    if old is not None:
+        if new is not None:
+            old.addprevious(new)
+        root.remove(old)
+    elif new is not None:
+        root.append(new)
+
+
+def _forward_element(mode, dev):
+    if mode in ('nat', 'route', 'open'):
+        return x.element('forward', {'mode': mode, 'dev': dev})
+    if mode == 'bridge':
+        return x.element('forward', {'mode': 'bridge'})
+    if mode == 'direct':
+        forward = x.element('forward', {'mode': 'bridge'})
+        x.sub(forward, 'interface', {'dev': dev})
+        return forward
+    return None  # isolated: no <forward>
+
+
+def _dns_element(dns):
+    if not (dns.get('hosts') or dns.get('forwarders')):
+        return None
+    el = x.element('dns')
+    for addr in dns.get('forwarders') or []:
+        x.sub(el, 'forwarder', {'addr': addr})
+    for host in dns.get('hosts') or []:
+        el.append(build_dns_host_element(host))
+    return el
+
+
+def _ip_family(ip):
+    return 'ipv6' if (ip.get('family') == 'ipv6' or ':' in (ip.get('address') or '')) else 'ipv4'
+
+
+def _ip_elements(root, family):
+    return [ip for ip in root.findall('ip') if _ip_family(ip) == family]
 
 
 def build_ip_element(ip, family):
@@ -120,8 +158,8 @@ def parse_network_xml(xml, field='xml'):
         'mtu': x.attr(root, 'mtu', 'size', int),
         'domain': x.attr(root, 'domain', 'name'),
         'mac': x.attr(root, 'mac', 'address', str.lower),
-        'ipv4': None,
-        'ipv6': None,
+        'ipv4': {},
+        'ipv6': {},
         'dns': None,
     }
     if forward is None:
@@ -140,10 +178,11 @@ def parse_network_xml(xml, field='xml'):
         else:
             result['mode'] = mode  # hostdev and others: reported as libvirt names them
     for ip in root.findall('ip'):
-        family = 'ipv6' if (ip.get('family') == 'ipv6' or ':' in (ip.get('address') or '')) else 'ipv4'
-        if result[family] is None:
+        family = _ip_family(ip)
+        if not result[family]:
             result[family] = parse_ip_element(ip, family)
     dns = root.find('dns')
+    result['dns'] = {'hosts': [], 'forwarders': []}
     if dns is not None:
         hosts = [{'ip': h.get('ip'), 'hostnames': [n.text for n in h.findall('hostname')]}
                  for h in dns.findall('host')]
@@ -159,7 +198,8 @@ def parse_ip_element(ip, family):
         address = '%s/%s' % (ip.get('address'), ip.get('netmask'))
     else:
         address = ip.get('address')
-    parsed = {'address': str(ipaddress.ip_interface(address).with_prefixlen), 'dhcp': None}
+    parsed = {'address': str(ipaddress.ip_interface(address).with_prefixlen),
+              'dhcp': {'ranges': [], 'hosts': []}}
     dhcp = ip.find('dhcp')
     if dhcp is not None:
         hosts = []
@@ -170,7 +210,7 @@ def parse_ip_element(ip, family):
             else:
                 host['mac'] = (h.get('mac') or '').lower() or None
             hosts.append(host)
-        parsed['dhcp'] = _sorted_dhcp({
+        parsed['dhcp'] = sorted_dhcp({
             'ranges': [{'start': r.get('start'), 'end': r.get('end')} for r in dhcp.findall('range')],
             'hosts': hosts})
     return parsed

@@ -18,7 +18,7 @@ description:
   - Works with any libvirt driver, for example V(qemu:///system), V(lxc:///) and V(test:///default).
   - Never changes anything.
 author:
-  - virtkit.virt maintainers
+  - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
 attributes:
@@ -98,7 +98,7 @@ host:
           no hardware virtualisation (nested or paravirtual KVM), or when /dev/kvm cannot be opened.
       type: bool
     kvm_reason:
-      description: Why O(host.kvm_usable) has its value.
+      description: Why RV(host.kvm_usable) has its value.
       type: str
     pools:
       description: Storage pools with C(name), C(uuid), C(active), C(persistent), C(autostart), C(capacity), C(allocation), C(available) (bytes).

@@ -94,5 +94,5 @@ def test_bad_domain_xml_names_the_field():
 def test_generated_xml_is_valid(tmp_path, virt_type):
     path = tmp_path / 'dom.xml'
     path.write_text(build_domain_xml(dict(SPEC, virt_type=virt_type)))
-    out = subprocess.run(['virt-xml-validate', str(path), 'domain'], capture_output=True, text=True)
+    out = subprocess.run(['virt-xml-validate', str(path), 'domain'], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -1,0 +1,72 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: network_info
+short_description: Facts about libvirt networks, with their DHCP leases
+version_added: 0.1.0
+description:
+  - Lists all libvirt networks of a host, or one by O(name), with the same facts the M(virtkit.virt.network)
+    module returns, including the current DHCP leases.
+author:
+  - virtkit.virt maintainers (@virtkit)
+extends_documentation_fragment:
+  - virtkit.virt.connection
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+options:
+  name:
+    description: Only this network. An unknown name gives an empty list.
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: All networks
+  virtkit.virt.network_info:
+  register: nets
+
+- name: Leases on the lab network
+  virtkit.virt.network_info:
+    name: lab
+  register: lab
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ lab.networks[0].dhcp_leases | map(attribute='ip') | list }}"
+'''
+
+RETURN = r'''
+networks:
+  description: The networks, sorted by name; each as RV(virtkit.virt.network#module:network) describes it.
+  returned: success
+  type: list
+  elements: dict
+actions:
+  description: Always empty; the module changes nothing.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible_collections.virtkit.virt.plugins.module_utils.network_manager import NetworkInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+
+
+def main():
+    run_module(dict(name=dict(type='str')), NetworkInfoManager)
+
+
+if __name__ == '__main__':
+    main()

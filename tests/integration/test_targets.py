@@ -1,0 +1,25 @@
+"""Every integration target, run as a role against the real daemon."""
+import os
+
+import pytest
+
+from harness import TARGETS, bed_facts, free_subnets, run_playbook, unique_prefix
+
+NAMES = sorted(name for name in os.listdir(TARGETS)
+               if os.path.exists(os.path.join(TARGETS, name, 'tasks', 'main.yml')))
+
+
+@pytest.mark.parametrize('target', NAMES)
+def test_target(target, tmp_path, bed):
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(
+        '- hosts: localhost\n'
+        '  gather_facts: false\n'
+        '  roles:\n'
+        '    - role: %s\n' % target)
+    extra = {'vk_prefix': unique_prefix(), 'vk_tmp': str(tmp_path),
+             'vk_subnets': [str(net) for net in free_subnets(4)]}
+    extra.update({'bed_%s' % key: value for key, value in bed_facts().items()})
+    result = run_playbook(str(playbook), extra)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-20000:]
