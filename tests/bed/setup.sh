@@ -26,6 +26,7 @@ PACKAGES=(
     xz-utils zstd                       # decompress .ko.xz/.ko.zst modules
     util-linux                          # unshare, flock
     genisoimage                         # cloud-init seed ISOs (smoke.sh, tests)
+    sasl2-bin libsasl2-modules          # SASL user for the auth tests (qemu+tcp)
 )
 
 # Modules loaded by the guest. Their dependencies are added in load order at
@@ -124,6 +125,37 @@ configure_libvirt() {
     fi
 }
 
+# A TCP listener on 127.0.0.1 that asks for a SASL user name and password:
+# the only way to prove `auth` (libvirt's openAuth) against a real daemon.
+# The credentials are random per machine and stay in a root-only file.
+SASL_PORT=16509
+configure_sasl() {
+    local changed= conf=/etc/libvirt/libvirtd.conf auth="$CACHE/auth.env"
+    changed+=$(set_conf "$conf" listen_tls 0)
+    changed+=$(set_conf "$conf" listen_tcp 1)
+    changed+=$(set_conf "$conf" listen_addr '"127.0.0.1"')
+    changed+=$(set_conf "$conf" tcp_port "\"$SASL_PORT\"")
+    changed+=$(set_conf "$conf" auth_tcp '"sasl"')
+    mkdir -p /etc/sasl2
+    # Plain TCP: libvirt insists on a SASL mechanism that encrypts (SSF >= 56);
+    # of those in libsasl2-modules only DIGEST-MD5 does (SCRAM does not).
+    if ! grep -qx 'mech_list: digest-md5' /etc/sasl2/libvirt.conf 2>/dev/null; then
+        printf 'mech_list: digest-md5\nsasldb_path: /etc/libvirt/passwd.db\n' > /etc/sasl2/libvirt.conf
+        changed+=changed
+    fi
+    if [ ! -s "$auth" ] || ! sasldblistusers2 -f /etc/libvirt/passwd.db 2>/dev/null | grep -q '^virtkit-test@'; then
+        local password
+        password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+        printf '%s' "$password" | saslpasswd2 -p -a libvirt -f /etc/libvirt/passwd.db virtkit-test
+        (umask 077; printf 'SASL_URI=qemu+tcp://127.0.0.1:%s/system\nSASL_USERNAME=virtkit-test\nSASL_PASSWORD=%s\n' \
+            "$SASL_PORT" "$password" > "$auth")
+        log "config: SASL user virtkit-test for qemu+tcp://127.0.0.1:$SASL_PORT (credentials in $auth)"
+    fi
+    [ -z "$changed" ] || log "config: libvirtd listens on 127.0.0.1:$SASL_PORT with SASL auth"
+}
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$SASL_PORT") 2>/dev/null; }
+
 # ----------------------------------------------------------------- daemons --
 # A starting libvirtd accepts the connection but replies only once its drivers
 # are initialised (QEMU capability probe): keep each try short so that the
@@ -142,6 +174,14 @@ start_daemons() {
         log "daemon: starting virtlogd"
         virtlogd -d 9>&-    # 9>&-: daemons must not inherit our lock
     fi
+    if answers qemu:///system && ! listening; then
+        # Started without --listen (by hand, or by an older bed): restart it
+        # so that the SASL listener comes up. Running guests and networks
+        # survive a libvirtd restart; only calls in flight fail.
+        log "daemon: libvirtd has no TCP listener on 127.0.0.1:$SASL_PORT: restarting it"
+        pkill -x libvirtd
+        for _ in $(seq 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.2; done
+    fi
     if answers qemu:///system; then
         log "daemon: libvirtd already answers on qemu:///system"
     else
@@ -156,11 +196,12 @@ start_daemons() {
             log "daemon: starting libvirtd (log: /var/log/libvirt/libvirtd.log)"
             LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" \
                 unshare -m --propagation slave \
-                sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec libvirtd -d' 9>&-
+                sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec libvirtd -d --listen' 9>&-
         fi
     fi
     wait_for qemu:///system
     wait_for lxc:///
+    listening || die "libvirtd does not listen on 127.0.0.1:$SASL_PORT (see /var/log/libvirt/libvirtd.log)"
     check_lxc_namespace
 }
 
@@ -337,6 +378,7 @@ main() {
 
     ensure_packages
     configure_libvirt
+    configure_sasl
     start_daemons
     ensure_guest
 

@@ -12,10 +12,13 @@ BED_CACHE = os.environ.get('VIRTKIT_BED_CACHE', '/var/cache/virtkit-bed')
 
 
 def bed_facts():
-    """KEY=VALUE pairs of the bed's guest.env (kernel, initrd, ...), keys lower-cased."""
-    path = os.path.join(BED_CACHE, 'guest.env')
+    """KEY=VALUE pairs of the bed's guest.env (kernel, initrd, ...) and
+    auth.env (the SASL test user), keys lower-cased."""
     facts = {}
-    if os.path.exists(path):
+    for name in ('guest.env', 'auth.env'):
+        path = os.path.join(BED_CACHE, name)
+        if not os.path.exists(path):
+            continue
         with open(path) as handle:
             for line in handle:
                 line = line.strip()
