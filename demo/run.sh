@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # The demo: prepare this machine (the same bed the tests use: packages,
 # libvirtd, the small test guest), install the collection from this tree,
 # and run demo/site.yml against the local libvirtd.

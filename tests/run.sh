@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # The one command that runs every test, on a fresh Debian 12 machine as root:
 # test bed (packages, libvirtd, guest) → Python requirements → build and
 # install the collection tarball → unit tests, ansible-test sanity,

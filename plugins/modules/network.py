@@ -242,7 +242,7 @@ network:
     autostart: {description: Whether it starts with the daemon., type: bool}
     persistent: {description: Whether it has a persistent definition., type: bool}
     bridge: {description: The bridge device., type: str}
-    mode: {description: isolated, nat, route, open, bridge or direct., type: str}
+    mode: {description: 'One of isolated, nat, route, open, bridge or direct.', type: str}
     forward_dev: {description: The forward device., type: str}
     mtu: {description: The MTU., type: int}
     domain: {description: The DNS domain., type: str}

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Make a Debian 12 host (root, no systemd) ready for virtkit.virt's tests:
 # packages, a running libvirtd answering qemu:///system and lxc:///, and a
 # cached tiny test guest (kernel + busybox initramfs).
@@ -130,7 +130,7 @@ configure_libvirt() {
 # The credentials are random per machine and stay in a root-only file.
 SASL_PORT=16509
 configure_sasl() {
-    local changed= conf=/etc/libvirt/libvirtd.conf auth="$CACHE/auth.env"
+    local changed='' conf=/etc/libvirt/libvirtd.conf auth="$CACHE/auth.env"
     changed+=$(set_conf "$conf" listen_tls 0)
     changed+=$(set_conf "$conf" listen_tcp 1)
     changed+=$(set_conf "$conf" listen_addr '"127.0.0.1"')

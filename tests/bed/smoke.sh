@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Boot the cached test guest once with plain virsh and check what tests rely
 # on: console markers, DHCP lease (net-dhcp-leases, domifaddr), reading a seed
 # ISO, live balloon, ACPI shutdown. Everything it creates is removed on exit.

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # ansible-test sanity on a copy of the working tree laid out as
 # ansible_collections/virtkit/virt (ansible-test needs that path).
 set -euo pipefail

@@ -28,8 +28,9 @@ def test_spec_normalises_and_sorts():
 
 
 def test_spec_round_trips_through_libvirt_xml():
-    spec, _ = network_spec(params(mode='nat', bridge='vkbr9', mtu=9000, domain='lab.test', ipv4=IPV4,
-                                  dns={'hosts': [{'ip': '10.0.5.11', 'hostnames': ['a']}], 'forwarders': []}))
+    spec = network_spec(params(
+        mode='nat', bridge='vkbr9', mtu=9000, domain='lab.test', ipv4=IPV4,
+        dns={'hosts': [{'ip': '10.0.5.11', 'hostnames': ['a']}], 'forwarders': []}))[0]
     assert diff_specified(spec, parse_network_xml(build_network_xml(spec))) == []
 
 
@@ -43,10 +44,10 @@ def test_spec_round_trips_through_libvirt_xml():
     (dict(ipv4={'address': '10.0.0.1/24', 'dhcp': {'ranges': [{'start': '10.0.0.9', 'end': '10.0.1.5'}]}}), 'ipv4.dhcp.ranges[0].end'),
     (dict(ipv4={'address': '10.0.0.1/24', 'dhcp': {'hosts': [{'mac': '52:54:00:00:00:01', 'ip': '10.0.1.5'}]}}), 'ipv4.dhcp.hosts[0].ip'),
     (dict(ipv4={'address': '10.0.0.1/24', 'dhcp': {'hosts': [{'mac': '52:54:00:00:00:01', 'ip': '10.0.0.1'}]}}), 'ipv4.dhcp.hosts[0].ip'),
-    (dict(ipv4={'address': '10.0.0.1/24', 'dhcp': {'hosts': [{'mac': '52:54:00:00:00:01', 'ip': '10.0.0.5'},
-                                                            {'mac': '52:54:00:00:00:01', 'ip': '10.0.0.6'}]}}), 'ipv4.dhcp.hosts'),
-    (dict(ipv4={'address': '10.0.0.1/24', 'dhcp': {'hosts': [{'mac': '52:54:00:00:00:01', 'ip': '10.0.0.5'},
-                                                            {'mac': '52:54:00:00:00:02', 'ip': '10.0.0.5'}]}}), 'ipv4.dhcp.hosts'),
+    (dict(ipv4={'address': '10.0.0.1/24', 'dhcp': {'hosts': [
+        {'mac': '52:54:00:00:00:01', 'ip': '10.0.0.5'}, {'mac': '52:54:00:00:00:01', 'ip': '10.0.0.6'}]}}), 'ipv4.dhcp.hosts'),
+    (dict(ipv4={'address': '10.0.0.1/24', 'dhcp': {'hosts': [
+        {'mac': '52:54:00:00:00:01', 'ip': '10.0.0.5'}, {'mac': '52:54:00:00:00:02', 'ip': '10.0.0.5'}]}}), 'ipv4.dhcp.hosts'),
     (dict(ipv4={'address': '10.0.0.1/24', 'dhcp': {'hosts': [{'mac': '01:54:00:00:00:01', 'ip': '10.0.0.5'}]}}), 'ipv4.dhcp.hosts[0].mac'),
     (dict(mode='tunnel'), 'mode'),
     (dict(mode='bridge'), 'bridge'),
@@ -82,13 +83,15 @@ def test_xml_spec_is_strict_but_leaves_libvirt_filled_values_out():
 
 
 def test_live_updates_cover_hosts_ranges_and_dns():
-    current, _ = network_spec(params(ipv4=IPV4, dns={'hosts': [{'ip': '10.0.5.11', 'hostnames': ['a']}]}))
-    desired = {'ipv4': {'address': '10.0.5.1/24', 'dhcp': {
-        'ranges': [{'start': '10.0.5.150', 'end': '10.0.5.200'}],
-        'hosts': [{'mac': '52:54:00:aa:00:01', 'ip': '10.0.5.21', 'name': None},
-                  {'mac': '52:54:00:aa:00:03', 'ip': '10.0.5.13', 'name': None}]}},
-        'dns': {'hosts': [{'ip': '10.0.5.11', 'hostnames': ['a', 'aa']}], 'forwarders': []}}
-    updates = [(cmd, section, text) for cmd, section, _, text in live_updates(desired, current)]
+    current = network_spec(params(ipv4=IPV4, dns={'hosts': [{'ip': '10.0.5.11', 'hostnames': ['a']}]}))[0]
+    desired = {
+        'ipv4': {'address': '10.0.5.1/24', 'dhcp': {
+            'ranges': [{'start': '10.0.5.150', 'end': '10.0.5.200'}],
+            'hosts': [{'mac': '52:54:00:aa:00:01', 'ip': '10.0.5.21', 'name': None},
+                      {'mac': '52:54:00:aa:00:03', 'ip': '10.0.5.13', 'name': None}]}},
+        'dns': {'hosts': [{'ip': '10.0.5.11', 'hostnames': ['a', 'aa']}], 'forwarders': []},
+    }
+    updates = [(update[0], update[1], update[3]) for update in live_updates(desired, current)]
     assert updates == [
         ('delete', 'ip-dhcp-host', 'remove ipv4 DHCP host 52:54:00:aa:00:02'),
         ('modify', 'ip-dhcp-host', 'modify ipv4 DHCP host 52:54:00:aa:00:01 (10.0.5.21)'),
@@ -103,7 +106,7 @@ def test_live_updates_cover_hosts_ranges_and_dns():
 
 
 def test_a_new_subnet_is_not_a_live_update():
-    current, _ = network_spec(params(ipv4=IPV4))
+    current = network_spec(params(ipv4=IPV4))[0]
     desired = {'ipv4': {'address': '10.0.6.1/24', 'dhcp': {'ranges': [], 'hosts': []}}}
     assert live_updates(desired, current) == []
     assert [c.path for c in diff_specified(without_live_parts(desired, current), current)] == ['ipv4.address', 'ipv4.dhcp.ranges', 'ipv4.dhcp.hosts']
