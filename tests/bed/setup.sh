@@ -27,6 +27,8 @@ PACKAGES=(
     util-linux                          # unshare, flock
     genisoimage                         # cloud-init seed ISOs (smoke.sh, tests)
     sasl2-bin libsasl2-modules          # SASL user for the auth tests (qemu+tcp)
+    debootstrap                         # Debian rootfs with python3 for LXC tests
+    openssh-server                      # sshd on 127.0.0.1 for the SSH paths
 )
 
 # Modules loaded by the guest. Their dependencies are added in load order at
@@ -369,6 +371,30 @@ ensure_guest() {
     build_guest "$hash"
 }
 
+# A Debian rootfs with python3 for LXC containers that Ansible manages with
+# ordinary modules (59 s and 261 MB here): built once, then reused. Tests copy
+# or bind it; they never change the cached tree.
+ROOTFS_STAMP="bookworm minbase python3 v1"
+ensure_rootfs() {
+    local dir="$CACHE/rootfs-python"
+    if [ "$(cat "$dir.stamp" 2>/dev/null)" = "$ROOTFS_STAMP" ] && [ -x "$dir/usr/bin/python3" ]; then
+        log "rootfs: cache is current ($dir)"
+        return
+    fi
+    log "rootfs: debootstrap bookworm (minbase + python3) into $dir"
+    rm -rf "$dir" "$dir.tmp" "$dir.stamp"
+    local mirror
+    mirror=$(sed -n 's/^URIs: *//p; s/^deb  *\(http[^ ]*\) .*/\1/p' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
+        | grep -v security | head -n 1 || true)
+    debootstrap --variant=minbase --include=python3 bookworm "$dir.tmp" "${mirror:-http://deb.debian.org/debian}" \
+        > "$CACHE/rootfs-debootstrap.log" 2>&1 \
+        || { tail -n 20 "$CACHE/rootfs-debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/rootfs-debootstrap.log)"; }
+    rm -rf "$dir.tmp/var/cache/apt/archives/"*.deb
+    mv "$dir.tmp" "$dir"
+    echo "$ROOTFS_STAMP" > "$dir.stamp"
+    echo "ROOTFS_PYTHON=$dir" > "$CACHE/rootfs.env"
+}
+
 # -------------------------------------------------------------------- main --
 main() {
     mkdir -p "$CACHE"
@@ -381,6 +407,7 @@ main() {
     configure_sasl
     start_daemons
     ensure_guest
+    ensure_rootfs
 
     local KERNEL INITRD KVER
     # shellcheck source=/dev/null
@@ -394,6 +421,7 @@ $(sed -n 's/^Running hypervisor: *//p' <<< "$v")"
     echo "kernel:   $KERNEL ($KVER)"
     echo "initrd:   $INITRD"
     echo "env:      $CACHE/guest.env"
+    echo "rootfs:   $CACHE/rootfs-python (Debian bookworm minbase + python3)"
     echo "ready"
 }
 
