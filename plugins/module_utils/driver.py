@@ -40,16 +40,24 @@ class Driver(abc.ABC):
     def host_summary(self):
         """Dict: hostname, driver, hypervisor_version, libvirt_version,
         cpus, mhz, numa_nodes, sockets, cores, threads, memory_kib,
-        free_memory_kib, capabilities_xml, local (bool: same machine)."""
+        free_memory_kib, available_memory_kib (free + buffers + cache),
+        capabilities_xml, local (bool: same machine)."""
 
     # -- domains -----------------------------------------------------------
     @abc.abstractmethod
     def list_domains(self):
         """List of dicts: name, uuid, id, state, persistent, autostart."""
 
+    def list_domains_with_xml(self):
+        """list_domains' records, each with the domain's live ``xml`` too: what
+        the inventory lists. Implementations do it in bulk; this default
+        costs one domain_xml call per domain."""
+        return [dict(record, xml=self.domain_xml(record['name'])) for record in self.list_domains()]
+
     @abc.abstractmethod
-    def domain_xml(self, name, inactive=False):
-        """The domain's XML (the persistent config with ``inactive``)."""
+    def domain_xml(self, name, inactive=False, secure=False):
+        """The domain's XML (the persistent config with ``inactive``; with
+        ``secure``, including passwords such as the VNC one)."""
 
     @abc.abstractmethod
     def domain_status(self, name):
@@ -107,6 +115,15 @@ class Driver(abc.ABC):
     def domain_addresses(self, name, source):
         """Interface addresses by source (lease, agent, arp): list of dicts
         name, mac, addresses [{type, addr, prefix}]."""
+
+    @abc.abstractmethod
+    def set_domain_metadata(self, name, xml, key, namespace, live, config):
+        """Replace the domain's <metadata> element of ``namespace`` (prefix
+        ``key``) with ``xml``, live and/or in the persistent config."""
+
+    @abc.abstractmethod
+    def host_capabilities(self):
+        """The host's capabilities XML (guest types, machine types)."""
 
     # -- networks ----------------------------------------------------------
     @abc.abstractmethod
@@ -171,8 +188,10 @@ class Driver(abc.ABC):
         """Define a persistent pool; returns its name."""
 
     @abc.abstractmethod
-    def build_pool(self, name):
-        """Build the pool's storage (mkdir, mkfs, vgcreate ...)."""
+    def build_pool(self, name, no_overwrite=False):
+        """Build the pool's storage (mkdir, mkfs, vgcreate ...). With
+        ``no_overwrite``, a device that already holds data is left alone:
+        returns libvirt's message saying what is there, else None."""
 
     @abc.abstractmethod
     def start_pool(self, name):
@@ -223,3 +242,11 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def upload_volume(self, pool, name, reader, length):
         """Stream ``length`` bytes from the file object ``reader``."""
+
+    @abc.abstractmethod
+    def download_volume(self, pool, name, offset, length):
+        """``length`` bytes of the volume's content from ``offset`` (fewer at its end)."""
+
+    @abc.abstractmethod
+    def volume_by_path(self, path):
+        """The volume whose target path is ``path``: dict pool, name (NotFound)."""

@@ -11,7 +11,6 @@ import os
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.module_utils.runner import Manager
-from ansible_collections.virtkit.virt.plugins.module_utils.sizes import kib_to_mib
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_host import HW_VIRT_FEATURES, parse_capabilities
 
 _X86 = ('x86_64', 'i686', 'i386')
@@ -43,6 +42,18 @@ def assess_kvm(domain_types, arch, cpu_flags, dev_kvm_usable):
     return True, 'kvm is offered and the CPU exposes hardware virtualisation'
 
 
+def host_kvm(caps, local):
+    """``(usable, reason)`` for a host's parsed capabilities; the CPU flags and
+    /dev/kvm are only known when the host is this machine."""
+    if local:
+        flags = local_cpu_flags()
+        dev_kvm = os.access('/dev/kvm', os.R_OK | os.W_OK) if os.path.exists('/dev/kvm') else False
+    else:
+        flags = caps['cpu_features'] if caps['cpu_features'] else None
+        dev_kvm = None
+    return assess_kvm(caps['domain_types'], caps['arch'], flags, dev_kvm)
+
+
 def _optional(call):
     """Listings some drivers do not implement (pools on ESX, ...) become []."""
     try:
@@ -67,13 +78,7 @@ class HostInfoManager(Manager):
         summary = self.driver.host_summary()
         caps = parse_capabilities(summary['capabilities_xml'])
         arch = caps['arch']
-        if summary['local']:
-            flags = local_cpu_flags()
-            dev_kvm = os.access('/dev/kvm', os.R_OK | os.W_OK) if os.path.exists('/dev/kvm') else False
-        else:
-            flags = caps['cpu_features'] if caps['cpu_features'] else None
-            dev_kvm = None
-        usable, reason = assess_kvm(caps['domain_types'], arch, flags, dev_kvm)
+        usable, reason = host_kvm(caps, summary['local'])
         return {
             'uri': self.driver.uri,
             'hostname': summary['hostname'],
@@ -84,8 +89,9 @@ class HostInfoManager(Manager):
                     'arch': arch, 'count': summary['cpus'], 'sockets': summary['sockets'],
                     'cores': summary['cores'], 'threads': summary['threads'], 'mhz': summary['mhz'],
                     'numa_nodes': summary['numa_nodes']},
-            'memory': {'total_mib': kib_to_mib(summary['memory_kib']),
-                       'free_mib': kib_to_mib(summary['free_memory_kib'] - summary['free_memory_kib'] % 1024)},
+            'memory': {'total_mib': summary['memory_kib'] // 1024,
+                       'free_mib': summary['free_memory_kib'] // 1024,
+                       'available_mib': summary['available_memory_kib'] // 1024},
             'domain_types': caps['domain_types'],
             'guest_types': caps['guests'],
             'kvm_usable': usable,

@@ -81,7 +81,7 @@ host:
       description: CPU model, vendor, architecture, count (logical CPUs), sockets, cores, threads, mhz, numa_nodes.
       type: dict
     memory:
-      description: Memory of the host in MiB, as C(total_mib) and C(free_mib).
+      description: Memory of the host in MiB - C(total_mib), C(free_mib) and C(available_mib) (free plus buffers and page cache).
       type: dict
     domain_types:
       description: Domain types the host offers for guests, from its capabilities.

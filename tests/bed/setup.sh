@@ -29,6 +29,7 @@ PACKAGES=(
     sasl2-bin libsasl2-modules          # SASL user for the auth tests (qemu+tcp)
     debootstrap                         # Debian rootfs with python3 for LXC tests
     openssh-server                      # sshd on 127.0.0.1 for the SSH paths
+    lvm2 e2fsprogs                      # logical and fs storage pools
 )
 
 # Modules loaded by the guest. Their dependencies are added in load order at

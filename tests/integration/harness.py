@@ -15,7 +15,7 @@ def bed_facts():
     """KEY=VALUE pairs of the bed's guest.env (kernel, initrd, ...) and
     auth.env (the SASL test user), keys lower-cased."""
     facts = {}
-    for name in ('guest.env', 'auth.env'):
+    for name in ('guest.env', 'auth.env', 'rootfs.env'):
         path = os.path.join(BED_CACHE, name)
         if not os.path.exists(path):
             continue
@@ -37,8 +37,9 @@ def collections_path():
     return os.environ.get('ANSIBLE_COLLECTIONS_PATH') or os.environ['VIRTKIT_COLLECTIONS_PATH']
 
 
-def run_playbook(playbook, extra_vars=None, check=False, timeout=1800):
-    """ansible-playbook on localhost with this interpreter; a CompletedProcess."""
+def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory=None):
+    """ansible-playbook (on localhost with this interpreter, unless ``inventory``
+    gives other ``-i`` arguments); a CompletedProcess."""
     env = dict(os.environ,
                ANSIBLE_COLLECTIONS_PATH=collections_path(),
                ANSIBLE_ROLES_PATH=TARGETS,
@@ -46,10 +47,12 @@ def run_playbook(playbook, extra_vars=None, check=False, timeout=1800):
                ANSIBLE_RETRY_FILES_ENABLED='0',
                ANSIBLE_LOCALHOST_WARNING='0',
                ANSIBLE_CALLBACK_RESULT_FORMAT='yaml')
-    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
-           '-i', 'localhost,', '-c', 'local',
-           '-e', 'ansible_python_interpreter=%s' % sys.executable,
-           '-e', json.dumps(extra_vars or {})]
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook]
+    if inventory is None:
+        cmd += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable]
+    else:
+        cmd += inventory
+    cmd += ['-e', json.dumps(extra_vars or {})]
     if check:
         cmd.append('--check')
     return subprocess.run(cmd, env=env, cwd=HERE, capture_output=True, text=True, timeout=timeout, check=False)
@@ -99,3 +102,13 @@ def wait_for(predicate, timeout, interval=1.0, what='condition'):
         if time.monotonic() > deadline:
             raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
         time.sleep(interval)
+
+
+def target_skip_reason(tmp_path):
+    """What a target could not test on this machine, as it wrote it to
+    ``{{ vk_tmp }}/SKIPPED`` (for ``pytest.skip``), or None when it tested everything."""
+    path = os.path.join(str(tmp_path), 'SKIPPED')
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return handle.read().strip() or 'the target skipped some of its tests'

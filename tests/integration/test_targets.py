@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from harness import TARGETS, bed_facts, free_subnets, run_playbook, unique_prefix
+from harness import TARGETS, bed_facts, free_subnets, run_playbook, target_skip_reason, unique_prefix
 
 NAMES = sorted(name for name in os.listdir(TARGETS)
                if os.path.exists(os.path.join(TARGETS, name, 'tasks', 'main.yml')))
@@ -21,5 +21,18 @@ def test_target(target, tmp_path, bed):
              'vk_subnets': [str(net) for net in free_subnets(4)]}
     extra.update({'bed_%s' % key: value for key, value in bed_facts().items()})
     result = run_playbook(str(playbook), extra)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-20000:]
+    assert result.returncode == 0, failure_report(result.stdout + result.stderr)
+    reason = target_skip_reason(tmp_path)
+    if reason:
+        pytest.skip(reason)
+
+
+def failure_report(output):
+    """The failed tasks first (with their context), then the end of the output."""
+    lines = output.splitlines()
+    failed = []
+    for index, line in enumerate(lines):
+        if line.startswith('fatal:') or line.startswith('failed:'):
+            start = max(0, index - 15)
+            failed.append('\n'.join(lines[start:index + 25]))
+    return '\n...\n'.join(failed[-3:]) + '\n\n--- end of output ---\n' + output[-4000:]

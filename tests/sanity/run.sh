@@ -19,6 +19,8 @@ mkdir -p ~/.ansible/test/cache
 cp "$ROOT/tests/sanity/get_pip_offline.py" ~/.ansible/test/cache/get_pip_"${PIP_VERSION//./_}".py
 
 mkdir -p "$DEST"
-(cd "$ROOT" && git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$DEST")
+# Tracked and untracked files as they are in the working tree (deleted ones left out).
+(cd "$ROOT" && git ls-files -co --exclude-standard | while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done \
+    | tar -cf - -T - | tar -xf - -C "$DEST")
 cd "$DEST"
 ansible-test sanity --python "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --requirements "$@"

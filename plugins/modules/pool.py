@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: pool
+short_description: Declarative libvirt storage pools
+version_added: 0.1.0
+description:
+  - Defines, builds, starts, stops, changes and removes libvirt storage pools - a directory, a filesystem on a
+    device, an NFS export, an LVM volume group, a partitioned disk, an iSCSI target, a Ceph RBD pool or a ZFS pool.
+  - Idempotent. Only what you specify is compared, so values libvirt fills in (UUID, default permissions, the
+    volume group's target path) never count as a change.
+  - A new pool is built once (O(build)) - the directory made, the filesystem created, the volume group created - and
+    never over data already on its devices. An existing pool is never built again.
+author:
+  - virtkit.virt maintainers (@virtkit)
+extends_documentation_fragment:
+  - virtkit.virt.connection
+attributes:
+  check_mode:
+    support: full
+    description: Check mode reports exactly the actions a real run would take.
+  diff_mode:
+    support: full
+    description: The diff shows the specified fields before and after, plus state and autostart.
+options:
+  name:
+    description: Name of the pool. A plain name (no C(/), not C(..)).
+    type: str
+    required: true
+  state:
+    description:
+      - V(active) - defined and started. V(inactive) - defined, not started.
+      - V(absent) - stopped and undefined; its storage stays unless O(purge=true).
+    type: str
+    choices: [active, inactive, absent]
+    default: active
+  autostart:
+    description: Start the pool when the libvirt daemon starts. Left as it is when not set.
+    type: bool
+  type:
+    description:
+      - The kind of storage. A new pool without it is a V(dir) pool; an existing pool cannot change its type.
+      - V(dir) needs O(path). V(fs) needs O(path) and one device in O(source.devices). V(netfs) needs O(path),
+        O(source.host) and O(source.dir). V(logical) takes O(source.devices) (to build the volume group) and
+        O(source.name) (the volume group, default the pool name). V(disk) needs O(path) (usually V(/dev)) and one
+        device. V(iscsi) needs O(path) (usually V(/dev/disk/by-path)), O(source.host) and the target IQN in
+        O(source.devices). V(rbd) needs O(source.name) and O(source.host). V(zfs) needs O(source.name).
+    type: str
+    choices: [dir, fs, netfs, logical, disk, iscsi, rbd, zfs]
+  path:
+    description: The target path - the directory, the mount point, or where the pool's devices appear.
+    type: path
+  source:
+    description: Where the storage comes from; which parts a type takes is described under O(type).
+    type: dict
+    suboptions:
+      devices:
+        description: Device paths (V(fs), V(logical), V(disk), V(zfs)), or the iSCSI target IQN (V(iscsi)).
+        type: list
+        elements: str
+      host:
+        description: The server (V(netfs), V(iscsi), V(rbd)).
+        type: str
+      dir:
+        description: The exported directory on the server (V(netfs)).
+        type: str
+      name:
+        description: The volume group (V(logical)), the Ceph pool (V(rbd)) or the zpool (V(zfs)).
+        type: str
+      format:
+        description:
+          - The filesystem (V(fs) - V(ext4), V(xfs), V(auto), ...; V(netfs) - V(nfs), V(cifs), ...), V(lvm2)
+            (V(logical)) or the partition table (V(disk) - V(gpt), V(dos), ...).
+        type: str
+  permissions:
+    description: Permissions of the target directory, applied when the pool is built.
+    type: dict
+    suboptions:
+      mode:
+        description: Octal mode, for example V('0755'). Quote it in YAML.
+        type: str
+      owner:
+        description: Numeric user ID.
+        type: int
+      group:
+        description: Numeric group ID.
+        type: int
+  build:
+    description:
+      - Build the storage when the pool is first created (C(mkdir), C(mkfs), C(vgcreate), a partition table).
+        A device that already holds a filesystem, a volume group or a partition table is never overwritten.
+      - Set V(false) to use storage that already exists (an existing volume group, a mounted export).
+    type: bool
+    default: true
+  purge:
+    description:
+      - With O(state=absent), also delete the pool's storage (the directory, the volume group, ...).
+      - Refused while the pool holds volumes, and for an inactive pool (its volumes cannot be seen), unless
+        O(force=true).
+    type: bool
+    default: false
+  force:
+    description: With O(purge=true), delete the pool's volumes too.
+    type: bool
+    default: false
+notes:
+  - A changed definition is written persistently; an active pool uses it after a restart (O(state=inactive), then
+    V(active)), which RV(restart_required) reports.
+'''
+
+EXAMPLES = r'''
+- name: A directory pool
+  virtkit.virt.pool:
+    name: images
+    type: dir
+    path: /var/lib/libvirt/images
+    permissions:
+      mode: '0711'
+    autostart: true
+
+- name: An ext4 filesystem on a disk, mounted by libvirt
+  virtkit.virt.pool:
+    name: fast
+    type: fs
+    path: /srv/fast
+    source:
+      devices: [/dev/sdb1]
+      format: ext4
+
+- name: An LVM volume group on two disks
+  virtkit.virt.pool:
+    name: vg_guests
+    type: logical
+    source:
+      devices: [/dev/sdc, /dev/sdd]
+
+- name: Remove a pool and its (empty) directory
+  virtkit.virt.pool:
+    name: images
+    state: absent
+    purge: true
+'''
+
+RETURN = r'''
+pool:
+  description: The pool after the task (before it, in check mode). C(exists=false) when there is none.
+  returned: success
+  type: dict
+  contains:
+    name: {description: Name., type: str}
+    exists: {description: Whether the pool is defined., type: bool}
+    uuid: {description: UUID., type: str}
+    type: {description: The pool type., type: str}
+    state: {description: "V(active) or V(inactive) (or libvirt's V(building), V(degraded), V(inaccessible)).", type: str}
+    active: {description: Whether it is started., type: bool}
+    autostart: {description: Whether it starts with the daemon., type: bool}
+    persistent: {description: Whether it has a persistent definition., type: bool}
+    path: {description: The target path., type: str}
+    source: {description: "C(devices), C(host), C(dir), C(name), C(format).", type: dict}
+    permissions: {description: "C(mode), C(owner), C(group) of the target.", type: dict}
+    capacity: {description: Size in bytes (0 while inactive)., type: int}
+    allocation: {description: Bytes in use., type: int}
+    available: {description: Bytes free., type: int}
+    volumes: {description: "Names of its volumes (empty while inactive; an fs pool's C(lost+found) left out).", type: list, elements: str}
+restart_required:
+  description: Whether the active pool still runs an older definition.
+  returned: success
+  type: bool
+actions:
+  description: What the task did (or would do in check mode), in order.
+  returned: success
+  type: list
+  elements: str
+  sample: [define, build, start]
+'''
+
+from ansible_collections.virtkit.virt.plugins.module_utils.pool_manager import PoolManager
+from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+
+
+def main():
+    run_module(
+        dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', default='active', choices=['active', 'inactive', 'absent']),
+            autostart=dict(type='bool'),
+            type=dict(type='str', choices=['dir', 'fs', 'netfs', 'logical', 'disk', 'iscsi', 'rbd', 'zfs']),
+            path=dict(type='path'),
+            source=dict(type='dict', options=dict(
+                devices=dict(type='list', elements='str'),
+                host=dict(type='str'),
+                dir=dict(type='str'),
+                name=dict(type='str'),
+                format=dict(type='str'))),
+            permissions=dict(type='dict', options=dict(
+                mode=dict(type='str'),
+                owner=dict(type='int'),
+                group=dict(type='int'))),
+            build=dict(type='bool', default=True),
+            purge=dict(type='bool', default=False),
+            force=dict(type='bool', default=False),
+        ),
+        PoolManager,
+    )
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,72 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: pool_info
+short_description: Facts about libvirt storage pools
+version_added: 0.1.0
+description:
+  - Lists all storage pools of a host, or one by O(name), with the same facts the M(virtkit.virt.pool) module
+    returns - type, state, paths, sizes and the names of their volumes.
+author:
+  - virtkit.virt maintainers (@virtkit)
+extends_documentation_fragment:
+  - virtkit.virt.connection
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+options:
+  name:
+    description: Only this pool. An unknown name gives an empty list.
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: All pools
+  virtkit.virt.pool_info:
+  register: pools
+
+- name: Free space in the images pool
+  virtkit.virt.pool_info:
+    name: images
+  register: images
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ images.pools[0].available | human_readable }}"
+'''
+
+RETURN = r'''
+pools:
+  description: The pools, sorted by name; each as RV(virtkit.virt.pool#module:pool) describes it.
+  returned: success
+  type: list
+  elements: dict
+actions:
+  description: Always empty; the module changes nothing.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible_collections.virtkit.virt.plugins.module_utils.pool_manager import PoolInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+
+
+def main():
+    run_module(dict(name=dict(type='str')), PoolInfoManager)
+
+
+if __name__ == '__main__':
+    main()
