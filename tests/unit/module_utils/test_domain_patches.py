@@ -1,0 +1,65 @@
+import pytest
+
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_patches import (
+    apply_patches, canonical_string, check_patches, missing_parts)
+
+XML = """<domain type='qemu'><name>vm</name><memory unit='KiB'>262144</memory>
+<os><type>hvm</type></os><features><acpi/><apic/></features>
+<devices><interface type='network'><source network='lab'/></interface></devices></domain>"""
+
+
+def patched(*patches, **kw):
+    check_patches(list(patches))
+    return apply_patches(XML, list(patches), kw.get('new', True))
+
+
+def test_value_attribute_remove_and_append():
+    xml = patched({'xpath': '/domain/on_reboot', 'value': 'destroy'},
+                  {'xpath': '/domain/clock', 'attribute': 'offset', 'value': 'localtime'},
+                  {'xpath': '/domain/features/acpi', 'remove': True},
+                  {'xpath': '/domain/devices', 'xml': "<watchdog model='i6300esb'/>"},
+                  {'xpath': "/domain/devices/controller[@type='usb']", 'attribute': 'model', 'value': 'none'})
+    assert '<on_reboot>destroy</on_reboot>' in xml
+    assert 'offset="localtime"' in xml and '<acpi/>' not in xml and '<watchdog' in xml
+    assert '<controller type="usb" model="none"/>' in xml
+    # Appending twice adds one element; re-applying everything changes nothing.
+    again = apply_patches(xml, [{'xpath': '/domain/devices', 'xml': "<watchdog model='i6300esb'/>"},
+                                {'xpath': '/domain/features/acpi', 'remove': True}], False)
+    assert canonical_string(again) == canonical_string(xml)
+
+
+@pytest.mark.parametrize('patch', [
+    {'xpath': "/domain/devices/interface[source/@network='nowhere']", 'value': 'x'},
+    {'xpath': '/domain/features/hap', 'remove': True},
+    {'xpath': '//nothing[1]', 'xml': '<a/>'},
+])
+def test_an_xpath_matching_nothing_is_an_error(patch):
+    with pytest.raises(InvalidSpec) as info:
+        patched(patch)
+    assert info.value.field == 'xml_patches[0].xpath'
+
+
+def test_removal_on_an_existing_domain_is_done_when_nothing_matches():
+    assert canonical_string(patched({'xpath': '/domain/features/hap', 'remove': True}, new=False)) == \
+        canonical_string(XML)
+
+
+def test_non_element_results_are_refused():
+    with pytest.raises(InvalidSpec) as info:
+        patched({'xpath': '/domain/@type', 'value': 'kvm'})
+    assert 'attribute' in info.value.detail
+
+
+def test_containment_finds_what_libvirt_does_not_say():
+    user = ("<domain type='qemu'><name>vm</name><memory unit='MiB'>256</memory><on_reboot>destroy</on_reboot>"
+            "<clock offset='utc'/><devices><interface type='network'><source network='lab'/>"
+            "<address type='pci' slot='0x3'/></interface><sound model='ich9'/></devices></domain>")
+    libvirt = ("<domain type='qemu'><name>vm</name><uuid>x</uuid><memory unit='KiB'>262144</memory>"
+               "<on_reboot>destroy</on_reboot><clock offset='utc'><timer name='rtc'/></clock>"
+               "<devices><interface type='network'><mac address='52:54:00:00:00:01'/><source network='lab'/>"
+               "<address type='pci' domain='0x0000' slot='0x03'/></interface></devices></domain>")
+    assert missing_parts(user, libvirt) == ["/domain/devices/sound[@model='ich9']"]
+    with_sound = libvirt.replace('</devices>', "<sound model='ich9'><address type='pci'/></sound></devices>")
+    assert missing_parts(user, with_sound) == []
+    assert missing_parts(user.replace('destroy', 'restart'), with_sound) == ['/domain/on_reboot']
