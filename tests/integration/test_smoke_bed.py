@@ -32,7 +32,7 @@ def test_guest_boots_prints_marker_and_takes_a_lease(bed, tmp_path):
     log = str(tmp_path / 'console.log')
     dom_spec = {'name': prefix + '-guest', 'virt_type': 'qemu', 'memory_kib': 256 * 1024, 'vcpus': 1,
                 'kernel': bed['kernel'], 'initrd': bed['initrd'], 'cmdline': 'console=ttyS0',
-                'interfaces': [{'network': net_spec['name']}],
+                'interfaces': [{'network': net_spec['name'], 'model': 'virtio'}],
                 'console': {'type': 'file', 'path': log}}
     driver = LibvirtDriver('qemu:///system')
     try:
