@@ -3,6 +3,7 @@
 Tests import the collection by its real name; a link farm in a temporary
 folder gives it that name without installing anything.
 """
+import hashlib
 import os
 import sys
 import tempfile
@@ -14,7 +15,9 @@ def _collection_root():
     base = os.environ.get('VIRTKIT_COLLECTIONS_PATH')
     if base and os.path.isdir(os.path.join(base, 'ansible_collections', 'virtkit', 'virt')):
         return base
-    base = os.path.join(tempfile.gettempdir(), 'virtkit-pytest-%d' % os.getuid())
+    # One link farm per checkout: two clones tested at once must not repoint each other's.
+    digest = hashlib.sha1(ROOT.encode('utf-8')).hexdigest()[:10]
+    base = os.path.join(tempfile.gettempdir(), 'virtkit-pytest-%d-%s' % (os.getuid(), digest))
     link = os.path.join(base, 'ansible_collections', 'virtkit', 'virt')
     os.makedirs(os.path.dirname(link), exist_ok=True)
     if os.path.realpath(link) != ROOT:

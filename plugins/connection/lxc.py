@@ -132,8 +132,8 @@ class Connection(ConnectionBase):
                                         timeout=self.get_option('timeout'))
             except VirtError as exc:
                 raise AnsibleConnectionFailure('virtkit.virt.lxc: %s' % exc.describe())
-        display.vvv('ENTER container %s (%s%s)' % (self._container, self.get_option('uri'),
-                                                    ' on %s' % host if host else ''), host=self._container)
+        where = ' on %s' % host if host else ''
+        display.vvv('ENTER container %s (%s%s)' % (self._container, self.get_option('uri'), where), host=self._container)
         self._connected = True
         return self
 

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a running domain can take without a restart, and what must wait.
+
+The persistent definition is always redefined first (one redefinition with
+every change); then the running guest is brought to it with live-only
+operations: the balloon (memory up to the boot maximum), vCPUs (up to the
+maximum), and hot-plugged disks and interfaces. Whatever differs from the
+running definition after that waits for a restart: the result says
+``restart_required`` unless ``restart: true`` restarts the guest.
+
+Memory is compared with the persistent definition only: the running
+definition reports what the balloon reached, which a guest without a balloon
+driver never changes, and comparing with it would report a change forever.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
+
+HOTPLUG_DISK_BUSES = ('virtio', 'scsi', 'usb')
+HOTPLUG_TYPES = ('qemu', 'kvm', 'xen')
+# Keys only a restart brings to a running guest.
+RESTART_KEYS = ('virt_type', 'arch', 'machine', 'max_memory_kib', 'max_vcpus', 'firmware', 'boot',
+                'kernel', 'initrd', 'cmdline', 'graphics', 'console', 'guest_agent', 'rng')
+
+
+def disk_changes(desired, current):
+    """``(added, removed, modified)`` disks, matched by target."""
+    want = dict((d['target'], d) for d in desired)
+    have = dict((d['target'], d) for d in current)
+    added = [d for d in desired if d['target'] not in have]
+    removed = [d for d in current if d['target'] not in want]
+    modified = [(want[t], have[t]) for t in want if t in have and diff_specified(_comparable(want[t]), have[t])]
+    return added, removed, modified
+
+
+def interface_changes(desired, current, strict=False):
+    """``(added, removed, modified)`` interfaces, matched by MAC; a desired
+    interface without MAC is new (libvirt gives it one)."""
+    have = dict((i['mac'], i) for i in current)
+    want_macs = set(i['mac'] for i in desired if i.get('mac'))
+    added = [i for i in desired if not i.get('mac') or i['mac'] not in have]
+    removed = [i for i in current if i['mac'] not in want_macs]
+    modified = [(i, have[i['mac']]) for i in desired
+                if i.get('mac') in have and diff_specified(i, have[i['mac']], strict=strict)]
+    return added, removed, modified
+
+
+def _comparable(disk):
+    return dict((k, v) for k, v in disk.items() if k != 'create')
+
+
+def hotpluggable_disk(disk, virt_type):
+    return virt_type in HOTPLUG_TYPES and (disk.get('device') or 'disk') == 'disk' \
+        and disk.get('bus') in HOTPLUG_DISK_BUSES
+
+
+def hotpluggable_interface(virt_type):
+    return virt_type in HOTPLUG_TYPES
+
+
+def plan_live(desired, config, live, virt_type, strict=False, live_updates=True):
+    """``(operations, pending)`` for a running guest after the persistent
+    definition became ``desired``. Operations are tuples:
+    ``('memory', kib)``, ``('vcpus', n)``, ``('attach-disk', disk)``,
+    ``('detach-disk', disk)``, ``('attach-interface', iface)``,
+    ``('detach-interface', iface)``, ``('tags', tags)``; ``pending`` names
+    what only a restart applies."""
+    ops, pending = [], []
+    for key in RESTART_KEYS:
+        if key in desired and (desired[key] is not None or strict) \
+                and diff_specified(desired[key], live.get(key), key, strict):
+            pending.append(key)
+    if 'cpu' in desired and desired['cpu'] is not None and diff_specified(desired['cpu'], config.get('cpu')):
+        pending.append('cpu')  # the running definition shows the expanded CPU: only this run's change counts
+
+    memory = desired.get('memory_kib')
+    if memory is not None and memory != config.get('memory_kib'):
+        if live_updates and memory <= (live.get('max_memory_kib') or 0):
+            ops.append(('memory', memory))
+        else:
+            pending.append('memory_kib')
+    vcpus = desired.get('vcpus')
+    if vcpus is not None and vcpus != live.get('vcpus'):
+        if live_updates and vcpus <= (live.get('max_vcpus') or 0):
+            ops.append(('vcpus', vcpus))
+        else:
+            pending.append('vcpus')
+
+    if desired.get('disks') is not None:
+        added, removed, modified = disk_changes(desired['disks'], live.get('disks') or [])
+        for disk in removed:
+            if live_updates and hotpluggable_disk(disk, virt_type):
+                ops.append(('detach-disk', disk))
+            else:
+                pending.append('disks.%s' % disk['target'])
+        for disk in added:
+            if live_updates and hotpluggable_disk(disk, virt_type):
+                ops.append(('attach-disk', disk))
+            else:
+                pending.append('disks.%s' % disk['target'])
+        pending.extend('disks.%s' % want['target'] for want, _have in modified)
+    if desired.get('interfaces') is not None:
+        added, removed, modified = interface_changes(desired['interfaces'], live.get('interfaces') or [], strict)
+        for iface in removed:
+            if live_updates and hotpluggable_interface(virt_type):
+                ops.append(('detach-interface', iface))
+            else:
+                pending.append('interfaces.%s' % iface['mac'])
+        for iface in added:
+            if live_updates and hotpluggable_interface(virt_type):
+                ops.append(('attach-interface', iface))
+            else:
+                pending.append('interfaces.%s' % (iface.get('mac') or 'new'))
+        pending.extend('interfaces.%s' % want['mac'] for want, _have in modified)
+    tags = desired.get('tags')
+    if tags is not None and tags != live.get('tags'):
+        ops.append(('tags', tags))  # metadata: live even with live: false, it changes nothing in the guest
+    return ops, pending

@@ -1,0 +1,552 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: domain
+short_description: Declarative libvirt virtual machines
+version_added: 0.1.0
+description:
+  - Defines, changes, starts, stops and removes libvirt domains (virtual machines) from options or from a whole XML
+    document, and waits for their IP addresses.
+  - Idempotent. Only what you specify is compared, so values libvirt fills in (UUID, MAC addresses, PCI and drive
+    addresses, controllers, machine type) never count as a change, and a second run reports C(changed=false), in
+    check mode too.
+  - Changes are applied, never ignored. The persistent definition is redefined with every change (keeping the UUID
+    and whatever the options do not model); a running guest then gets what it can take live with O(live=true) -
+    memory through the balloon up to O(max_memory), vCPUs up to O(max_vcpus), disks and interfaces hot-plugged and
+    unplugged. Anything else takes effect at the next restart, which the result reports as RV(restart_required)
+    unless O(restart=true) restarts the guest at once.
+author:
+  - virtkit.virt maintainers (@virtkit)
+extends_documentation_fragment:
+  - virtkit.virt.connection
+attributes:
+  check_mode:
+    support: full
+    description: Check mode reports exactly the actions a real run would take.
+  diff_mode:
+    support: full
+    description: The diff shows the specified fields before and after, plus state and autostart; passwords are hidden.
+options:
+  name:
+    description: Name of the domain.
+    type: str
+    required: true
+  state:
+    description:
+      - V(running) - defined and running (a paused domain is resumed). V(present) - defined; the power state is left
+        as it is. V(shutdown) - shut down gracefully (see O(shutdown_timeout) and O(force)). V(destroyed) - powered
+        off at once. V(paused) - running but frozen. V(absent) - powered off and undefined, with its NVRAM, snapshot
+        metadata and managed save image (see O(remove_storage)).
+      - A domain that does not exist yet is defined for every state but V(absent); that needs O(memory) or O(xml).
+    type: str
+    choices: [running, present, shutdown, destroyed, paused, absent]
+    default: running
+  autostart:
+    description: Start the domain when the libvirt daemon starts. Left as it is when not set.
+    type: bool
+  virt_type:
+    description:
+      - The domain type. V(auto) picks V(kvm) when the host can really run KVM guests (hardware virtualisation and
+        a usable C(/dev/kvm); a nested or paravirtual C(/dev/kvm) is not enough), else V(qemu) (software emulation),
+        else the first type the host offers. An existing domain keeps its type with V(auto).
+    type: str
+    default: auto
+    choices: [auto, kvm, qemu, xen, vmware, hyperv, vbox, bhyve, test]
+  arch:
+    description: Guest CPU architecture (V(x86_64), V(aarch64) ...). libvirt picks the host's when not set.
+    type: str
+  machine:
+    description:
+      - Machine type (V(q35), V(pc), V(pc-q35-7.2) ...). libvirt stores aliases as the versioned name, which is
+        compared as equal. A new machine family (V(pc) to V(q35)) lays out the PCI buses anew.
+    type: str
+  memory:
+    description:
+      - Memory of the guest; a bare number is MiB, or a size with unit (V(512MiB), V(2G), V(2GiB)).
+      - Needed to define a new domain. A running guest gets a change live through the balloon, up to O(max_memory).
+    type: raw
+  max_memory:
+    description:
+      - The most memory the guest can have without a restart (what it boots with). Defaults to O(memory) for a new
+        domain; an existing domain keeps its maximum unless O(memory) needs more.
+    type: raw
+  vcpus:
+    description: Number of virtual CPUs online; a running guest gets a change live up to O(max_vcpus).
+    type: int
+  max_vcpus:
+    description: The most vCPUs the guest can have without a restart. Defaults as O(max_memory) does.
+    type: int
+  cpu:
+    description: The guest CPU model.
+    type: dict
+    suboptions:
+      mode:
+        description: How the guest CPU relates to the host's. V(custom) needs O(cpu.model).
+        type: str
+        choices: [host-passthrough, host-model, maximum, custom]
+      model:
+        description: CPU model name for V(custom) (V(Skylake-Client), V(qemu64) ...).
+        type: str
+  firmware:
+    description: V(bios), or V(uefi) (libvirt picks the firmware and keeps an NVRAM file, removed with the domain).
+    type: str
+    choices: [bios, uefi]
+  boot:
+    description: Boot devices in order.
+    type: list
+    elements: str
+    choices: [hd, cdrom, network, fd]
+  kernel:
+    description: Direct kernel boot - the kernel image on the host. V('') removes direct kernel boot.
+    type: str
+  initrd:
+    description: Direct kernel boot - the initial ramdisk on the host.
+    type: str
+  cmdline:
+    description: Direct kernel boot - the kernel command line.
+    type: str
+  disks:
+    description:
+      - The domain's disks, all of them - disks the list leaves out are removed from the domain (not deleted).
+      - Each disk is one of C({volume, pool}) (an existing volume), C({path}) (a file or block device on the host),
+        C({size, pool}) or C({size, pool, backing_volume}) (a volume created for the domain, named O(disks[].volume)
+        or C(NAME-diskN.qcow2); qcow2 in file pools, raw elsewhere), or a cdrom with no medium (C({device - cdrom})).
+      - Targets are assigned once and kept - a disk keeps its target as long as its source stays.
+    type: list
+    elements: dict
+    suboptions:
+      volume:
+        description: Volume name in O(disks[].pool).
+        type: str
+      pool:
+        description: Storage pool of the volume.
+        type: str
+      path:
+        description: Path of an image file or block device on the host.
+        type: str
+      size:
+        description: Capacity of a volume created for the domain; a bare number is GiB. Only used to create it (and grow it).
+        type: str
+      backing_volume:
+        description: A volume in the same pool the new volume is a copy-on-write overlay of (qcow2).
+        type: str
+      device:
+        description: V(disk) or V(cdrom). An existing disk keeps its kind when not set; a new one is a V(disk).
+        type: str
+        choices: [disk, cdrom]
+      bus:
+        description: Bus of the disk. Defaults for a new disk to V(virtio) (V(sata) for cdroms) on QEMU/KVM.
+        type: str
+        choices: [virtio, sata, scsi, ide, xen, usb]
+      target:
+        description: Device name in the guest's view of libvirt (V(vda), V(sdb) ...). Assigned when not set.
+        type: str
+      format:
+        description: Image format (V(qcow2), V(raw) ...). Read from the volume when not set.
+        type: str
+      readonly:
+        description: Attach read-only.
+        type: bool
+      cache:
+        description: Cache mode.
+        type: str
+        choices: [default, none, writethrough, writeback, directsync, unsafe]
+  interfaces:
+    description:
+      - The domain's network interfaces, all of them - interfaces the list leaves out are removed.
+      - Each is one of C({network}) (a libvirt network), C({bridge}) (a host bridge) or C({direct}) (macvtap on a
+        host device).
+      - An interface without O(interfaces[].mac) keeps the MAC libvirt gave it on earlier runs.
+    type: list
+    elements: dict
+    suboptions:
+      network:
+        description: Name of a libvirt network.
+        type: str
+      bridge:
+        description: Name of a host bridge.
+        type: str
+      direct:
+        description: Host device for a macvtap interface (bridge mode).
+        type: str
+      mac:
+        description: MAC address.
+        type: str
+      model:
+        description: NIC model. Defaults for a new interface to V(virtio) on QEMU/KVM.
+        type: str
+  graphics:
+    description: Graphical console. A new domain has none.
+    type: dict
+    suboptions:
+      type:
+        description: V(none), V(vnc) or V(spice).
+        type: str
+        choices: [none, vnc, spice]
+        default: vnc
+      listen:
+        description: Address to listen on (libvirt's default, usually 127.0.0.1, when not set).
+        type: str
+      password:
+        description: Password for the console (VNC - at most 8 characters). Never shown in logs or diffs.
+        type: str
+  console:
+    description: The serial console - V(pty) (the default for a new domain), V(none), or C({file - PATH}) to log it to a file.
+    type: raw
+  guest_agent:
+    description: Add (or remove) the QEMU guest agent channel.
+    type: bool
+  rng:
+    description: Add (or remove) a virtio random number generator fed from the host's C(/dev/urandom).
+    type: bool
+  cloud_init:
+    description:
+      - A cloud-init NoCloud seed - an ISO volume C(NAME-cidata.iso), created or rebuilt through the storage layer
+        when its content changes, and attached as a cdrom.
+      - Text is used as given; a mapping is written as JSON (valid YAML), under C(#cloud-config) for user data.
+    type: dict
+    suboptions:
+      user_data:
+        description: User data.
+        type: raw
+      meta_data:
+        description: Meta data. Default - instance-id and local-hostname set to O(name).
+        type: raw
+      network_config:
+        description: Network configuration (version 1 or 2).
+        type: raw
+      vendor_data:
+        description: Vendor data.
+        type: raw
+      pool:
+        description: Pool for the seed volume. Default - the pool of the first disk that has one.
+        type: str
+      bus:
+        description: Bus of the seed's cdrom.
+        type: str
+        choices: [sata, scsi, ide]
+  tags:
+    description:
+      - Tags kept in the domain's C(<metadata>) under the collection's XML namespace; the inventory turns them into
+        groups. Values are strings. The whole set is replaced; V({}) removes all tags.
+    type: dict
+  xml:
+    description:
+      - A whole domain XML document instead of the options above, under the same rules - re-applying it changes
+        nothing; what it leaves out is wanted absent (except what libvirt fills in - UUID, MAC addresses, machine
+        type, addresses, controllers, CPU model); anything it says that libvirt's definition does not is a change.
+      - Its C(<name>) must be O(name).
+    type: str
+  xml_patches:
+    description:
+      - XPath edits applied on top of the generated XML (or of O(xml)), for what the options do not cover.
+      - C({xpath, value}) sets the text of the matched elements, C({xpath, attribute, value}) an attribute,
+        C({xpath, remove - true}) removes them, C({xpath, xml}) appends the element in O(xml_patches[].xml) unless an
+        equal one is there.
+      - A plain path of elements (V(/domain/clock), V(/domain/devices/controller[@type='usb'])) that matches nothing
+        is created. Any other XPath that matches nothing fails, naming the patch - except a removal on an existing
+        domain, which is already done.
+    type: list
+    elements: dict
+    suboptions:
+      xpath:
+        description: XPath from the C(<domain>) root, for example V(/domain/on_reboot).
+        type: str
+        required: true
+      value:
+        description: Text or attribute value to set.
+        type: raw
+      attribute:
+        description: Set this attribute instead of the text.
+        type: str
+      remove:
+        description: Remove the matched elements.
+        type: bool
+      xml:
+        description: An XML element to append to each matched element.
+        type: str
+  live:
+    description:
+      - Apply hot-pluggable changes to a running guest as well as to its persistent definition. With V(false),
+        changes go to the persistent definition only and RV(restart_required) says so.
+    type: bool
+    default: true
+  restart:
+    description: When a change needs a restart of a running guest, shut it down gracefully and start it again now.
+    type: bool
+    default: false
+  shutdown_timeout:
+    description: Seconds a graceful shutdown (O(state=shutdown), O(restart=true)) may take.
+    type: int
+    default: 120
+  force:
+    description: Power the guest off when a graceful shutdown runs out of O(shutdown_timeout); else the task fails.
+    type: bool
+    default: false
+  wait_for_ip:
+    description:
+      - With O(state=running), return only once the guest has an IP address (in RV(domain.ip) and the
+        C(addresses) of RV(domain.interfaces)). A source that fails on this host is skipped, with a warning.
+    type: dict
+    suboptions:
+      timeout:
+        description: Seconds to wait.
+        type: int
+        default: 300
+      sources:
+        description:
+          - Where to look - V(lease) (DHCP leases of libvirt networks), V(arp) (the host's ARP table), V(agent)
+            (the QEMU guest agent).
+        type: list
+        elements: str
+        choices: [lease, arp, agent]
+        default: [lease, arp, agent]
+  remove_storage:
+    description:
+      - With O(state=absent), also delete the domain's storage - V(true) deletes the volumes in storage pools its
+        disks use, V(all) also image files outside pools (on the local host only; never block devices).
+      - Read-only disks and cdroms (shared install media) and storage another domain uses are kept; the domain's
+        own cloud-init seed is deleted.
+    type: raw
+    default: false
+notes:
+  - Changing O(max_memory), O(max_vcpus), the machine type, CPU, firmware, boot options, graphics, console or a
+    disk's settings of a running guest takes effect at its next restart.
+  - The diff never shows the graphics password - only that one is set.
+'''
+
+EXAMPLES = r'''
+- name: A small VM on an isolated network, booted from a volume
+  virtkit.virt.domain:
+    name: web1
+    memory: 2GiB
+    vcpus: 2
+    disks:
+      - volume: web1.qcow2
+        pool: default
+    interfaces:
+      - network: lab
+    graphics:
+      type: vnc
+      password: "{{ vnc_password }}"
+    tags:
+      role: web
+      env: test
+    wait_for_ip:
+      timeout: 120
+
+- name: A VM with a new overlay disk on a base image and a cloud-init seed
+  virtkit.virt.domain:
+    name: app1
+    memory: 1024
+    max_memory: 4096
+    vcpus: 1
+    max_vcpus: 4
+    disks:
+      - size: 20G
+        pool: default
+        backing_volume: debian-12-base.qcow2
+    interfaces:
+      - network: lab
+    cloud_init:
+      user_data:
+        users:
+          - name: admin
+            ssh_authorized_keys: ["{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"]
+    guest_agent: true
+
+- name: More memory and vCPUs, live
+  virtkit.virt.domain:
+    name: app1
+    memory: 2048
+    vcpus: 2
+
+- name: A new machine type; restart now rather than report restart_required
+  virtkit.virt.domain:
+    name: app1
+    machine: q35
+    restart: true
+    shutdown_timeout: 60
+    force: true
+
+- name: A domain from XML, with one patch
+  virtkit.virt.domain:
+    name: legacy
+    xml: "{{ lookup('file', 'legacy.xml') }}"
+    xml_patches:
+      - xpath: /domain/on_reboot
+        value: destroy
+
+- name: Reach what the options do not model
+  virtkit.virt.domain:
+    name: app1
+    xml_patches:
+      - xpath: /domain/clock
+        attribute: offset
+        value: localtime
+      - xpath: /domain/devices
+        xml: "<watchdog model='i6300esb' action='reset'/>"
+
+- name: Shut down gracefully, power off after 60 s
+  virtkit.virt.domain:
+    name: app1
+    state: shutdown
+    shutdown_timeout: 60
+    force: true
+
+- name: Remove a VM and the volumes it used
+  virtkit.virt.domain:
+    name: app1
+    state: absent
+    remove_storage: true
+'''
+
+RETURN = r'''
+domain:
+  description: The domain after the task (before it, in check mode). C(exists=false) when there is none.
+  returned: success
+  type: dict
+  contains:
+    name: {description: Name., type: str}
+    exists: {description: Whether the domain exists., type: bool}
+    uuid: {description: UUID., type: str}
+    id: {description: "Hypervisor ID while running, else null.", type: int}
+    state: {description: "Power state: running, paused, shutoff, crashed, pmsuspended, blocked, shutdown.", type: str}
+    persistent: {description: Whether it has a persistent definition., type: bool}
+    autostart: {description: Whether it starts with the daemon., type: bool}
+    virt_type: {description: "Domain type (kvm, qemu ...).", type: str}
+    arch: {description: Architecture., type: str}
+    machine: {description: Machine type., type: str}
+    memory: {description: Memory in MiB (the balloon's current size while running)., type: int}
+    max_memory: {description: Maximum memory in MiB., type: int}
+    vcpus: {description: vCPUs online., type: int}
+    max_vcpus: {description: Maximum vCPUs., type: int}
+    cpu: {description: C(mode) and C(model)., type: dict}
+    firmware: {description: bios or uefi., type: str}
+    boot: {description: Boot devices., type: list, elements: str}
+    kernel: {description: Direct boot kernel., type: str}
+    initrd: {description: Direct boot initrd., type: str}
+    cmdline: {description: Direct boot command line., type: str}
+    disks:
+      description: Disks (C(target), C(device), C(bus), C(type), C(path) or C(pool) and C(volume), C(format), C(readonly), C(cache)).
+      type: list
+      elements: dict
+    interfaces:
+      description: Interfaces (C(type), C(network), C(bridge) or C(direct), C(mac), C(model), C(addresses)).
+      type: list
+      elements: dict
+    graphics: {description: "C(type), C(listen) and C(password) (hidden).", type: dict}
+    console: {description: C(type) and C(path)., type: dict}
+    guest_agent: {description: Whether the guest agent channel is there., type: bool}
+    rng: {description: Whether a virtio RNG is there., type: bool}
+    tags: {description: Tags., type: dict}
+    ip: {description: The first IP address found (IPv4 first)., type: str}
+restart_required:
+  description: Whether the running guest still runs an older definition; the rest takes effect when it restarts.
+  returned: success
+  type: bool
+actions:
+  description: What the task did (or would do in check mode), in order.
+  returned: success
+  type: list
+  elements: str
+  sample: [define, start]
+'''
+
+from ansible_collections.virtkit.virt.plugins.module_utils.domain_manager import DomainManager
+from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+
+DEFINITION = ('virt_type', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware',
+              'boot', 'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent',
+              'rng', 'cloud_init', 'tags')
+
+
+def main():
+    run_module(
+        dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', default='running',
+                       choices=['running', 'present', 'shutdown', 'destroyed', 'paused', 'absent']),
+            autostart=dict(type='bool'),
+            virt_type=dict(type='str', default='auto',
+                           choices=['auto', 'kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'bhyve', 'test']),
+            arch=dict(type='str'),
+            machine=dict(type='str'),
+            memory=dict(type='raw'),
+            max_memory=dict(type='raw'),
+            vcpus=dict(type='int'),
+            max_vcpus=dict(type='int'),
+            cpu=dict(type='dict', options=dict(
+                mode=dict(type='str', choices=['host-passthrough', 'host-model', 'maximum', 'custom']),
+                model=dict(type='str'))),
+            firmware=dict(type='str', choices=['bios', 'uefi']),
+            boot=dict(type='list', elements='str', choices=['hd', 'cdrom', 'network', 'fd']),
+            kernel=dict(type='str'),
+            initrd=dict(type='str'),
+            cmdline=dict(type='str'),
+            disks=dict(type='list', elements='dict', options=dict(
+                volume=dict(type='str'),
+                pool=dict(type='str'),
+                path=dict(type='str'),
+                size=dict(type='str'),
+                backing_volume=dict(type='str'),
+                device=dict(type='str', choices=['disk', 'cdrom']),
+                bus=dict(type='str', choices=['virtio', 'sata', 'scsi', 'ide', 'xen', 'usb']),
+                target=dict(type='str'),
+                format=dict(type='str'),
+                readonly=dict(type='bool'),
+                cache=dict(type='str', choices=['default', 'none', 'writethrough', 'writeback', 'directsync',
+                                                'unsafe']))),
+            interfaces=dict(type='list', elements='dict', options=dict(
+                network=dict(type='str'),
+                bridge=dict(type='str'),
+                direct=dict(type='str'),
+                mac=dict(type='str'),
+                model=dict(type='str'))),
+            graphics=dict(type='dict', options=dict(
+                type=dict(type='str', default='vnc', choices=['none', 'vnc', 'spice']),
+                listen=dict(type='str'),
+                password=dict(type='str', no_log=True))),
+            console=dict(type='raw'),
+            guest_agent=dict(type='bool'),
+            rng=dict(type='bool'),
+            cloud_init=dict(type='dict', options=dict(
+                user_data=dict(type='raw', no_log=True),
+                meta_data=dict(type='raw', no_log=True),
+                network_config=dict(type='raw', no_log=True),
+                vendor_data=dict(type='raw', no_log=True),
+                pool=dict(type='str'),
+                bus=dict(type='str', choices=['sata', 'scsi', 'ide']))),
+            tags=dict(type='dict'),
+            xml=dict(type='str'),
+            xml_patches=dict(type='list', elements='dict', options=dict(
+                xpath=dict(type='str', required=True),
+                value=dict(type='raw'),
+                attribute=dict(type='str'),
+                remove=dict(type='bool'),
+                xml=dict(type='str'))),
+            live=dict(type='bool', default=True),
+            restart=dict(type='bool', default=False),
+            shutdown_timeout=dict(type='int', default=120),
+            force=dict(type='bool', default=False),
+            wait_for_ip=dict(type='dict', options=dict(
+                timeout=dict(type='int', default=300),
+                sources=dict(type='list', elements='str', choices=['lease', 'arp', 'agent'],
+                             default=['lease', 'arp', 'agent']))),
+            remove_storage=dict(type='raw', default=False),
+        ),
+        DomainManager,
+        mutually_exclusive=[('xml', key) for key in DEFINITION],
+    )
+
+
+if __name__ == '__main__':
+    main()
