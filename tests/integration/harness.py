@@ -112,3 +112,69 @@ def target_skip_reason(tmp_path):
         return None
     with open(path) as handle:
         return handle.read().strip() or 'the target skipped some of its tests'
+
+
+# LXC containers over the bed's Debian rootfs (see test_lxc_connection.py).
+# Without an <interface> a container shares the host's network namespace, so
+# apt-get works inside it.
+LXC_CONTAINER_XML = """<domain type='lxc'>
+  <name>{name}</name>
+  <memory unit='MiB'>{memory}</memory>
+  <os><type>exe</type>{init}</os>
+  <devices>
+    <filesystem type='mount'><source dir='{rootfs}'/><target dir='/'/></filesystem>
+    <console type='pty'/>
+  </devices>
+</domain>"""
+LXC_SLEEP_INIT = ['/bin/sh', '-c', 'exec sleep 100000']
+# PID 1 that reaps orphans, as a real init does: daemons started in the
+# container (libvirtd, whose QEMU probes it waits to see exit) need one.
+LXC_REAPER_INIT = ['/usr/bin/python3', '-c', 'import os, time\nwhile True:\n    try:\n        os.waitpid(-1, 0)\n'
+                   '    except ChildProcessError:\n        time.sleep(1)\n']
+
+
+def lxc_virsh(*args, stdin=None, timeout=120):
+    return subprocess.run(['virsh', '-q', '-c', 'lxc:///'] + list(args), input=stdin, text=True,
+                          capture_output=True, check=False, timeout=timeout)
+
+
+def copy_python_rootfs(dest):
+    """A copy of the bed's cached Debian rootfs with python3 at ``dest`` (the cache stays pristine)."""
+    source = os.path.join(BED_CACHE, 'rootfs-python')
+    if not os.path.exists(os.path.join(source, 'usr', 'bin', 'python3')):
+        raise AssertionError('the bed has no Python rootfs at %s: run tests/bed/setup.sh' % source)
+    subprocess.run(['cp', '-a', '--reflink=auto', source, str(dest)], check=True)
+
+
+def start_lxc_container(name, rootfs, memory=256, init=None):
+    from xml.sax.saxutils import escape
+    argv = init or LXC_SLEEP_INIT
+    init_xml = '<init>%s</init>' % escape(argv[0]) + ''.join('<initarg>%s</initarg>' % escape(arg) for arg in argv[1:])
+    xml = LXC_CONTAINER_XML.format(name=name, rootfs=rootfs, memory=memory, init=init_xml)
+    defined = lxc_virsh('define', '/dev/stdin', stdin=xml)
+    assert defined.returncode == 0, defined.stderr
+    started = lxc_virsh('start', name)
+    assert started.returncode == 0, started.stderr
+    wait_for(lambda: lxc_virsh('domstate', name).stdout.strip() == 'running', 30, interval=0.2,
+             what='container %s to run' % name)
+
+
+def remove_lxc_container(name):
+    lxc_virsh('destroy', name)
+    lxc_virsh('undefine', name)
+
+
+def lxc_exec(name, *argv, timeout=120):
+    """Run ``argv`` inside the running container ``name``; a CompletedProcess."""
+    return subprocess.run(['virsh', '-q', '-c', 'lxc:///', 'lxc-enter-namespace', name, '--noseclabel', '--'] + list(argv),
+                          text=True, capture_output=True, check=False, timeout=timeout)
+
+
+def play_recap(output, host):
+    """The PLAY RECAP counters of ``host`` (ok, changed, unreachable, failed, ...) as ints."""
+    import re
+    for line in output.splitlines():
+        parts = line.split(':', 1)
+        if len(parts) == 2 and parts[0].strip() == host and 'changed=' in parts[1]:
+            return {key: int(value) for key, value in re.findall(r'(\w+)=(\d+)', parts[1])}
+    raise AssertionError('no PLAY RECAP line for %s in:\n%s' % (host, output[-3000:]))
