@@ -173,15 +173,21 @@ def check_references(driver, disks, interfaces, field):
     return volumes
 
 
+# Formats a storage pool reports that are not image formats for the
+# hypervisor: an ISO image (a cloud-init seed, an installer) is read as raw.
+_DISK_FORMAT = {'iso': 'raw'}
+
+
 def volume_format(driver, disk, volumes):
     """The format of a new disk's image when the host knows it."""
     if disk.get('pool') and disk.get('volume'):
         info = volumes.get((disk['pool'], disk['volume']))
-        return info['format'] if info else None
+        return _DISK_FORMAT.get(info['format'], info['format']) if info else None
     if disk.get('path'):
         try:
             found = driver.volume_by_path(disk['path'])
-            return parse_volume_xml(driver.volume_xml(found['pool'], found['name']))['format']
+            fmt = parse_volume_xml(driver.volume_xml(found['pool'], found['name']))['format']
+            return _DISK_FORMAT.get(fmt, fmt)
         except (NotFound, DriverError):
             return None  # outside any pool: libvirt will not guess either
     return None

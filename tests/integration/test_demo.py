@@ -18,7 +18,7 @@ def test_demo_converges_then_changes_nothing_then_cleans_up(bed, tmp_path):
     prefix = unique_prefix()
     subnet = str(free_subnets(1)[0]).rsplit('.', 1)[0]
     extra = {'demo_prefix': prefix + '-demo', 'demo_subnet': subnet, 'demo_dir': str(tmp_path / 'demo'),
-             'demo_bridge': prefix + 'd'}
+             'demo_bridge': prefix + 'd', 'demo_bed': os.path.dirname(bed['kernel'])}
     try:
         first = run_playbook(DEMO, extra)
         assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-2000:]
