@@ -13,6 +13,12 @@ running definition after that waits for a restart: the result says
 Memory is compared with the persistent definition only: the running
 definition reports what the balloon reached, which a guest without a balloon
 driver never changes, and comparing with it would report a change forever.
+A container's memory is a limit the host applies: there the running
+definition is the truth.
+
+Containers (libvirt's LXC driver) take memory (their cgroup limit, up to the
+boot maximum) and CPU shares live, and interfaces when they run in a network
+namespace of their own; there is no live vCPU change.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,9 +29,25 @@ from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_spec
 
 HOTPLUG_DISK_BUSES = ('virtio', 'scsi', 'usb')
 HOTPLUG_TYPES = ('qemu', 'kvm', 'xen')
+# Domain types without a live vCPU change (libvirt's LXC driver has no virDomainSetVcpusFlags).
+NO_LIVE_VCPU_TYPES = ('lxc',)
+# Domain types whose memory is a limit the host sets (a cgroup), not a balloon the guest may not follow.
+LIMIT_MEMORY_TYPES = ('lxc',)
 # Keys only a restart brings to a running guest.
 RESTART_KEYS = ('virt_type', 'arch', 'machine', 'max_memory_kib', 'max_vcpus', 'firmware', 'boot',
                 'kernel', 'initrd', 'cmdline', 'graphics', 'console', 'guest_agent', 'rng')
+# Mappings whose whole content is wanted, not only the keys named: a key left out is removed.
+WHOLE_KEYS = ('tags', 'init_env', 'idmap')
+
+
+def key_differs(key, desired, current, strict=False):
+    """Whether canonical ``key`` of ``current`` is not what ``desired`` says
+    (not said: no difference, unless ``strict``)."""
+    if key not in desired or (desired[key] is None and not strict):
+        return False
+    if key in WHOLE_KEYS:
+        return desired[key] != current.get(key)
+    return bool(diff_specified(desired[key], current.get(key), key, strict))
 
 
 def disk_changes(desired, current):
@@ -59,37 +81,49 @@ def hotpluggable_disk(disk, virt_type):
         and disk.get('bus') in HOTPLUG_DISK_BUSES
 
 
-def hotpluggable_interface(virt_type):
+def hotpluggable_interface(virt_type, live=None):
+    if virt_type == 'lxc':
+        # A new veth goes into the container's network namespace only when it has its own (made at start
+        # for its interfaces or <privnet/>); one that shares the host's would get it on the host.
+        return live is not None and live.get('host_network') is False
     return virt_type in HOTPLUG_TYPES
 
 
-def plan_live(desired, config, live, virt_type, strict=False, live_updates=True):
+def plan_live(desired, config, live, virt_type, strict=False, live_updates=True, restart_keys=RESTART_KEYS):
     """``(operations, pending)`` for a running guest after the persistent
     definition became ``desired``. Operations are tuples:
-    ``('memory', kib)``, ``('vcpus', n)``, ``('attach-disk', disk)``,
-    ``('detach-disk', disk)``, ``('attach-interface', iface)``,
-    ``('detach-interface', iface)``, ``('tags', tags)``; ``pending`` names
-    what only a restart applies."""
+    ``('memory', kib)``, ``('vcpus', n)``, ``('cpu_shares', n)``,
+    ``('attach-disk', disk)``, ``('detach-disk', disk)``,
+    ``('attach-interface', iface)``, ``('detach-interface', iface)``,
+    ``('tags', tags)``; ``pending`` names what only a restart applies
+    (``restart_keys`` and what cannot change live)."""
     ops, pending = [], []
-    for key in RESTART_KEYS:
-        if key in desired and (desired[key] is not None or strict) \
-                and diff_specified(desired[key], live.get(key), key, strict):
+    for key in restart_keys:
+        if key_differs(key, desired, live, strict):
             pending.append(key)
     if 'cpu' in desired and desired['cpu'] is not None and diff_specified(desired['cpu'], config.get('cpu')):
         pending.append('cpu')  # the running definition shows the expanded CPU: only this run's change counts
 
     memory = desired.get('memory_kib')
-    if memory is not None and memory != config.get('memory_kib'):
+    # A container's memory is a cgroup limit, applied as set: the running definition is what it has.
+    current_memory = (live if virt_type in LIMIT_MEMORY_TYPES else config).get('memory_kib')
+    if memory is not None and memory != current_memory:
         if live_updates and memory <= (live.get('max_memory_kib') or 0):
             ops.append(('memory', memory))
         else:
             pending.append('memory_kib')
     vcpus = desired.get('vcpus')
     if vcpus is not None and vcpus != live.get('vcpus'):
-        if live_updates and vcpus <= (live.get('max_vcpus') or 0):
+        if live_updates and vcpus <= (live.get('max_vcpus') or 0) and virt_type not in NO_LIVE_VCPU_TYPES:
             ops.append(('vcpus', vcpus))
         else:
             pending.append('vcpus')
+    shares = desired.get('cpu_shares')
+    if shares is not None and shares != live.get('cpu_shares'):
+        if live_updates:
+            ops.append(('cpu_shares', shares))
+        else:
+            pending.append('cpu_shares')
 
     if desired.get('disks') is not None:
         added, removed, modified = disk_changes(desired['disks'], live.get('disks') or [])
@@ -107,12 +141,12 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True)
     if desired.get('interfaces') is not None:
         added, removed, modified = interface_changes(desired['interfaces'], live.get('interfaces') or [], strict)
         for iface in removed:
-            if live_updates and hotpluggable_interface(virt_type):
+            if live_updates and hotpluggable_interface(virt_type, live):
                 ops.append(('detach-interface', iface))
             else:
                 pending.append('interfaces.%s' % iface['mac'])
         for iface in added:
-            if live_updates and hotpluggable_interface(virt_type):
+            if live_updates and hotpluggable_interface(virt_type, live):
                 ops.append(('attach-interface', iface))
             else:
                 pending.append('interfaces.%s' % (iface.get('mac') or 'new'))

@@ -10,6 +10,10 @@ cover survives, and always with the existing UUID), followed by live
 operations that bring a running guest to it (domain_live) and the power
 transitions the wanted state needs. Check mode and the diff come from the
 same plan.
+
+Containers run the same engine: ContainerManager (container_manager) only
+overrides the hooks marked as such - the spec, what a new one needs, what it
+owns (a rootfs), what restarts it, how it is asked to stop, its facts.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,9 +28,9 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain_devices import
     check_references, resolve_disks, resolve_interfaces, volume_format)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain_facts import HIDDEN, domain_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.domain_live import (
-    disk_changes, interface_changes, plan_live)
+    RESTART_KEYS, WHOLE_KEYS, disk_changes, interface_changes, key_differs, plan_live)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain_spec import (
-    STATES, defines_something, domain_spec, remove_storage_spec, wait_spec)
+    ADDRESS_SOURCES, STATES, defines_something, domain_spec, remove_storage_spec, wait_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain_storage import (
     delete_file, disk_volumes, resolve_formats, seed_volume, storage_to_remove)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain_wait import (
@@ -70,6 +74,16 @@ def shown(canonical):
 class DomainManager(Manager):
     kind = 'domain'
     result_key = 'domain'
+    # Hooks for the kinds of domain (ContainerManager overrides them).
+    address_sources = ADDRESS_SOURCES
+    restart_keys = RESTART_KEYS
+    option_names = OPTION_NAMES
+    how_to_define = 'to define it give memory (and disks, interfaces ...) or xml'
+    shutdown_hint = 'the guest may ignore ACPI'  # how a graceful shutdown reaches the guest, for messages
+
+    @property
+    def resource(self):
+        return '%s %r' % (self.kind, self.name)
 
     # -- validation (no connection) -------------------------------------------
     def validate(self):
@@ -77,17 +91,29 @@ class DomainManager(Manager):
         self.state = self.params.get('state') or 'running'
         if self.state not in STATES:
             raise InvalidSpec('state', '%r is not one of %s' % (self.state, ', '.join(STATES)))
-        self.wait = wait_spec(self.params)
+        self.wait = wait_spec(self.params, self.address_sources)
         self.remove_storage = remove_storage_spec(self.params.get('remove_storage'))
         timeout = self.params.get('shutdown_timeout')
         self.shutdown_timeout = 120 if timeout is None else timeout
         if self.shutdown_timeout < 0:
             raise InvalidSpec('shutdown_timeout', 'must not be negative')
         self.spec, self.user_xml, self.owned, self.seed_disk, self.strict = None, None, [], None, False
-        if self.state == 'absent' or not (defines_something(self.params) or self.params.get('xml_patches')):
+        if self.state == 'absent' or not (self.defines_something() or self.params.get('xml_patches')):
             return
-        self.spec, self.user_xml = domain_spec(self.params)
+        self.spec, self.user_xml = self.make_spec()
         self.strict = self.user_xml is not None
+        self.validate_spec()
+
+    def defines_something(self):
+        """Hook: whether the params say anything about the definition."""
+        return defines_something(self.params)
+
+    def make_spec(self):
+        """Hook: ``(desired canonical dict, the user's whole XML or None)``."""
+        return domain_spec(self.params)
+
+    def validate_spec(self):
+        """Hook: checks of the spec that need no connection, and what it owns."""
         if not self.strict:
             self.owned = disk_volumes(self.name, self.spec['disks'], self.check_mode)
             cloud_init = self.params.get('cloud_init')
@@ -113,8 +139,8 @@ class DomainManager(Manager):
             return plan
         if status is None:
             if self.spec is None:
-                raise NotFound('domain %r does not exist; to define it give memory (and disks, interfaces ...) '
-                               'or xml' % self.name, resource='domain %r' % self.name, action='manage')
+                raise NotFound('%s %r does not exist; %s' % (self.kind, self.name, self.how_to_define),
+                               resource=self.resource, action='manage')
             self._plan_create(plan)
         else:
             self._plan_existing(plan, status)
@@ -154,14 +180,19 @@ class DomainManager(Manager):
             desired['interfaces'] = resolve_interfaces(desired['interfaces'], (config or {}).get('interfaces') or [],
                                                        virt_type)
         if not self.strict:
-            self._maxima(desired, config)
-            if config is None and desired.get('console') is None and virt_type in PTY_CONSOLE_TYPES:
-                desired['console'] = {'type': 'pty', 'path': None}  # a new domain's serial console
+            self.complete(desired, config)
         if config and desired.get('machine') and config.get('machine') and desired['machine'] != config['machine']:
             aliases = machine_aliases(self.driver.host_capabilities(), config.get('arch'), virt_type)
             if aliases.get(desired['machine']) == config['machine']:
                 desired['machine'] = config['machine']
         return desired
+
+    def complete(self, desired, config):
+        """Hook: the defaults of an option spec against the current
+        persistent domain (``config``; None for a new one)."""
+        self._maxima(desired, config)
+        if config is None and desired.get('console') is None and self.virt_type in PTY_CONSOLE_TYPES:
+            desired['console'] = {'type': 'pty', 'path': None}  # a new domain's serial console
 
     def _maxima(self, desired, config):
         """Without max_memory/max_vcpus, the maximum is what it is, raised to
@@ -216,9 +247,10 @@ class DomainManager(Manager):
 
     def _differences(self, desired, current):
         """Names of the canonical keys where ``current`` is not ``desired``."""
-        rest = dict((k, v) for k, v in desired.items() if k not in DEVICE_KEYS)
+        rest = dict((k, v) for k, v in desired.items() if k not in DEVICE_KEYS + WHOLE_KEYS)
         reasons = [c.path.split('.')[0].split('[')[0] for c in diff_specified(rest, current, strict=self.strict)
                    if c.path != 'uuid']
+        reasons.extend(key for key in WHOLE_KEYS if key_differs(key, desired, current, self.strict))
         if desired.get('disks') is not None and any(disk_changes(desired['disks'], current['disks'])):
             reasons.append('disks')
         if desired.get('interfaces') is not None and \
@@ -228,18 +260,26 @@ class DomainManager(Manager):
 
     # -- create -------------------------------------------------------------------
     def _plan_create(self, plan):
-        if not self.strict and self.spec.get('memory_kib') is None:
-            raise InvalidSpec('memory', 'a new domain needs its memory')
+        self.check_new()
         desired = self._desired(None)
         xml = self._definition_xml(desired)
-        for _index, volume in self.owned:
-            volume.plan_into(self.driver, plan)
+        self.plan_storage(plan)
         plan.before = {}
         plan.after = dict(shown(desired), state=self._final_state(None),
                           autostart=bool(self.params.get('autostart')))
         plan.add('define', lambda: self.driver.define_domain(xml))
         self._plan_power(plan, 'shutoff')
         self._plan_autostart(plan, False)
+
+    def check_new(self):
+        """Hook: what a new domain needs that an existing one may leave out."""
+        if not self.strict and self.spec.get('memory_kib') is None:
+            raise InvalidSpec('memory', 'a new %s needs its memory' % self.kind)
+
+    def plan_storage(self, plan):
+        """Hook: create or update what the domain owns (volumes, a cloud-init seed) before it is defined."""
+        for _index, volume in self.owned:
+            volume.plan_into(self.driver, plan)
 
     # -- update -------------------------------------------------------------------
     def _plan_existing(self, plan, status):
@@ -252,7 +292,7 @@ class DomainManager(Manager):
         if self.spec is not None:
             if not status['persistent']:
                 raise Conflict('it is transient (it has no persistent definition to change)',
-                               resource='domain %r' % self.name, action='update')
+                               resource=self.resource, action='update')
             if self._plan_update(plan, status, active):
                 state = 'running'  # restarted
         self._plan_power(plan, state)
@@ -263,10 +303,9 @@ class DomainManager(Manager):
         config = parse_domain_xml(config_xml)
         desired = self._desired(config)
         if self.strict and desired.get('uuid') and desired['uuid'] != config['uuid']:
-            raise Conflict('the XML carries uuid %s, but the existing domain has uuid %s'
-                           % (desired['uuid'], config['uuid']), resource='domain %r' % self.name, action='redefine')
-        for _index, volume in self.owned:
-            volume.plan_into(self.driver, plan)
+            raise Conflict('the XML carries uuid %s, but the existing %s has uuid %s'
+                           % (desired['uuid'], self.kind, config['uuid']), resource=self.resource, action='redefine')
+        self.plan_storage(plan)
 
         reasons = self._config_changes(desired, config, config_xml)
         plan.before.update(self._before(config, desired))
@@ -278,7 +317,7 @@ class DomainManager(Manager):
             return False
         live = parse_domain_xml(self.driver.domain_xml(self.name, secure=True))
         ops, pending = plan_live(desired, config, live, self.virt_type, strict=self.strict,
-                                 live_updates=self.params.get('live') is not False)
+                                 live_updates=self.params.get('live') is not False, restart_keys=self.restart_keys)
         if set(reasons) & set(['xml', 'xml_patches']):
             pending.append('xml')  # parts no option models: only a restart is sure to apply them
         if pending and self.params.get('restart'):
@@ -289,10 +328,10 @@ class DomainManager(Manager):
             self._plan_live_op(plan, op)
         if pending:
             plan.restart_required = True
-            what = sorted(set(OPTION_NAMES.get(p.split('.')[0], p.split('.')[0]) for p in pending))
-            plan.warnings.append('domain %r: %s change%s when the domain restarts (set restart: true to restart it '
-                                 'now)' % (self.name, ', '.join(what), 's take effect' if len(what) > 1
-                                           else ' takes effect'))
+            what = sorted(set(self.option_names.get(p.split('.')[0], p.split('.')[0]) for p in pending))
+            plan.warnings.append('%s %r: %s change%s when the %s restarts (set restart: true to restart it now)'
+                                 % (self.kind, self.name, ', '.join(what),
+                                    's take effect' if len(what) > 1 else ' takes effect', self.kind))
         return False
 
     def _config_changes(self, desired, config, config_xml):
@@ -309,7 +348,11 @@ class DomainManager(Manager):
     def _before(self, config, desired):
         if self.strict:
             return shown(dict((k, config.get(k)) for k in desired))
-        return shown(restrict(config, dict((k, v) for k, v in desired.items() if v is not None)))
+        before = restrict(config, dict((k, v) for k, v in desired.items() if v is not None))
+        for key in WHOLE_KEYS:
+            if desired.get(key) is not None:
+                before[key] = config.get(key)  # all of it: what the run removes shows too
+        return shown(before)
 
     def _plan_live_op(self, plan, op):
         kind, value = op
@@ -320,6 +363,9 @@ class DomainManager(Manager):
         elif kind == 'vcpus':
             plan.add('set vcpus to %d (live)' % value,
                      lambda: self.driver.set_domain_vcpus(name, value, live=True, config=False))
+        elif kind == 'cpu_shares':
+            plan.add('set cpu shares to %d (live)' % value,
+                     lambda: self.driver.set_domain_cpu_shares(name, value, live=True, config=False))
         elif kind == 'attach-disk':
             plan.add('attach disk %s (live)' % value['target'], lambda: self._attach('disk', value['target']))
         elif kind == 'detach-disk':
@@ -364,8 +410,8 @@ class DomainManager(Manager):
         deadline = time.monotonic() + _DETACH_WAIT
         while device_xml(self.driver.domain_xml(self.name), kind, key) is not None:
             if time.monotonic() > deadline:
-                self.warnings.append('domain %r: the guest has not released %s %s yet; it goes when the guest '
-                                     'lets it go, or at the next restart' % (self.name, kind, key))
+                self.warnings.append('%s %r: the guest has not released %s %s yet; it goes when the guest '
+                                     'lets it go, or at the next restart' % (self.kind, self.name, kind, key))
                 return
             time.sleep(0.5)
 
@@ -382,7 +428,7 @@ class DomainManager(Manager):
                 plan.add('destroy', lambda: self.driver.destroy_domain(name))
                 active = False
             if not active:
-                plan.add('start', lambda: self.driver.start_domain(name))
+                plan.add('start', self._start)
                 state = 'running'
             if self.state == 'running' and state == 'paused':
                 plan.add('resume', lambda: self.driver.resume_domain(name))
@@ -395,25 +441,36 @@ class DomainManager(Manager):
         elif self.state == 'destroyed' and (active or state == 'crashed'):
             plan.add('destroy', lambda: self.driver.destroy_domain(name))
 
+    def request_shutdown(self):
+        """Hook: ask the guest to shut down (returns at once)."""
+        self.driver.shutdown_domain(self.name)
+
     def _shutdown(self):
         """Graceful shutdown; after shutdown_timeout, destroy with force, else fail."""
-        self.driver.shutdown_domain(self.name)
+        self.request_shutdown()
         if wait_for_state(self.driver, self.name, ('shutoff', 'crashed'), self.shutdown_timeout):
             return
         if self.params.get('force'):
-            self.warnings.append('domain %r did not shut down within %s s (the guest may ignore ACPI); powered '
-                                 'it off (force: true)' % (self.name, self.shutdown_timeout))
+            self.warnings.append('%s %r did not shut down within %s s (%s); powered it off (force: true)'
+                                 % (self.kind, self.name, self.shutdown_timeout, self.shutdown_hint))
             self.driver.destroy_domain(self.name)
             return
-        raise Timeout('the guest did not shut down within %s s (it may ignore ACPI, or take longer); set force: '
-                      'true to power it off after the timeout, or raise shutdown_timeout' % self.shutdown_timeout,
-                      resource='domain %r' % self.name, action='shut down')
+        raise Timeout('it did not shut down within %s s (%s, or it takes longer); set force: true to power it '
+                      'off after the timeout, or raise shutdown_timeout' % (self.shutdown_timeout, self.shutdown_hint),
+                      resource=self.resource, action='shut down')
 
     def _restart(self, paused):
         if paused:
             self.driver.resume_domain(self.name)
         self._shutdown()
+        self._start()
+
+    def _start(self):
         self.driver.start_domain(self.name)
+        self.after_start()
+
+    def after_start(self):
+        """Hook: what a started domain needs before the task returns."""
 
     def _plan_autostart(self, plan, current):
         wanted = self.params.get('autostart')
@@ -440,7 +497,7 @@ class DomainManager(Manager):
         for path in files:
             plan.add('delete file %s' % path, self._file_deleter(path))
         for what, why in kept:
-            plan.warnings.append('domain %r: kept %s (%s)' % (name, what, why))
+            plan.warnings.append('%s %r: kept %s (%s)' % (self.kind, name, what, why))
 
     def _volume_deleter(self, pool, volume):
         def delete():
@@ -454,7 +511,7 @@ class DomainManager(Manager):
         def delete():
             why = delete_file(self.driver, path)
             if why:
-                self.warnings.append('domain %r: kept %s (%s)' % (self.name, path, why))
+                self.warnings.append('%s %r: kept %s (%s)' % (self.kind, self.name, path, why))
         return delete
 
     # -- result -----------------------------------------------------------------------
@@ -469,5 +526,9 @@ class DomainManager(Manager):
                 self.warnings.append('wait_for_ip: skipped address source %s: %s' % (source, message))
         elif self.wait and not self.check_mode:
             raise Conflict('it is %s, so it has no IP address to wait for' % status['state'],
-                           resource='domain %r' % self.name, action='wait for an IP address of')
+                           resource=self.resource, action='wait for an IP address of')
+        return self.facts_of(status, addresses)
+
+    def facts_of(self, status, addresses):
+        """Hook: the result's facts (``addresses``: from wait_for_ip, or None)."""
         return domain_facts(self.driver, self.name, status=status, addresses=addresses, secure=True)

@@ -71,12 +71,12 @@ def spec_from_options(params, name):
         spec['virt_type'] = virt_type
     for key in ('arch', 'machine'):
         spec[key] = _token(params.get(key), key)
-    spec['memory_kib'] = _memory(params.get('memory'), 'memory')
-    spec['max_memory_kib'] = _memory(params.get('max_memory'), 'max_memory')
+    spec['memory_kib'] = memory_spec(params.get('memory'), 'memory')
+    spec['max_memory_kib'] = memory_spec(params.get('max_memory'), 'max_memory')
     if spec['memory_kib'] and spec['max_memory_kib'] and spec['memory_kib'] > spec['max_memory_kib']:
         raise InvalidSpec('memory', 'is more than max_memory')
-    spec['vcpus'] = _count(params.get('vcpus'), 'vcpus')
-    spec['max_vcpus'] = _count(params.get('max_vcpus'), 'max_vcpus')
+    spec['vcpus'] = count_spec(params.get('vcpus'), 'vcpus')
+    spec['max_vcpus'] = count_spec(params.get('max_vcpus'), 'max_vcpus')
     if spec['vcpus'] and spec['max_vcpus'] and spec['vcpus'] > spec['max_vcpus']:
         raise InvalidSpec('vcpus', 'is more than max_vcpus')
     spec['cpu'] = cpu_spec(params.get('cpu'))
@@ -116,7 +116,7 @@ def _token(value, field):
     return str(value)
 
 
-def _memory(value, field):
+def memory_spec(value, field):
     if value is None:
         return None
     kib = parse_memory_kib(value, field)
@@ -125,7 +125,7 @@ def _memory(value, field):
     return kib
 
 
-def _count(value, field):
+def count_spec(value, field):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -293,7 +293,8 @@ def _check_virt_type_fit(spec):
         raise InvalidSpec('graphics.type', 'SPICE needs virt_type qemu or kvm')
 
 
-def wait_spec(params):
+def wait_spec(params, allowed=ADDRESS_SOURCES):
+    """``wait_for_ip``; ``allowed``: the address sources of this kind of domain."""
     wait = params.get('wait_for_ip')
     if wait is None:
         return None
@@ -301,11 +302,11 @@ def wait_spec(params):
     timeout = 300 if timeout is None else timeout
     if timeout < 0:
         raise InvalidSpec('wait_for_ip.timeout', 'must not be negative')
-    sources = wait.get('sources') or list(ADDRESS_SOURCES)
+    sources = wait.get('sources') or list(allowed)
     for index, source in enumerate(sources):
-        if source not in ADDRESS_SOURCES:
+        if source not in allowed:
             raise InvalidSpec('wait_for_ip.sources[%d]' % index,
-                              '%r is not one of %s' % (source, ', '.join(ADDRESS_SOURCES)))
+                              '%r is not one of %s' % (source, ', '.join(allowed)))
     if params.get('state') not in ('running', None):
         raise InvalidSpec('wait_for_ip', "only with state 'running'")
     return {'timeout': timeout, 'sources': list(sources)}
@@ -321,18 +322,18 @@ def remove_storage_spec(value):
     raise InvalidSpec('remove_storage', '%r is not true, false or all' % (value,))
 
 
-def spec_from_xml(xml, name):
+def spec_from_xml(xml, name, filled=LIBVIRT_FILLED):
     """A whole domain XML: everything it models is desired, and what it leaves
-    out is desired absent, except what libvirt fills in by itself."""
+    out is desired absent, except what libvirt fills in by itself (``filled``)."""
     parsed = parse_domain_xml(xml, 'xml')
     if parsed['name'] and parsed['name'] != name:
         raise InvalidSpec('xml', 'the XML names domain %r, but name is %r' % (parsed['name'], name))
     if parsed['memory_kib'] is None:
         raise InvalidSpec('xml', 'the XML has no <memory>')
     spec = dict(parsed, name=name)
-    for key in LIBVIRT_FILLED:
+    for key in filled:
         if spec.get(key) is None:
-            del spec[key]
+            spec.pop(key, None)
     if not spec['boot']:
         del spec['boot']  # libvirt adds <boot dev='hd'/> when nothing says how to boot
     for disk in spec['disks']:

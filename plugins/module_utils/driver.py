@@ -23,6 +23,8 @@ import abc
 DOMAIN_STATES = ('nostate', 'running', 'blocked', 'paused', 'shutdown',
                  'shutoff', 'crashed', 'pmsuspended')
 POOL_STATES = ('inactive', 'building', 'running', 'degraded', 'inaccessible')
+# How a guest is asked to shut down: ACPI, the guest agent, a container's initctl pipe, SIGTERM to its init.
+SHUTDOWN_MODES = ('acpi', 'agent', 'initctl', 'signal')
 
 
 class Driver(abc.ABC):
@@ -76,8 +78,9 @@ class Driver(abc.ABC):
         """Boot a defined domain."""
 
     @abc.abstractmethod
-    def shutdown_domain(self, name):
-        """Ask the guest to shut down (ACPI); returns at once."""
+    def shutdown_domain(self, name, mode=None):
+        """Ask the guest to shut down; returns at once. ``mode``: None (the
+        driver's default: ACPI for VMs), or one of SHUTDOWN_MODES."""
 
     @abc.abstractmethod
     def destroy_domain(self, name):
@@ -102,6 +105,15 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def set_domain_vcpus(self, name, count, live, config):
         """Online vCPU count, live and/or in the persistent config."""
+
+    @abc.abstractmethod
+    def container_namespaces(self, name):
+        """How many namespaces of a running LXC container libvirt can open
+        (0 while it does not know the container's init yet)."""
+
+    @abc.abstractmethod
+    def set_domain_cpu_shares(self, name, shares, live, config):
+        """The relative CPU weight (cputune shares), live and/or in the persistent config."""
 
     @abc.abstractmethod
     def attach_device(self, name, xml, live, config):

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver import DOMAIN_STATES, POOL_STATES, Driver
@@ -24,6 +25,11 @@ try:
 except ImportError:
     libvirt = None
     LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    import libvirt_lxc  # the LXC-only part of libvirt-python
+except ImportError:
+    libvirt_lxc = None
 
 try:
     from urllib.parse import urlparse
@@ -317,8 +323,13 @@ class LibvirtDriver(Driver):
     def start_domain(self, name):
         self._domain_call('start', name, 'create')
 
-    def shutdown_domain(self, name):
-        self._domain_call('shut down', name, 'shutdown')
+    def shutdown_domain(self, name, mode=None):
+        if mode is None:
+            self._domain_call('shut down', name, 'shutdown')
+            return
+        flag = {'acpi': 'VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN', 'agent': 'VIR_DOMAIN_SHUTDOWN_GUEST_AGENT',
+                'initctl': 'VIR_DOMAIN_SHUTDOWN_INITCTL', 'signal': 'VIR_DOMAIN_SHUTDOWN_SIGNAL'}[mode]
+        self._domain_call('shut down', name, 'shutdownFlags', getattr(libvirt, flag))
 
     def destroy_domain(self, name):
         self._domain_call('destroy', name, 'destroy')
@@ -346,6 +357,21 @@ class LibvirtDriver(Driver):
 
     def set_domain_vcpus(self, name, count, live, config):
         self._domain_call('set vcpus of', name, 'setVcpusFlags', count, self._affect(live, config))
+
+    def container_namespaces(self, name):
+        def count(conn):
+            if libvirt_lxc is None:
+                raise DriverError('libvirt-python has no libvirt_lxc module', resource='domain %r' % name,
+                                  action='open the namespaces of')
+            fds = libvirt_lxc.lxcOpenNamespace(self._domain(conn, name), 0) or []
+            for fd in fds:
+                os.close(fd)
+            return len(fds)
+        return self._run('open the namespaces of', 'domain %r' % name, count)
+
+    def set_domain_cpu_shares(self, name, shares, live, config):
+        self._domain_call('set the CPU shares of', name, 'setSchedulerParametersFlags', {'cpu_shares': shares},
+                          self._affect(live, config))
 
     def attach_device(self, name, xml, live, config):
         self._domain_call('attach a device to', name, 'attachDeviceFlags', xml, self._affect(live, config))

@@ -12,7 +12,8 @@ Canonical form (``name`` required, everything else optional)::
      disks: [...], interfaces: [...], graphics: {...}, console: {...},
      guest_agent, rng, tags: {key: value}}
 
-(devices: see xml_domain_devices). The parser keeps only what the canonical
+(devices: see xml_domain_devices), and for containers (``<os><type>exe``)
+the keys of xml_container. The parser keeps only what the canonical
 form models: UUIDs, PCI and drive addresses, aliases, default controllers and
 the like are what libvirt fills in by itself, and leaving them out is what
 keeps re-runs unchanged. An absent kernel, initrd or cmdline parses as ``''``
@@ -26,6 +27,8 @@ __metaclass__ = type
 import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils import xml_common as x
+from ansible_collections.virtkit.virt.plugins.module_utils.xml_container import (
+    CONTAINER_KEYS, is_container, parse_container_parts, set_container_parts)
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_devices import (
     agent_channels, build_agent_channel, build_disk_element, build_graphics_element,
     build_interface_element, build_rng_element, build_serial_element, parse_console,
@@ -75,6 +78,8 @@ def build_domain_xml(spec, base=None, uuid=None):
         _ensure(devices, agent_channels(devices), spec['guest_agent'], build_agent_channel)
     if spec.get('rng') is not None:
         _ensure(devices, devices.findall('rng'), spec['rng'], build_rng_element)
+    if any(spec.get(key) is not None for key in CONTAINER_KEYS):
+        set_container_parts(root, spec)
     return x.to_string(root)
 
 
@@ -82,6 +87,12 @@ def _skeleton(spec):
     root = x.element('domain', {'type': spec.get('virt_type') or 'qemu'})
     x.sub(root, 'name', text=spec['name'])
     os_el = x.sub(root, 'os')
+    if spec.get('virt_type') == 'lxc':
+        # A container: an init instead of a kernel, and the PTY console libvirt's LXC driver requires.
+        x.sub(os_el, 'type', text='exe')
+        devices = x.sub(root, 'devices')
+        x.sub(devices, 'console', {'type': 'pty'})
+        return root
     x.sub(os_el, 'type', text='hvm')
     if spec.get('arch') in _X86:
         # ACPI is how a graceful shutdown reaches the guest.
@@ -375,6 +386,8 @@ def parse_domain_xml(xml, field='xml'):
     if devices is not None:
         result['disks'] = [parse_disk_element(d) for d in devices.findall('disk')]
         result['interfaces'] = [parse_interface_element(i) for i in devices.findall('interface')]
+    if is_container(root):
+        result.update(parse_container_parts(root, result['interfaces']))
     return result
 
 

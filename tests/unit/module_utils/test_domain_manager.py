@@ -55,3 +55,20 @@ def test_a_new_domain_needs_memory():
     assert result['failed'] and result['msg'].startswith('Invalid memory')
     result = run(name='new')
     assert result['failed'] and 'does not exist' in result['msg']
+
+
+def test_a_tag_left_out_is_removed_from_the_persistent_definition_too(tmp_path):
+    """Tags are a whole set: a persistent definition with a tag the task
+    leaves out is redefined, not only the running domain's metadata."""
+    host = tmp_path / 'host.xml'
+    host.write_text(
+        "<node><cpu><mhz>2000</mhz><model>i686</model></cpu><domain type='test'><name>tagged</name>"
+        "<memory unit='MiB'>64</memory><os><type>hvm</type></os><metadata>"
+        "<virtkit:tags xmlns:virtkit='https://virtkit.dev/xmlns/virt/1.0'><virtkit:tag name='a'>1</virtkit:tag>"
+        "<virtkit:tag name='b'>2</virtkit:tag></virtkit:tags></metadata></domain></node>")
+    uri = 'test://%s' % host
+    for state, actions in (('running', ['redefine', 'set tags (live)']), ('destroyed', ['redefine', 'destroy'])):
+        result = run(uri=uri, name='tagged', state=state, tags={'a': '1'})
+        assert result['actions'] == actions, result
+        assert result['diff']['before']['tags'] == {'a': '1', 'b': '2'} and result['diff']['after']['tags'] == {'a': '1'}
+    assert run(uri=uri, name='tagged', tags={'a': '1', 'b': '2'})['actions'] == []
