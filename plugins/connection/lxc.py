@@ -74,6 +74,9 @@ options:
 notes:
   - Privilege escalation works with become methods that need no password prompt inside the container (C(su) or
     C(sudo) as root, which is what commands in the container run as).
+  - In a user-namespace container (one with an C(idmap)), commands entered from the host run as the unmapped
+    user (C(nobody)), as C(virsh lxc-enter-namespace) does; manage such containers over SSH to an sshd inside
+    them instead.
 '''
 
 EXAMPLES = r'''
@@ -92,6 +95,7 @@ EXAMPLES = r'''
 '''
 
 import os
+import time
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes
@@ -100,7 +104,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
 from ansible_collections.virtkit.virt.plugins.plugin_utils.lxc_exec import (
-    ContainerUnavailable, enter_argv, interpret, run_local, run_ssh)
+    ContainerStarting, ContainerUnavailable, enter_argv, interpret, run_local, run_ssh)
 
 display = Display()
 
@@ -138,6 +142,15 @@ class Connection(ConnectionBase):
         return self
 
     def _run(self, command, in_data=None):
+        for attempt in range(20):
+            try:
+                return self._run_once(command, in_data)
+            except ContainerStarting:
+                if attempt == 19:
+                    raise AnsibleConnectionFailure('virtkit.virt.lxc: container %s never became enterable' % self._container)
+                time.sleep(0.5)
+
+    def _run_once(self, command, in_data=None):
         self._connect()
         argv = enter_argv(self.get_option('uri'), self._container, command)
         try:
@@ -150,6 +163,8 @@ class Connection(ConnectionBase):
                     raise ContainerUnavailable('cannot run virsh on the controller (%s): install libvirt-clients, '
                                                'or set virt_host to reach the container host' % exc)
             return interpret(result[0], result[1], result[2], self._container, self.get_option('uri'))
+        except ContainerStarting:
+            raise
         except ContainerUnavailable as exc:
             raise AnsibleConnectionFailure('virtkit.virt.lxc: %s' % exc)
 

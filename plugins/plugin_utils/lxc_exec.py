@@ -29,6 +29,16 @@ class ContainerUnavailable(Exception):
     """The container is not there or not running (not the command failing)."""
 
 
+class ContainerStarting(ContainerUnavailable):
+    """Just after a start libvirt cannot hand out the namespaces yet; the
+    command did not run and may be tried again."""
+
+
+# What virsh says in the moment between a container's start and its
+# namespaces being ready.
+_STARTING = ('Expected at least one file descriptor',)
+
+
 def enter_argv(uri, name, command, shell='/bin/sh'):
     """virsh argv that runs ``command`` with ``shell -c`` in container ``name``."""
     # -q: without it virsh appends a newline to the command's output.
@@ -45,6 +55,8 @@ def interpret(rc, stdout, stderr, name, uri):
         code = int(match.group(1)) + (128 if match.re is _SIGNAL else 0)
         own = _EXIT_STATUS.sub('', _SIGNAL.sub('', text)).rstrip('\n')
         return code, stdout, (own + '\n' if own else '').encode('utf-8')
+    if any(marker in text for marker in _STARTING):
+        raise ContainerStarting('container %r on %s is still starting: %s' % (name, uri, text.strip()))
     if any(marker in text for marker in _NOT_RUNNING):
         raise ContainerUnavailable('container %r is not running on %s: %s' % (name, uri, text.strip()))
     raise ContainerUnavailable('virsh could not enter container %r on %s (exit %d): %s'
