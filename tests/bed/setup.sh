@@ -165,6 +165,14 @@ listening() { (exec 3<>"/dev/tcp/127.0.0.1/$SASL_PORT") 2>/dev/null; }
 # wait loop below can report progress.
 answers() { timeout 5 virsh -q -c "$1" version >/dev/null 2>&1; }
 
+# The host's libvirtd, by its pid file: libvirtds inside test containers
+# show up in pgrep too, and are not this machine's daemon.
+host_libvirtd() {
+    local pid
+    pid=$(cat /run/libvirtd.pid 2>/dev/null || true)
+    [ -n "$pid" ] && [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = libvirtd ] && echo "$pid"
+}
+
 start_daemons() {
     # Directories libvirt-daemon-system would ship. libvirtd does not create
     # the per-driver log dirs: a domain start fails with "Unable to open
@@ -182,14 +190,17 @@ start_daemons() {
         # so that the SASL listener comes up. Running guests and networks
         # survive a libvirtd restart; only calls in flight fail.
         log "daemon: libvirtd has no TCP listener on 127.0.0.1:$SASL_PORT: restarting it"
-        pkill -x libvirtd
-        for _ in $(seq 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.2; done
+        # The host's daemon only (its pid file): libvirtds in test containers are not ours.
+        local pid
+        pid=$(host_libvirtd || true)
+        [ -z "$pid" ] || kill "$pid"
+        for _ in $(seq 50); do [ -n "$(host_libvirtd)" ] || break; sleep 0.2; done
     fi
     if answers qemu:///system; then
         log "daemon: libvirtd already answers on qemu:///system"
     else
-        if pgrep -x libvirtd >/dev/null; then
-            log "daemon: libvirtd runs (pid $(pgrep -x libvirtd | tr '\n' ' ')) but does not answer yet"
+        if [ -n "$(host_libvirtd)" ]; then
+            log "daemon: libvirtd runs (pid $(host_libvirtd)) but does not answer yet"
         else
             # No systemd: start it ourselves. LXC on this hybrid cgroup host
             # fails with "Unable to create directory /sys/fs/cgroup/unified"
@@ -214,7 +225,7 @@ wait_for() {
     while ! answers "$uri"; do
         local waited=$((SECONDS - start))
         # A daemon that died won't answer: don't wait the whole timeout.
-        if [ "$waited" -ge 3 ] && ! pgrep -x libvirtd >/dev/null; then
+        if [ "$waited" -ge 3 ] && [ -z "$(host_libvirtd)" ]; then
             tail -n 20 /var/log/libvirt/libvirtd.log 2>/dev/null | sed 's/^/[bed]   /' >&2 || true
             die "libvirtd is not running (it exited?); see /var/log/libvirt/libvirtd.log"
         fi
@@ -237,7 +248,7 @@ see /var/log/libvirt/libvirtd.log"
 check_lxc_namespace() {
     local pid
     grep -q ' /sys/fs/cgroup/unified ' /proc/self/mountinfo || return 0
-    for pid in $(pgrep -x libvirtd); do
+    for pid in $(host_libvirtd); do
         if grep -q ' /sys/fs/cgroup/unified ' "/proc/$pid/mountinfo" 2>/dev/null; then
             log "WARNING: libvirtd (pid $pid) sees /sys/fs/cgroup/unified: LXC starts will fail."
             log "WARNING: stop it and rerun this script to start it in its own mount namespace."

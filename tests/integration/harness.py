@@ -120,7 +120,7 @@ def target_skip_reason(tmp_path):
 LXC_CONTAINER_XML = """<domain type='lxc'>
   <name>{name}</name>
   <memory unit='MiB'>{memory}</memory>
-  <os><type>exe</type>{init}</os>
+  <os><type>exe</type>{init}</os>{features}
   <devices>
     <filesystem type='mount'><source dir='{rootfs}'/><target dir='/'/></filesystem>
     <console type='pty'/>
@@ -146,11 +146,13 @@ def copy_python_rootfs(dest):
     subprocess.run(['cp', '-a', '--reflink=auto', source, str(dest)], check=True)
 
 
-def start_lxc_container(name, rootfs, memory=256, init=None):
+def start_lxc_container(name, rootfs, memory=256, init=None, private_network=False):
+    """``private_network``: a network namespace of its own with only a loopback (<privnet/>)."""
     from xml.sax.saxutils import escape
     argv = init or LXC_SLEEP_INIT
     init_xml = '<init>%s</init>' % escape(argv[0]) + ''.join('<initarg>%s</initarg>' % escape(arg) for arg in argv[1:])
-    xml = LXC_CONTAINER_XML.format(name=name, rootfs=rootfs, memory=memory, init=init_xml)
+    features = '\n  <features><privnet/></features>' if private_network else ''
+    xml = LXC_CONTAINER_XML.format(name=name, rootfs=rootfs, memory=memory, init=init_xml, features=features)
     defined = lxc_virsh('define', '/dev/stdin', stdin=xml)
     assert defined.returncode == 0, defined.stderr
     started = lxc_virsh('start', name)
