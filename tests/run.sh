@@ -27,5 +27,8 @@ ansible-doc -t module virtkit.virt.host_info >/dev/null
 step "ansible-test sanity"
 bash tests/sanity/run.sh
 
+step "ansible-lint (roles, playbooks, molecule scenarios, demo)"
+ansible-lint --offline roles playbooks extensions demo
+
 step "unit and integration tests"
 python3 -m pytest -rs tests/unit tests/integration "$@"
