@@ -21,7 +21,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils import validation as 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.network_spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.plan import Plan, diff_specified, prune, restrict
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import Manager
+from ansible_collections.virtkit.virt.plugins.module_utils.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_network import (
     build_dhcp_host_element, build_dns_host_element, build_network_xml, parse_network_xml)
@@ -266,22 +266,12 @@ class InvalidUUID(Conflict):
             resource='network %r' % name, action='redefine')
 
 
-class NetworkInfoManager(Manager):
+class NetworkInfoManager(ListingManager):
     kind = 'network'
     result_key = 'networks'
-    readonly = True
-    reports_restart = False
 
-    def validate(self):
-        if self.params.get('name') is not None:
-            v.plain_name(self.params['name'], 'name')
+    def names(self):
+        return [n['name'] for n in self.driver.list_networks()]
 
-    def facts(self, plan):
-        names = [self.name] if self.name else sorted(n['name'] for n in self.driver.list_networks())
-        result = []
-        for name in names:
-            try:
-                result.append(network_facts(self.driver, name))
-            except NotFound:
-                continue  # no such network, or it went away while listing
-        return result
+    def describe(self, name):
+        return network_facts(self.driver, name)

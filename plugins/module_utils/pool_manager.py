@@ -19,7 +19,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflic
 from ansible_collections.virtkit.virt.plugins.module_utils.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.pool_spec import (
     BUILD_NO_OVERWRITE, BUILDABLE, check_complete, check_parts, pool_spec)
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import Manager
+from ansible_collections.virtkit.virt.plugins.module_utils.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_storage import build_pool_xml, parse_pool_xml
 
 DEFINITION = ('type', 'path', 'source', 'permissions')
@@ -194,22 +194,12 @@ class PoolManager(Manager):
         return dict(pool_facts(self.driver, self.name, status), exists=True)
 
 
-class PoolInfoManager(Manager):
+class PoolInfoManager(ListingManager):
     kind = 'pool'
     result_key = 'pools'
-    readonly = True
-    reports_restart = False
 
-    def validate(self):
-        if self.params.get('name') is not None:
-            v.plain_name(self.params['name'], 'name')
+    def names(self):
+        return [p['name'] for p in self.driver.list_pools()]
 
-    def facts(self, plan):
-        names = [self.name] if self.name else sorted(p['name'] for p in self.driver.list_pools())
-        result = []
-        for name in names:
-            try:
-                result.append(pool_facts(self.driver, name))
-            except NotFound:
-                continue  # no such pool, or it went away while listing
-        return result
+    def describe(self, name):
+        return pool_facts(self.driver, name)

@@ -19,8 +19,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtkit.virt.plugins.module_utils.connection import connect, connection_argument_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound, VirtError
 from ansible_collections.virtkit.virt.plugins.module_utils.plan import Plan
+from ansible_collections.virtkit.virt.plugins.module_utils.validation import plain_name
 
 
 class Manager:
@@ -52,6 +53,34 @@ class Manager:
     def facts(self, plan):
         """The resource as it is now (after apply, or unchanged in check mode)."""
         raise NotImplementedError
+
+
+class ListingManager(Manager):
+    """Base for ``*_info`` modules: all objects of a kind, or one by ``name``
+    (an unknown name gives an empty list, like an object that went away while
+    being listed)."""
+
+    readonly = True
+    reports_restart = False
+
+    def validate(self):
+        if self.params.get('name') is not None:
+            plain_name(self.params['name'], 'name')
+
+    def names(self):
+        raise NotImplementedError
+
+    def describe(self, name):
+        raise NotImplementedError
+
+    def facts(self, plan):
+        result = []
+        for name in [self.name] if self.name else sorted(self.names()):
+            try:
+                result.append(self.describe(name))
+            except NotFound:
+                continue
+        return result
 
 
 def run_module(argument_spec, manager_class, **module_kwargs):
