@@ -376,6 +376,7 @@ actions:
 '''
 
 from ansible_collections.virtkit.virt.plugins.module_utils.container_manager import ContainerManager
+from ansible_collections.virtkit.virt.plugins.module_utils.guest_args import guest_argument_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
 
 DEFINITION = ('rootfs', 'share_host_root', 'share_host_network', 'init', 'env', 'memory', 'vcpus', 'cpu_shares',
@@ -383,56 +384,29 @@ DEFINITION = ('rootfs', 'share_host_root', 'share_host_network', 'init', 'env', 
 
 
 def main():
-    run_module(
-        dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='running',
-                       choices=['running', 'present', 'shutdown', 'destroyed', 'paused', 'absent']),
-            autostart=dict(type='bool'),
-            rootfs=dict(type='dict', options=dict(
-                path=dict(type='str', required=True),
-                archive=dict(type='str'),
-                checksum=dict(type='str'))),
-            share_host_root=dict(type='bool'),
-            share_host_network=dict(type='bool'),
-            init=dict(type='raw'),
-            env=dict(type='dict'),
-            hostname=dict(type='str'),
-            memory=dict(type='raw'),
-            vcpus=dict(type='int'),
-            cpu_shares=dict(type='int'),
-            interfaces=dict(type='list', elements='dict', options=dict(
-                network=dict(type='str'),
-                bridge=dict(type='str'),
-                direct=dict(type='str'),
-                mac=dict(type='str'),
-                model=dict(type='str'))),
-            mounts=dict(type='list', elements='dict', options=dict(
-                source=dict(type='str', required=True),
-                target=dict(type='str', required=True),
-                readonly=dict(type='bool', default=False))),
-            idmap=dict(type='dict', options=dict(
-                uid=dict(type='raw'),
-                gid=dict(type='raw'))),
-            tags=dict(type='dict'),
-            xml=dict(type='str'),
-            xml_patches=dict(type='list', elements='dict', options=dict(
-                xpath=dict(type='str', required=True),
-                value=dict(type='raw'),
-                attribute=dict(type='str'),
-                remove=dict(type='bool'),
-                xml=dict(type='str'))),
-            live=dict(type='bool', default=True),
-            restart=dict(type='bool', default=False),
-            shutdown_timeout=dict(type='int', default=120),
-            force=dict(type='bool', default=False),
-            wait_for_ip=dict(type='dict', options=dict(
-                timeout=dict(type='int', default=300),
-                sources=dict(type='list', elements='str', choices=['lease', 'arp'], default=['lease', 'arp']))),
-        ),
-        ContainerManager,
-        mutually_exclusive=[('xml', key) for key in DEFINITION],
+    spec = guest_argument_spec(address_sources=('lease', 'arp'))
+    spec.update(
+        rootfs=dict(type='dict', options=dict(
+            path=dict(type='str', required=True),
+            archive=dict(type='str'),
+            checksum=dict(type='str'))),
+        share_host_root=dict(type='bool'),
+        share_host_network=dict(type='bool'),
+        init=dict(type='raw'),
+        env=dict(type='dict'),
+        hostname=dict(type='str'),
+        memory=dict(type='raw'),
+        vcpus=dict(type='int'),
+        cpu_shares=dict(type='int'),
+        mounts=dict(type='list', elements='dict', options=dict(
+            source=dict(type='str', required=True),
+            target=dict(type='str', required=True),
+            readonly=dict(type='bool', default=False))),
+        idmap=dict(type='dict', options=dict(
+            uid=dict(type='raw'),
+            gid=dict(type='raw'))),
     )
+    run_module(spec, ContainerManager, mutually_exclusive=[('xml', key) for key in DEFINITION])
 
 
 if __name__ == '__main__':

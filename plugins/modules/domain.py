@@ -462,6 +462,7 @@ actions:
 '''
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain_manager import DomainManager
+from ansible_collections.virtkit.virt.plugins.module_utils.guest_args import guest_argument_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
 
 DEFINITION = ('virt_type', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware',
@@ -470,82 +471,54 @@ DEFINITION = ('virt_type', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', '
 
 
 def main():
-    run_module(
-        dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='running',
-                       choices=['running', 'present', 'shutdown', 'destroyed', 'paused', 'absent']),
-            autostart=dict(type='bool'),
-            virt_type=dict(type='str', default='auto',
-                           choices=['auto', 'kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'bhyve', 'test']),
-            arch=dict(type='str'),
-            machine=dict(type='str'),
-            memory=dict(type='raw'),
-            max_memory=dict(type='raw'),
-            vcpus=dict(type='int'),
-            max_vcpus=dict(type='int'),
-            cpu=dict(type='dict', options=dict(
-                mode=dict(type='str', choices=['host-passthrough', 'host-model', 'maximum', 'custom']),
-                model=dict(type='str'))),
-            firmware=dict(type='str', choices=['bios', 'uefi']),
-            boot=dict(type='list', elements='str', choices=['hd', 'cdrom', 'network', 'fd']),
-            kernel=dict(type='str'),
-            initrd=dict(type='str'),
-            cmdline=dict(type='str'),
-            disks=dict(type='list', elements='dict', options=dict(
-                volume=dict(type='str'),
-                pool=dict(type='str'),
-                path=dict(type='str'),
-                size=dict(type='str'),
-                backing_volume=dict(type='str'),
-                device=dict(type='str', choices=['disk', 'cdrom']),
-                bus=dict(type='str', choices=['virtio', 'sata', 'scsi', 'ide', 'xen', 'usb']),
-                target=dict(type='str'),
-                format=dict(type='str'),
-                readonly=dict(type='bool'),
-                cache=dict(type='str', choices=['default', 'none', 'writethrough', 'writeback', 'directsync',
-                                                'unsafe']))),
-            interfaces=dict(type='list', elements='dict', options=dict(
-                network=dict(type='str'),
-                bridge=dict(type='str'),
-                direct=dict(type='str'),
-                mac=dict(type='str'),
-                model=dict(type='str'))),
-            graphics=dict(type='dict', options=dict(
-                type=dict(type='str', default='vnc', choices=['none', 'vnc', 'spice']),
-                listen=dict(type='str'),
-                password=dict(type='str', no_log=True))),
-            console=dict(type='raw'),
-            guest_agent=dict(type='bool'),
-            rng=dict(type='bool'),
-            cloud_init=dict(type='dict', options=dict(
-                user_data=dict(type='raw', no_log=True),
-                meta_data=dict(type='raw', no_log=True),
-                network_config=dict(type='raw', no_log=True),
-                vendor_data=dict(type='raw', no_log=True),
-                pool=dict(type='str'),
-                bus=dict(type='str', choices=['sata', 'scsi', 'ide']))),
-            tags=dict(type='dict'),
-            xml=dict(type='str'),
-            xml_patches=dict(type='list', elements='dict', options=dict(
-                xpath=dict(type='str', required=True),
-                value=dict(type='raw'),
-                attribute=dict(type='str'),
-                remove=dict(type='bool'),
-                xml=dict(type='str'))),
-            live=dict(type='bool', default=True),
-            restart=dict(type='bool', default=False),
-            shutdown_timeout=dict(type='int', default=120),
-            force=dict(type='bool', default=False),
-            wait_for_ip=dict(type='dict', options=dict(
-                timeout=dict(type='int', default=300),
-                sources=dict(type='list', elements='str', choices=['lease', 'arp', 'agent'],
-                             default=['lease', 'arp', 'agent']))),
-            remove_storage=dict(type='raw', default=False),
-        ),
-        DomainManager,
-        mutually_exclusive=[('xml', key) for key in DEFINITION],
+    spec = guest_argument_spec(address_sources=('lease', 'arp', 'agent'))
+    spec.update(
+        virt_type=dict(type='str', default='auto',
+                       choices=['auto', 'kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'bhyve', 'test']),
+        arch=dict(type='str'),
+        machine=dict(type='str'),
+        memory=dict(type='raw'),
+        max_memory=dict(type='raw'),
+        vcpus=dict(type='int'),
+        max_vcpus=dict(type='int'),
+        cpu=dict(type='dict', options=dict(
+            mode=dict(type='str', choices=['host-passthrough', 'host-model', 'maximum', 'custom']),
+            model=dict(type='str'))),
+        firmware=dict(type='str', choices=['bios', 'uefi']),
+        boot=dict(type='list', elements='str', choices=['hd', 'cdrom', 'network', 'fd']),
+        kernel=dict(type='str'),
+        initrd=dict(type='str'),
+        cmdline=dict(type='str'),
+        disks=dict(type='list', elements='dict', options=dict(
+            volume=dict(type='str'),
+            pool=dict(type='str'),
+            path=dict(type='str'),
+            size=dict(type='str'),
+            backing_volume=dict(type='str'),
+            device=dict(type='str', choices=['disk', 'cdrom']),
+            bus=dict(type='str', choices=['virtio', 'sata', 'scsi', 'ide', 'xen', 'usb']),
+            target=dict(type='str'),
+            format=dict(type='str'),
+            readonly=dict(type='bool'),
+            cache=dict(type='str', choices=['default', 'none', 'writethrough', 'writeback', 'directsync',
+                                            'unsafe']))),
+        graphics=dict(type='dict', options=dict(
+            type=dict(type='str', default='vnc', choices=['none', 'vnc', 'spice']),
+            listen=dict(type='str'),
+            password=dict(type='str', no_log=True))),
+        console=dict(type='raw'),
+        guest_agent=dict(type='bool'),
+        rng=dict(type='bool'),
+        cloud_init=dict(type='dict', options=dict(
+            user_data=dict(type='raw', no_log=True),
+            meta_data=dict(type='raw', no_log=True),
+            network_config=dict(type='raw', no_log=True),
+            vendor_data=dict(type='raw', no_log=True),
+            pool=dict(type='str'),
+            bus=dict(type='str', choices=['sata', 'scsi', 'ide']))),
+        remove_storage=dict(type='raw', default=False),
     )
+    run_module(spec, DomainManager, mutually_exclusive=[('xml', key) for key in DEFINITION])
 
 
 if __name__ == '__main__':
