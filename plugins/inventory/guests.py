@@ -49,10 +49,14 @@ options:
     description:
       - libvirt URIs to list, for example V(qemu:///system), V(lxc:///), V(qemu+ssh://root@hv1/system) or
         V(test:///default), read by the controller's libvirt client.
+      - An item may instead be a dictionary with C(uri) and C(auth), C(auth) holding the C(username) and
+        C(password) that the URI's driver asks for (V(qemu+tcp://) with SASL, V(esx://), ...), as the modules'
+        C(auth) option does. The password may be a vaulted value; it is never logged, nor kept in the
+        inventory cache.
       - Listed side by side (see O(concurrency)), each within O(timeout).
       - Default V([qemu:///system]) when O(ssh_hosts) is not set, else none.
     type: list
-    elements: str
+    elements: raw
   ssh_hosts:
     description:
       - Hypervisor hosts reached over SSH with paramiko. On each, the URIs O(ssh_uris) are listed by a helper run
@@ -178,6 +182,17 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/virtkit-inventory
 cache_timeout: 300
 
+# sasl.virt.yml - a host whose libvirtd asks for a SASL user and password (qemu+tcp)
+plugin: virtkit.virt.guests
+uris:
+  - qemu:///system
+  - uri: qemu+tcp://hv4.example.com/system
+    auth:
+      username: inventory
+      password: !vault |   # made with: ansible-vault encrypt_string
+        $ANSIBLE_VAULT;1.1;AES256
+        6331...
+
 # containers.virt.yml - run tasks inside the containers through the lxc connection plugin
 plugin: virtkit.virt.guests
 uris: [lxc:///]
@@ -192,18 +207,17 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.virtkit.virt.plugins.module_utils.connection import resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_devices import AGENT_CHANNEL
 from ansible_collections.virtkit.virt.plugins.plugin_utils.client import as_ansible_error, driver_for
 from ansible_collections.virtkit.virt.plugins.plugin_utils.inventory_model import (
     assign_hostnames, compile_name_pattern, connection_vars, guests_from_listing, passes_filters,
-    source_qualifiers, uri_driver, uri_host, uri_is_local)
+    source_qualifiers, uri_driver, uri_entries, uri_host, uri_is_local)
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import collect_listing
 from ansible_collections.virtkit.virt.plugins.plugin_utils.parallel import run_bounded
 
 # What the cached listing depends on: another value of these lists anew.
-_LISTING_OPTIONS = ('uris', 'ssh_hosts', 'ssh_uris', 'ssh_user', 'ssh_port', 'ip_sources')
+_LISTING_OPTIONS = ('ssh_hosts', 'ssh_uris', 'ssh_user', 'ssh_port', 'ip_sources')
 _CACHE_FORMAT = 1
 
 
@@ -225,9 +239,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
-        sources = self._sources()
+        sources, credentials = self._sources()
+        # Passwords stay out of the fingerprint (it is kept in the cache).
         fingerprint = hashlib.sha256(json.dumps(
-            [self.get_option(name) for name in _LISTING_OPTIONS], sort_keys=True).encode()).hexdigest()
+            [[s['uri'] for s in sources], [(c or {}).get('username') for c in credentials]]
+            + [self.get_option(name) for name in _LISTING_OPTIONS], sort_keys=True).encode()).hexdigest()
         results = None
         use_cache = self.get_option('cache') and cache
         cache_key = self.get_cache_key(path)
@@ -241,7 +257,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.display.vvv('virtkit.virt.guests: the listing of %s comes from the cache' % path)
         if results is None:
             started = time.time()
-            results = self._list(sources)
+            results = self._list(sources, credentials)
             self.display.vvv('virtkit.virt.guests: TIMING listed %d sources in %.3f s (each alone: %s)' % (
                 len(results), time.time() - started,
                 ', '.join('%s %.3f s' % (r['uri'], r.get('seconds', 0)) for r in results)))
@@ -254,27 +270,31 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # -- listing -------------------------------------------------------------------
     def _sources(self):
-        """[{kind: uri|ssh, uri, host, driver, qualifier, ...}] in the user's order."""
+        """([{kind: uri|ssh, uri, host, driver, qualifier, ...}] in the user's
+        order, [auth or None] beside them). Credentials are kept apart: a
+        source is copied into the listing, which may be cached."""
         uris = self.get_option('uris')
         ssh_hosts = self.get_option('ssh_hosts') or []
         if uris is None:
             uris = [] if ssh_hosts else ['qemu:///system']
-        sources = []
-        for uri in uris:
-            try:
-                uri = resolve_uri(uri)
-            except VirtError as exc:
-                raise as_ansible_error(exc)
+        try:
+            entries = uri_entries(uris)
+        except VirtError as exc:
+            raise as_ansible_error(exc)
+        sources, credentials = [], []
+        for uri, auth in entries:
             sources.append({'kind': 'uri', 'uri': uri, 'host': uri_host(uri), 'driver': uri_driver(uri),
                             'virt_host': None if uri_is_local(uri) else uri_host(uri)})
+            credentials.append(auth)
         ssh = self._ssh_vars()
         for host in ssh_hosts:
             for uri in self.get_option('ssh_uris'):
                 sources.append({'kind': 'ssh', 'uri': uri, 'host': host, 'driver': uri_driver(uri),
                                 'virt_host': host, 'ssh': ssh})
+                credentials.append(None)
         for source, label in zip(sources, source_qualifiers(sources)):
             source['qualifier'] = label
-        return sources
+        return sources, credentials
 
     def _ssh_vars(self):
         """How the lxc connection plugin reaches an SSH host (never cached)."""
@@ -287,13 +307,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 'agent_timeout': self.get_option('agent_timeout'),
                 'agent_channel': AGENT_CHANNEL}
 
-    def _list(self, sources):
+    def _list(self, sources, credentials):
         """[{source..., listing} | {source..., error}], one per source."""
         params = self._listing_params()
         jobs, owners = [], []
-        for source in sources:
+        for source, auth in zip(sources, credentials):
             if source['kind'] == 'uri':
-                jobs.append(self._uri_job(source['uri'], params))
+                jobs.append(self._uri_job(source['uri'], auth, params))
                 owners.append([source])
         by_host = {}
         for source in sources:
@@ -319,11 +339,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                         seconds=seconds))
         return results
 
-    def _uri_job(self, uri, params):
+    def _uri_job(self, uri, auth, params):
         readonly = 'agent' not in params['ip_sources']  # libvirt asks the agent on read-write connections only
+        auth = auth or {}
 
         def job():
-            with driver_for(uri, readonly=readonly) as driver:
+            with driver_for(uri, username=auth.get('username'), password=auth.get('password'),
+                            readonly=readonly) as driver:
                 return [{'listing': collect_listing(driver, **params)}]
         return job
 

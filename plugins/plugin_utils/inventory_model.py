@@ -16,7 +16,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
+from ansible_collections.virtkit.virt.plugins.module_utils.connection import resolve_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, VirtError
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import ACTIVE_STATES
 
@@ -28,6 +29,56 @@ except ImportError:  # pragma: no cover - Python 2 is not supported, but sanity 
 GROUP_PREFIX = 'virt_'
 LXC_CONNECTION = 'virtkit.virt.lxc'
 _UNSAFE = re.compile(r'[^A-Za-z0-9_]')
+
+
+# -- sources --------------------------------------------------------------------
+
+def uri_entries(items):
+    """[(uri, auth)] for the ``uris`` option: each item a URI, or a dict
+    ``{uri, auth: {username, password}}`` for drivers that ask for
+    credentials. ``auth`` is None or {username, password}; a password may
+    be a vaulted value, made a plain string here (str() decrypts it).
+    Raises InvalidSpec naming the item, before anything is listed."""
+    entries = []
+    for index, item in enumerate(items or ()):
+        field = 'uris[%d]' % index
+        auth = None
+        if isinstance(item, dict):
+            unknown = sorted(set(item) - set(('uri', 'auth')))
+            if unknown:
+                raise InvalidSpec(field, 'unknown key(s) %s (an item is a URI, or a dictionary with uri and auth)'
+                                  % ', '.join(unknown))
+            uri = item.get('uri')
+            if not isinstance(uri, str) or not uri:
+                raise InvalidSpec(field + '.uri', 'a libvirt URI is required')
+            auth = _auth_entry(item.get('auth'), field + '.auth')
+        elif isinstance(item, str):
+            uri = item
+        else:
+            raise InvalidSpec(field, 'expected a URI or a dictionary with uri and auth, got %s'
+                              % type(item).__name__)
+        try:
+            uri = resolve_uri(uri)
+        except InvalidSpec as exc:
+            raise InvalidSpec(field, exc.detail)
+        entries.append((uri, auth))
+    return entries
+
+
+def _auth_entry(auth, field):
+    if auth is None:
+        return None
+    if not isinstance(auth, dict):
+        raise InvalidSpec(field, 'expected a dictionary with username and password')
+    unknown = sorted(set(auth) - set(('username', 'password')))
+    if unknown:
+        raise InvalidSpec(field, 'unknown key(s) %s (known: username, password)' % ', '.join(unknown))
+    username, password = auth.get('username'), auth.get('password')
+    if username is not None and not isinstance(username, str):
+        raise InvalidSpec(field + '.username', 'expected a string')
+    if password is not None and not isinstance(password, str):
+        password = str(password)  # a vaulted value: decrypted here, kept out of logs and the cache
+    return {'username': username, 'password': password}
 
 
 # -- names ----------------------------------------------------------------------

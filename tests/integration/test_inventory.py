@@ -180,6 +180,7 @@ def bed(bed, tmp_path_factory):  # pylint: disable=redefined-outer-name
             return got if mac_web in got and mac_ct in got else None
         found = wait_for(both_leased, 90, what='DHCP leases of the guest and the container on %s' % net)
         yield {'prefix': prefix, 'names': names, 'net': net, 'tmp': tmp, 'ip_web': found[mac_web],
+               'sasl': (bed['sasl_uri'], bed['sasl_username'], bed['sasl_password']),
                'ip_ct': found[mac_ct], 'mac_web': mac_web, 'created': created}
     finally:
         for uri, kind, name in reversed(created):
@@ -350,6 +351,48 @@ def test_cache_flush_and_refresh_inventory(bed):
     finally:
         for name in (late, later):
             virsh('qemu:///system', 'undefine', name, check=False)
+
+
+def test_credentials_per_uri_vaulted_never_logged_nor_cached(bed):
+    """A SASL listener (the bed's qemu+tcp on 127.0.0.1) with a vaulted
+    password, beside the same daemon asked with a wrong one."""
+    uri, username, password = bed['sasl']
+    tmp = bed['tmp']
+    (tmp / 'vault-pass').write_text('vk-inventory-test\n')
+    vaulted = subprocess.run(
+        [os.path.join(BIN, 'ansible-vault'), 'encrypt_string', '--vault-password-file', str(tmp / 'vault-pass'),
+         '--name', 'password', password], capture_output=True, text=True, env=ansible_env(tmp), check=True).stdout
+    wrong_uri = uri.replace('127.0.0.1', 'localhost')
+    good_entry = '  - uri: %s\n    auth:\n      username: %s\n%s' % (uri, username, textwrap.indent(vaulted, ' ' * 6))
+    wrong_entry = '  - uri: %s\n    auth: {username: %s, password: not-the-password}\n' % (wrong_uri, username)
+
+    def run(name, entries):
+        path = tmp / ('%s.virt.yml' % name)
+        path.write_text('plugin: virtkit.virt.guests\nname_pattern: "^%s-web$"\ncache: true\n'
+                        'cache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\nuris:\n%s'
+                        % (bed['prefix'], tmp / 'sasl-cache', ''.join(entries)))
+        rc, data, err = inventory(str(path), '-vvvv', '--vault-password-file', str(tmp / 'vault-pass'), tmp=tmp)
+        assert rc == 0, err
+        return data, err
+
+    # the wrong password: a warning, the other URI still listed
+    data, err_wrong = run('sasl_both', [good_entry, wrong_entry])
+    assert set(data['_meta']['hostvars']) == {bed['names']['web']}, err_wrong
+    web = data['_meta']['hostvars'][bed['names']['web']]
+    assert web['virt_uri'] == uri and web['ansible_host'] == bed['ip_web'] and web['virt_host'] == '127.0.0.1'
+    assert 'could not list %s' % wrong_uri in err_wrong and 'the other hosts are listed' in err_wrong
+    # all good: the listing is cached, and no password is in it nor in what was printed
+    data, err = run('sasl', [good_entry])
+    assert set(data['_meta']['hostvars']) == {bed['names']['web']}, err
+    cached = ''.join((tmp / 'sasl-cache' / name).read_text() for name in os.listdir(str(tmp / 'sasl-cache')))
+    assert bed['names']['web'] in cached
+    for text in (err_wrong, err, cached, json.dumps(data)):
+        assert password not in text and 'not-the-password' not in text
+
+    # bad input names the item, before anything is listed
+    bad = write_inventory(tmp, 'badauth', {'uris': [{'uri': uri, 'auth': {'user': username}}]})
+    rc, _data, err = inventory(bad, tmp=tmp, env={'ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED': '1'})
+    assert rc != 0 and 'Invalid uris[0].auth: unknown key(s) user' in err
 
 
 # -- SSH -------------------------------------------------------------------------------

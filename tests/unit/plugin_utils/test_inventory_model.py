@@ -5,7 +5,8 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.plugin_utils.inventory_model import (
     assign_hostnames, compile_name_pattern, connection_vars, default_groups, guest_vars, guests_from_listing,
-    passes_filters, sanitize_group_name, source_qualifiers, uri_driver, uri_host, wanted)
+    passes_filters, sanitize_group_name, source_qualifiers, uri_driver, uri_entries, uri_host, wanted)
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 
 MAC = '52:54:00:aa:bb:01'
 MAC2 = '52:54:00:aa:bb:02'
@@ -199,3 +200,38 @@ def test_virt_host_is_null_for_a_local_uri():
     (guest,), _problems = guests_from_listing(listing, dict(SOURCE, virt_host=None))
     assert guest['vars']['virt_host'] is None
     assert 'virt_host_localhost' in guest['groups']
+
+
+class Vaulted(object):
+    """Stands for a vaulted value: not a str, str() gives the plain text."""
+
+    def __str__(self):
+        return 's3cret'
+
+
+def test_uri_entries_plain_and_with_auth():
+    entries = uri_entries(['qemu:///system',
+                           {'uri': 'qemu+tcp://127.0.0.1:16509/system', 'auth': {'username': 'u', 'password': 'p'}},
+                           {'uri': 'lxc:///'},
+                           {'uri': 'esx://vc/', 'auth': {'username': 'root', 'password': Vaulted()}}])
+    assert entries == [('qemu:///system', None),
+                       ('qemu+tcp://127.0.0.1:16509/system', {'username': 'u', 'password': 'p'}),
+                       ('lxc:///', None),
+                       ('esx://vc/', {'username': 'root', 'password': 's3cret'})]
+    assert uri_entries([]) == [] and uri_entries(None) == []
+
+
+@pytest.mark.parametrize('items, field, words', [
+    ([42], 'uris[0]', 'expected a URI or a dictionary'),
+    (['qemu:///system', 'not a uri'], 'uris[1]', 'is not a libvirt URI'),
+    ([{'url': 'qemu:///system'}], 'uris[0]', 'unknown key(s) url'),
+    ([{'auth': {'username': 'u'}}], 'uris[0].uri', 'a libvirt URI is required'),
+    ([{'uri': 'qemu:///system', 'auth': 'u:p'}], 'uris[0].auth', 'expected a dictionary'),
+    ([{'uri': 'qemu:///system', 'auth': {'user': 'u'}}], 'uris[0].auth', 'unknown key(s) user'),
+    ([{'uri': 'qemu:///system', 'auth': {'username': 7}}], 'uris[0].auth.username', 'expected a string'),
+])
+def test_uri_entries_name_the_bad_item(items, field, words):
+    with pytest.raises(InvalidSpec) as caught:
+        uri_entries(items)
+    assert caught.value.field == field
+    assert words in caught.value.detail
