@@ -27,13 +27,11 @@ author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
+  - virtkit.virt.attributes
+  - virtkit.virt.guest
 attributes:
   check_mode:
-    support: full
     description: Check mode reports exactly the actions a real run would take, the archive to unpack included.
-  diff_mode:
-    support: full
-    description: The diff shows the specified fields before and after, plus state and autostart.
 options:
   uri:
     description:
@@ -56,9 +54,6 @@ options:
     type: str
     choices: [running, present, shutdown, destroyed, paused, absent]
     default: running
-  autostart:
-    description: Start the container when the libvirt daemon starts. Left as it is when not set.
-    type: bool
   rootfs:
     description:
       - The root filesystem - a directory on the container host, mounted as the container's C(/).
@@ -189,50 +184,12 @@ options:
       gid:
         description: A range C({start, target, count}), or a list of them.
         type: raw
-  tags:
-    description:
-      - Tags kept in the container's C(<metadata>) under the collection's XML namespace; the inventory turns them into
-        groups. Values are strings. The whole set is replaced; V({}) removes all tags.
-    type: dict
   xml:
     description:
       - A whole C(<domain type='lxc'>) document instead of the options above, under the rules of M(virtkit.virt.domain)
         - re-applying it changes nothing, what it leaves out is wanted absent (except what libvirt fills in).
       - Its C(<name>) must be O(name).
     type: str
-  xml_patches:
-    description:
-      - XPath edits applied on top of the generated XML (or of O(xml)), for what the options do not cover - as in
-        M(virtkit.virt.domain).
-    type: list
-    elements: dict
-    suboptions:
-      xpath:
-        description: XPath from the C(<domain>) root, for example V(/domain/on_reboot).
-        type: str
-        required: true
-      value:
-        description: Text or attribute value to set.
-        type: raw
-      attribute:
-        description: Set this attribute instead of the text.
-        type: str
-      remove:
-        description: Remove the matched elements.
-        type: bool
-      xml:
-        description: An XML element to append to each matched element.
-        type: str
-  live:
-    description:
-      - Apply what can change live to a running container as well as to its persistent definition. With V(false),
-        changes go to the persistent definition only and RV(restart_required) says so.
-    type: bool
-    default: true
-  restart:
-    description: When a change needs a restart of a running container, stop it gracefully and start it again now.
-    type: bool
-    default: false
   shutdown_timeout:
     description:
       - Seconds a graceful stop (O(state=shutdown), O(restart=true)) may take. It writes runlevel 0 to the init's

@@ -27,12 +27,10 @@ author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
+  - virtkit.virt.attributes
+  - virtkit.virt.guest
 attributes:
-  check_mode:
-    support: full
-    description: Check mode reports exactly the actions a real run would take.
   diff_mode:
-    support: full
     description: The diff shows the specified fields before and after, plus state and autostart; passwords are hidden.
 options:
   name:
@@ -49,9 +47,6 @@ options:
     type: str
     choices: [running, present, shutdown, destroyed, paused, absent]
     default: running
-  autostart:
-    description: Start the domain when the libvirt daemon starts. Left as it is when not set.
-    type: bool
   virt_type:
     description:
       - The domain type. V(auto) picks V(kvm) when the host can really run KVM guests (hardware virtualisation and
@@ -233,11 +228,6 @@ options:
         description: Bus of the seed's cdrom.
         type: str
         choices: [sata, scsi, ide]
-  tags:
-    description:
-      - Tags kept in the domain's C(<metadata>) under the collection's XML namespace; the inventory turns them into
-        groups. Values are strings. The whole set is replaced; V({}) removes all tags.
-    type: dict
   xml:
     description:
       - A whole domain XML document instead of the options above, under the same rules - re-applying it changes
@@ -245,44 +235,6 @@ options:
         type, addresses, controllers, CPU model); anything it says that libvirt's definition does not is a change.
       - Its C(<name>) must be O(name).
     type: str
-  xml_patches:
-    description:
-      - XPath edits applied on top of the generated XML (or of O(xml)), for what the options do not cover.
-      - C({xpath, value}) sets the text of the matched elements, C({xpath, attribute, value}) an attribute,
-        C({xpath, remove - true}) removes them, C({xpath, xml}) appends the element in O(xml_patches[].xml) unless an
-        equal one is there.
-      - A plain path of elements (V(/domain/clock), V(/domain/devices/controller[@type='usb'])) that matches nothing
-        is created. Any other XPath that matches nothing fails, naming the patch - except a removal on an existing
-        domain, which is already done.
-    type: list
-    elements: dict
-    suboptions:
-      xpath:
-        description: XPath from the C(<domain>) root, for example V(/domain/on_reboot).
-        type: str
-        required: true
-      value:
-        description: Text or attribute value to set.
-        type: raw
-      attribute:
-        description: Set this attribute instead of the text.
-        type: str
-      remove:
-        description: Remove the matched elements.
-        type: bool
-      xml:
-        description: An XML element to append to each matched element.
-        type: str
-  live:
-    description:
-      - Apply hot-pluggable changes to a running guest as well as to its persistent definition. With V(false),
-        changes go to the persistent definition only and RV(restart_required) says so.
-    type: bool
-    default: true
-  restart:
-    description: When a change needs a restart of a running guest, shut it down gracefully and start it again now.
-    type: bool
-    default: false
   shutdown_timeout:
     description: Seconds a graceful shutdown (O(state=shutdown), O(restart=true)) may take.
     type: int

@@ -19,13 +19,7 @@ author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing changes.
+  - virtkit.virt.attributes.info_module
 options:
   name:
     description: Only this domain. An unknown name gives an empty list.

@@ -21,13 +21,7 @@ author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so check mode returns the same facts.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
+  - virtkit.virt.attributes.info_module
 options: {}
 notes:
   - O(uri) and O(auth) can be set for all modules of the collection with the C(group/virtkit.virt.virt) action group

@@ -25,13 +25,7 @@ author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
-attributes:
-  check_mode:
-    support: full
-    description: Check mode reports exactly the actions a real run would take.
-  diff_mode:
-    support: full
-    description: The diff shows the specified fields before and after, plus state and autostart.
+  - virtkit.virt.attributes
 options:
   name:
     description: Name of the network.

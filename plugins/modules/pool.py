@@ -23,13 +23,7 @@ author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
-attributes:
-  check_mode:
-    support: full
-    description: Check mode reports exactly the actions a real run would take.
-  diff_mode:
-    support: full
-    description: The diff shows the specified fields before and after, plus state and autostart.
+  - virtkit.virt.attributes
 options:
   name:
     description: Name of the pool. A plain name (no C(/), not C(..)).

@@ -27,12 +27,11 @@ author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
+  - virtkit.virt.attributes
 attributes:
   check_mode:
-    support: full
     description: Check mode reports exactly the actions a real run would take; nothing is fetched.
   diff_mode:
-    support: full
     description: The diff shows capacity, format and content source before and after (a seed by its hash).
 options:
   name:

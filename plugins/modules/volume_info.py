@@ -21,13 +21,7 @@ author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
   - virtkit.virt.connection
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing changes.
+  - virtkit.virt.attributes.info_module
 options:
   pool:
     description: The pool. It must be active to list its volumes; an unknown pool gives an empty list.
