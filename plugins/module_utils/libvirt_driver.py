@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import threading
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver import DOMAIN_STATES, POOL_STATES, Driver
@@ -91,6 +92,51 @@ def _version_string(number):
     if not number:
         return None
     return '%d.%d.%d' % (number // 1000000, (number // 1000) % 1000, number % 1000)
+
+
+# Domain XML has no bulk call: this many requests are kept in flight on the
+# one connection (libvirtd serves 5 per client by default), which hides the
+# round trip to a remote host.
+XML_READERS = 4
+
+
+def _xml_or_none(dom):
+    """The domain's XML; None when it was undefined meanwhile."""
+    try:
+        return dom.XMLDesc(0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() in _NOT_FOUND:
+            return None
+        raise
+
+
+def _in_threads(items, func, workers):
+    """[func(item)] in the order of ``items``, ``workers`` calls at a time
+    (libvirt-python lets go of the GIL while it waits on the daemon). The
+    first exception is raised in the caller."""
+    results = [None] * len(items)
+    errors = []
+    position = iter(range(len(items)))
+    lock = threading.Lock()
+
+    def work():
+        while not errors:
+            with lock:
+                index = next(position, None)
+            if index is None:
+                return
+            try:
+                results[index] = func(items[index])
+            except Exception as exc:  # pylint: disable=broad-except  # re-raised in the caller
+                errors.append(exc)
+    threads = [threading.Thread(target=work) for _worker in range(max(1, min(workers, len(items))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def is_local_uri(uri):
@@ -236,46 +282,44 @@ class LibvirtDriver(Driver):
             raise
 
     def list_domains(self):
-        def listing(conn):
-            domains = conn.listAllDomains(0)
-            autostart = self._names(conn.listAllDomains, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
-            persistent = self._names(conn.listAllDomains, libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
-            states = {}
-            try:
-                for dom, stats in conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0):
-                    states[dom.name()] = stats.get('state.state')
-            except libvirt.libvirtError as exc:
-                if exc.get_error_code() not in _UNSUPPORTED:
-                    raise
-            result = []
-            for dom in domains:
-                name = dom.name()
-                state = states.get(name)
-                if state is None:
-                    state = dom.state()[0]
-                result.append({
-                    'name': name, 'uuid': dom.UUIDString(), 'id': dom.ID() if dom.ID() >= 0 else None,
-                    'state': DOMAIN_STATES[state] if state < len(DOMAIN_STATES) else 'nostate',
-                    'autostart': name in autostart if autostart is not None else bool(dom.autostart()),
-                    'persistent': name in persistent if persistent is not None else bool(dom.isPersistent()),
-                })
-            return result
-        return self._run('list domains', 'domains', listing)
+        return self._run('list domains', 'domains', lambda conn: [r for r, _dom in self._domain_records(conn)])
+
+    def _domain_records(self, conn):
+        """[(record, virDomain)] of every domain, in bulk calls: the domains,
+        the names of the autostarted and the persistent ones, and every
+        state at once (a call per guest only where the driver lacks those)."""
+        domains = conn.listAllDomains(0)
+        autostart = self._names(conn.listAllDomains, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+        persistent = self._names(conn.listAllDomains, libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
+        states = {}
+        try:
+            for dom, stats in conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0):
+                states[dom.name()] = stats.get('state.state')
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() not in _UNSUPPORTED:
+                raise
+        result = []
+        for dom in domains:
+            name = dom.name()
+            state = states.get(name)
+            if state is None:
+                state = dom.state()[0]
+            dom_id = dom.ID()
+            result.append(({
+                'name': name, 'uuid': dom.UUIDString(), 'id': dom_id if dom_id >= 0 else None,
+                'state': DOMAIN_STATES[state] if state < len(DOMAIN_STATES) else 'nostate',
+                'autostart': name in autostart if autostart is not None else bool(dom.autostart()),
+                'persistent': name in persistent if persistent is not None else bool(dom.isPersistent()),
+            }, dom))
+        return result
 
     def list_domains_with_xml(self):
-        records = self.list_domains()
-
-        def descriptions(conn):
-            found = {}
-            for dom in conn.listAllDomains(0):
-                try:
-                    found[dom.name()] = dom.XMLDesc(0)
-                except libvirt.libvirtError as exc:
-                    if exc.get_error_code() not in _NOT_FOUND:
-                        raise  # else: undefined meanwhile, left out
-            return found
-        found = self._run('read the XML of', 'domains', descriptions)
-        return [dict(record, xml=found[record['name']]) for record in records if record['name'] in found]
+        def listing(conn):
+            pairs = self._domain_records(conn)
+            xml = _in_threads([dom for _record, dom in pairs], _xml_or_none, XML_READERS)
+            # None: undefined meanwhile, left out
+            return [dict(record, xml=text) for (record, _dom), text in zip(pairs, xml) if text is not None]
+        return self._run('read the XML of', 'domains', listing)
 
     def domain_status(self, name):
         def status(conn):
