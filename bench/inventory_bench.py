@@ -325,7 +325,7 @@ def main():
         together = bench.ours_phases(uris, 'four')[0]
         # The test-driver listings are CPU work in our own process: n cores can
         # at best run them n at a time, so no scheduling beats this bound.
-        bound = max(max(alone), sum(alone) / (os.cpu_count() or 1))
+        bound = max(alone + [sum(alone) / (os.cpu_count() or 1)])
         print('four URIs (%s): listed alone in %s s (slowest %.2f s, sum %.2f s); all four at once in %.2f s '
               '(%.2fx the slowest; the best %d cores allow is %.2f s, %.2fx that)' % (
                   ', '.join(u if len(u) < 20 else u[:8] + '...' for u in uris),

@@ -6,7 +6,8 @@
 Users rarely name disk targets or MACs; libvirt invents MACs and we pick
 targets. Both must stay the same on every later run, or a re-run would
 replace devices. So a desired disk takes the target of the current disk with
-the same source, and a desired interface without MAC takes the MAC of the
+the same source (a cdrom with another medium: the drive left over), and a
+desired interface without MAC takes the MAC of the
 first current interface on the same network, bridge or device. Only devices
 that match nothing are new; they get defaults (bus, model) and a free target.
 """
@@ -26,6 +27,9 @@ DEFAULT_BUS = {'qemu': ('virtio', 'sata'), 'kvm': ('virtio', 'sata'), 'bhyve': (
 # Default NIC model of a new interface per domain type (None: the driver's own).
 DEFAULT_NIC_MODEL = {'qemu': 'virtio', 'kvm': 'virtio', 'bhyve': 'virtio', 'vbox': 'virtio',
                      'vmware': 'vmxnet3', 'test': 'virtio'}
+
+
+REMOVABLE = ('cdrom', 'floppy')
 
 
 def source_keys(disk):
@@ -50,11 +54,24 @@ def resolve_disks(disks, current, virt_type):
     for disk in resolved:
         if disk.get('target'):
             claimed.add(disk['target'])
+    for disk in resolved:
+        if disk.get('target'):
             continue
         for have in current:
             if have['target'] in claimed or have['target'] in explicit:
                 continue
             if set(source_keys(disk)) & set(source_keys(have)) and _compatible(disk, have):
+                disk['target'] = have['target']
+                claimed.add(have['target'])
+                break
+    # A cdrom or floppy whose medium matches nothing takes the first drive of
+    # its kind left over: another medium in the same drive (swapped live),
+    # not a drive removed and another added.
+    for disk in resolved:
+        if disk.get('target') or disk.get('device') not in REMOVABLE:
+            continue
+        for have in current:
+            if have['target'] not in claimed and have['target'] not in explicit and _compatible(disk, have):
                 disk['target'] = have['target']
                 claimed.add(have['target'])
                 break

@@ -6,7 +6,8 @@
 The persistent definition is always redefined first (one redefinition with
 every change); then the running guest is brought to it with live-only
 operations: the balloon (memory up to the boot maximum), vCPUs (up to the
-maximum), and hot-plugged disks and interfaces. Whatever differs from the
+maximum), hot-plugged disks and interfaces, the medium of a cdrom or
+floppy, and a new VNC/SPICE password. Whatever differs from the
 running definition after that waits for a restart: the result says
 ``restart_required`` unless ``restart: true`` restarts the guest.
 
@@ -28,6 +29,11 @@ __metaclass__ = type
 from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
 
 HOTPLUG_DISK_BUSES = ('virtio', 'scsi', 'usb')
+# Removable media: libvirt changes what is in the drive of a running guest.
+MEDIUM_DEVICES = ('cdrom', 'floppy')
+MEDIUM_KEYS = ('path', 'pool', 'volume', 'format')
+# Graphics whose password libvirt changes on a running guest.
+LIVE_PASSWORD_GRAPHICS = ('vnc', 'spice')
 HOTPLUG_TYPES = ('qemu', 'kvm', 'xen')
 # Domain types without a live vCPU change (libvirt's LXC driver has no virDomainSetVcpusFlags).
 NO_LIVE_VCPU_TYPES = ('lxc',)
@@ -81,6 +87,24 @@ def hotpluggable_disk(disk, virt_type):
         and disk.get('bus') in HOTPLUG_DISK_BUSES
 
 
+def medium_change(want, have, virt_type):
+    """Whether only the medium of a cdrom or floppy differs (what libvirt
+    swaps in a running guest; a changed bus or target needs a restart)."""
+    if virt_type not in HOTPLUG_TYPES or have.get('device') not in MEDIUM_DEVICES:
+        return False
+    changes = diff_specified(_comparable(want), have)
+    return bool(changes) and all(c.path in MEDIUM_KEYS for c in changes)
+
+
+def graphics_password_change(want, have, virt_type, strict=False):
+    """Whether only a (new, not removed) VNC/SPICE password differs."""
+    if virt_type not in HOTPLUG_TYPES or not want or not have or not want.get('password') \
+            or want.get('type') not in LIVE_PASSWORD_GRAPHICS or have.get('type') != want.get('type'):
+        return False
+    changes = diff_specified(want, have, strict=strict)
+    return bool(changes) and all(c.path == 'password' for c in changes)
+
+
 def hotpluggable_interface(virt_type, live=None):
     if virt_type == 'lxc':
         # A new veth goes into the container's network namespace only when it has its own (made at start
@@ -95,12 +119,17 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
     ``('memory', kib)``, ``('vcpus', n)``, ``('cpu_shares', n)``,
     ``('attach-disk', disk)``, ``('detach-disk', disk)``,
     ``('attach-interface', iface)``, ``('detach-interface', iface)``,
+    ``('change-medium', disk)``, ``('graphics-password', None)``,
     ``('tags', tags)``; ``pending`` names what only a restart applies
     (``restart_keys`` and what cannot change live)."""
     ops, pending = [], []
     for key in restart_keys:
         if key_differs(key, desired, live, strict):
-            pending.append(key)
+            if key == 'graphics' and live_updates and graphics_password_change(
+                    desired['graphics'], live.get('graphics'), virt_type, strict):
+                ops.append(('graphics-password', None))
+            else:
+                pending.append(key)
     if 'cpu' in desired and desired['cpu'] is not None and diff_specified(desired['cpu'], config.get('cpu')):
         pending.append('cpu')  # the running definition shows the expanded CPU: only this run's change counts
 
@@ -137,7 +166,11 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
                 ops.append(('attach-disk', disk))
             else:
                 pending.append('disks.%s' % disk['target'])
-        pending.extend('disks.%s' % want['target'] for want, _have in modified)
+        for want, have in modified:
+            if live_updates and medium_change(want, have, virt_type):
+                ops.append(('change-medium', want))
+            else:
+                pending.append('disks.%s' % want['target'])
     if desired.get('interfaces') is not None:
         added, removed, modified = interface_changes(desired['interfaces'], live.get('interfaces') or [], strict)
         for iface in removed:

@@ -41,8 +41,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import
 from ansible_collections.virtkit.virt.plugins.module_utils.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import (
-    build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, machine_aliases, machine_family,
-    metadata_tags_xml, parse_domain_xml, without_address)
+    build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, graphics_password_xml, machine_aliases,
+    machine_family, medium_update_xml, metadata_tags_xml, parse_domain_xml, without_address)
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_patches import (
     apply_patches, canonical_string, missing_parts)
 from ansible_collections.virtkit.virt.plugins.module_utils import xml_common as x
@@ -376,6 +376,12 @@ class DomainManager(Manager):
                      lambda: self._attach_interface(value))
         elif kind == 'detach-interface':
             plan.add('detach interface %s (live)' % value['mac'], lambda: self._detach('interface', value['mac']))
+        elif kind == 'change-medium':
+            medium = value.get('path') or value.get('volume') or 'nothing (ejected)'
+            plan.add('change the medium of %s to %s (live)' % (value['target'], medium),
+                     lambda: self._update_live(medium_update_xml, value['target']))
+        elif kind == 'graphics-password':
+            plan.add('set the graphics password (live)', lambda: self._update_live(graphics_password_xml))
         elif kind == 'tags':
             plan.add('set tags (live)', lambda: self.driver.set_domain_metadata(
                 name, metadata_tags_xml(value) if value else None, 'virtkit', x.VIRTKIT_NS, live=True, config=False))
@@ -389,6 +395,15 @@ class DomainManager(Manager):
             self.driver.attach_device(self.name, device, live=True, config=False)
         except DriverError:
             self.driver.attach_device(self.name, without_address(device), live=True, config=False)
+
+    def _update_live(self, build, *key):
+        """Bring one device of the running guest to the new persistent
+        definition with updateDevice (built from the running device, so
+        that nothing but the change differs)."""
+        device = build(self.driver.domain_xml(self.name, secure=True),
+                       self.driver.domain_xml(self.name, inactive=True, secure=True), *key)
+        if device is not None:
+            self.driver.update_device(self.name, device, live=True, config=False)
 
     def _attach_interface(self, iface):
         if iface.get('mac'):

@@ -120,6 +120,11 @@ class Driver(abc.ABC):
         """Hot-plug (live) and/or add to the config a device."""
 
     @abc.abstractmethod
+    def update_device(self, name, xml, live, config):
+        """Change a device in place (a cdrom's medium, a graphics password),
+        live and/or in the config."""
+
+    @abc.abstractmethod
     def detach_device(self, name, xml, live, config):
         """Unplug (live) and/or remove from the config a device."""
 

@@ -420,6 +420,9 @@ class LibvirtDriver(Driver):
     def attach_device(self, name, xml, live, config):
         self._domain_call('attach a device to', name, 'attachDeviceFlags', xml, self._affect(live, config))
 
+    def update_device(self, name, xml, live, config):
+        self._domain_call('update a device of', name, 'updateDeviceFlags', xml, self._affect(live, config))
+
     def detach_device(self, name, xml, live, config):
         self._domain_call('detach a device from', name, 'detachDeviceFlags', xml, self._affect(live, config))
 

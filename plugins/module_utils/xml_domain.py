@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils import xml_common as x
@@ -423,12 +424,47 @@ def parse_tags(root):
 def device_xml(xml, kind, key):
     """The <disk> with target ``key`` or the <interface> with MAC ``key`` of a
     domain XML, as a string for attach/detach; None when there is none."""
+    el = _device(xml, kind, key)
+    return None if el is None else x.to_string(el)
+
+
+def medium_update_xml(live_xml, config_xml, target):
+    """The running guest's <disk> ``target`` with the medium (source, type,
+    driver format) of the persistent definition's: for updateDevice, which
+    refuses any other difference."""
+    live = _device(live_xml, 'disk', target)
+    config = _device(config_xml, 'disk', target)
+    if live is None or config is None:
+        return None
+    live.set('type', config.get('type') or 'file')
+    for child in live.findall('source'):
+        live.remove(child)
+    source = config.find('source')
+    if source is not None:
+        _insert_after(live, live.find('driver'), copy.deepcopy(source))
+    fmt = x.attr(config, 'driver', 'type')
+    if fmt is not None and live.find('driver') is not None:
+        live.find('driver').set('type', fmt)
+    return x.to_string(live)
+
+
+def graphics_password_xml(live_xml, config_xml):
+    """The running guest's <graphics> with the persistent definition's
+    password (both read with the secure flag). Holds a secret: never log it."""
+    live = x.parse(live_xml, 'xml', 'domain').find('devices/graphics')
+    config = x.parse(config_xml, 'xml', 'domain').find('devices/graphics')
+    if live is None or config is None or not config.get('passwd'):
+        return None
+    live.set('passwd', config.get('passwd'))
+    return x.to_string(live)
+
+
+def _device(xml, kind, key):
     root = x.parse(xml, 'xml', 'domain')
-    devices = root.find('devices')
-    for el in devices.findall(kind) if devices is not None else []:
+    for el in root.findall('devices/%s' % kind):
         found = x.attr(el, 'target', 'dev') if kind == 'disk' else x.attr(el, 'mac', 'address', str.lower)
         if found == key:
-            return x.to_string(el)
+            return el
     return None
 
 

@@ -21,8 +21,8 @@ description:
   - Changes are applied, never ignored. The persistent definition is redefined with every change (keeping the UUID
     and whatever the options do not model); a running guest then gets what it can take live with O(live=true) -
     memory through the balloon up to O(max_memory), vCPUs up to O(max_vcpus), disks and interfaces hot-plugged and
-    unplugged. Anything else takes effect at the next restart, which the result reports as RV(restart_required)
-    unless O(restart=true) restarts the guest at once.
+    unplugged, another medium in a cdrom drive, a new VNC or SPICE password. Anything else takes effect at the next
+    restart, which the result reports as RV(restart_required) unless O(restart=true) restarts the guest at once.
 author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
@@ -114,7 +114,9 @@ options:
       - Each disk is one of C({volume, pool}) (an existing volume), C({path}) (a file or block device on the host),
         C({size, pool}) or C({size, pool, backing_volume}) (a volume created for the domain, named O(disks[].volume)
         or C(NAME-diskN.qcow2); qcow2 in file pools, raw elsewhere), or a cdrom with no medium (C({device - cdrom})).
-      - Targets are assigned once and kept - a disk keeps its target as long as its source stays.
+      - Targets are assigned once and kept - a disk keeps its target as long as its source stays. A cdrom given
+        another medium (O(disks[].path) or O(disks[].volume)) keeps its drive; a running guest gets the new medium
+        live.
     type: list
     elements: dict
     suboptions:
@@ -191,7 +193,9 @@ options:
         description: Address to listen on (libvirt's default, usually 127.0.0.1, when not set).
         type: str
       password:
-        description: Password for the console (VNC - at most 8 characters). Never shown in logs or diffs.
+        description:
+          - Password for the console (VNC - at most 8 characters). Never shown in logs or diffs.
+          - A new password reaches a running guest live; removing it waits for a restart.
         type: str
   console:
     description: The serial console - V(pty) (the default for a new domain), V(none), or C({file - PATH}) to log it to a file.

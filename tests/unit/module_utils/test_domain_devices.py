@@ -101,3 +101,44 @@ def test_live_operations_and_what_waits_for_a_restart():
     ops, pending = plan_live({'machine': 'pc-q35-7.2', 'memory_kib': 262144}, dict(LIVE, memory_kib=262144),
                              dict(LIVE, memory_kib=300000), 'qemu')
     assert ops == [] and pending == ['machine']
+
+
+def test_a_cdrom_medium_and_a_graphics_password_change_live():
+    cdrom = current_disk('sda', bus='sata', device='cdrom', path='/x.iso', format='raw')
+    live = dict(LIVE, graphics={'type': 'vnc', 'listen': '127.0.0.1', 'password': 'old'},
+                disks=[current_disk('vda', path='/a'), cdrom])
+    desired = {'disks': [disk(target='vda', path='/a'), disk(target='sda', path='/y.iso')],
+               'graphics': {'type': 'vnc', 'listen': '127.0.0.1', 'password': 'new'}}
+    ops, pending = plan_live(desired, live, live, 'qemu')
+    assert ops == [('graphics-password', None), ('change-medium', desired['disks'][1])] and pending == []
+    # ejecting is a medium change too
+    ops, pending = plan_live({'disks': [disk(target='vda', path='/a'), disk(target='sda', path='')]}, live, live,
+                             'qemu')
+    assert [op[0] for op in ops] == ['change-medium'] and pending == []
+    # anything else about them, a removed password, live: false or a container: restart
+    for wanted, kwargs in (
+            ({'disks': [disk(target='vda', path='/a'), disk(target='sda', bus='scsi', path='/y.iso')]}, {}),
+            ({'disks': [disk(target='vda', path='/b'), disk(target='sda', path='/x.iso')]}, {}),
+            ({'graphics': {'type': 'vnc', 'listen': '0.0.0.0', 'password': 'new'}}, {}),
+            ({'graphics': {'type': 'vnc', 'listen': '127.0.0.1', 'password': ''}}, {}),
+            ({'graphics': {'type': 'spice', 'listen': '127.0.0.1', 'password': 'new'}}, {}),
+            (desired, {'live_updates': False})):
+        ops, pending = plan_live(wanted, live, live, 'qemu', **kwargs)
+        assert ops == [] and pending, (wanted, kwargs)
+    ops, pending = plan_live(desired, live, live, 'lxc')
+    assert ops == [] and sorted(pending) == ['disks.sda', 'graphics']
+
+
+def test_a_cdrom_with_another_medium_keeps_its_drive():
+    seed = current_disk('sda', bus='sata', device='cdrom', pool='p', volume='seed.iso')
+    current = [current_disk('vda', path='/a'), seed, current_disk('sdb', bus='sata', device='cdrom', path='/x.iso')]
+    disks = resolve_disks([disk(path='/a'), disk(pool='p', volume='seed.iso', device='cdrom'),
+                           disk(device='cdrom', path='/y.iso')], current, 'qemu')
+    assert [d['target'] for d in disks] == ['vda', 'sda', 'sdb']
+    # two new media for one leftover drive: the second gets a new drive
+    disks = resolve_disks([disk(device='cdrom', path='/y.iso'), disk(device='cdrom', path='/z.iso')],
+                          current[2:], 'qemu')
+    assert [d['target'] for d in disks] == ['sdb', 'sda']
+    # a plain disk with another path is another disk, as before
+    disks = resolve_disks([disk(path='/b')], current[:1], 'qemu')
+    assert disks[0]['target'] == 'vdb'

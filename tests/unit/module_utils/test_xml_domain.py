@@ -2,12 +2,13 @@ import shutil
 import subprocess
 
 import pytest
+from lxml import etree
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import (
-    build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, machine_aliases, machine_family,
-    parse_domain_xml, without_address)
+    build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, graphics_password_xml, machine_aliases,
+    machine_family, medium_update_xml, parse_domain_xml, without_address)
 
 SPEC = {
     'name': 'vk-guest', 'virt_type': 'qemu', 'memory_kib': 262144, 'vcpus': 1,
@@ -251,3 +252,35 @@ def test_generated_xml_is_valid(tmp_path, virt_type):
     assert out.returncode == 0, out.stdout + out.stderr + path.read_text()
     if virt_type not in ('qemu', 'kvm', 'test'):
         assert "type='%s'" % virt_type in path.read_text().replace('"', "'")
+
+
+LIVE_MEDIA = """<domain type='qemu' id='3'><name>g</name><devices>
+  <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/x.iso' index='2'/>
+    <backingStore/><target dev='sdb' bus='sata'/><readonly/><alias name='sata0-0-1'/>
+    <address type='drive' controller='0' bus='0' target='0' unit='1'/></disk>
+  <graphics type='vnc' port='5900' autoport='yes' listen='127.0.0.1' passwd='old'>
+    <listen type='address' address='127.0.0.1'/></graphics>
+</devices></domain>"""
+CONFIG_MEDIA = """<domain type='qemu'><name>g</name><devices>
+  <disk type='volume' device='cdrom'><driver name='qemu' type='qcow2'/><source pool='p' volume='y.img'/>
+    <target dev='sdb' bus='sata'/><readonly/><address type='drive' controller='0' bus='0' target='0' unit='1'/></disk>
+  <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='new'>
+    <listen type='address' address='127.0.0.1'/></graphics>
+</devices></domain>"""
+
+
+def test_medium_update_keeps_the_running_device_but_its_medium():
+    el = etree.fromstring(medium_update_xml(LIVE_MEDIA, CONFIG_MEDIA, 'sdb'))
+    assert el.get('type') == 'volume' and el.find('driver').get('type') == 'qcow2'
+    assert [(s.get('pool'), s.get('volume')) for s in el.findall('source')] == [('p', 'y.img')]
+    assert el.find('alias').get('name') == 'sata0-0-1' and el.find('address').get('unit') == '1'
+    ejected = CONFIG_MEDIA.replace("<source pool='p' volume='y.img'/>", '')
+    el = etree.fromstring(medium_update_xml(LIVE_MEDIA, ejected, 'sdb'))
+    assert el.find('source') is None
+    assert medium_update_xml(LIVE_MEDIA, CONFIG_MEDIA, 'sdz') is None
+
+
+def test_graphics_password_update_changes_only_the_password():
+    el = etree.fromstring(graphics_password_xml(LIVE_MEDIA, CONFIG_MEDIA))
+    assert el.get('passwd') == 'new' and el.get('port') == '5900'
+    assert graphics_password_xml(LIVE_MEDIA, CONFIG_MEDIA.replace(" passwd='new'", '')) is None
