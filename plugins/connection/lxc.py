@@ -65,6 +65,17 @@ options:
     default: ~/.ssh/known_hosts
     vars:
       - name: virt_known_hosts_file
+  python:
+    description:
+      - The Python 3 with libvirt-python on the container host that enters a user-namespace container (one with an
+        C(idmap)), so that commands run as the container's root. Other containers are entered with
+        C(virsh lxc-enter-namespace).
+      - Default the controller's own Python when the controller is the container host, else C(python3).
+      - Without libvirt-python there, C(virsh lxc-enter-namespace) is used with a warning, and commands in such a
+        container run as C(nobody).
+    type: str
+    vars:
+      - name: virt_lxc_python
   timeout:
     description: Seconds to wait for the SSH connection.
     type: int
@@ -74,9 +85,9 @@ options:
 notes:
   - Privilege escalation works with become methods that need no password prompt inside the container (C(su) or
     C(sudo) as root, which is what commands in the container run as).
-  - In a user-namespace container (one with an C(idmap)), commands entered from the host run as the unmapped
-    user (C(nobody)), as C(virsh lxc-enter-namespace) does; manage such containers over SSH to an sshd inside
-    them instead.
+  - In a user-namespace container (one with an C(idmap)) commands run as the container's root too, through a small
+    program the container host's Python runs (see O(python)); C(virsh lxc-enter-namespace) alone would run them as
+    C(nobody). Finding out costs one C(virsh dumpxml) per connection.
 '''
 
 EXAMPLES = r'''
@@ -94,7 +105,9 @@ EXAMPLES = r'''
         dest: /etc/motd
 '''
 
+import importlib.util
 import os
+import sys
 import time
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
@@ -104,9 +117,17 @@ from ansible.utils.display import Display
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
 from ansible_collections.virtkit.virt.plugins.plugin_utils.lxc_exec import (
-    ContainerStarting, ContainerUnavailable, enter_argv, interpret, run_local, run_ssh)
+    ContainerStarting, ContainerUnavailable, NoEnterHelper, definition_argv, enter_argv, has_user_namespace,
+    interpret, run_local, run_ssh)
 
 display = Display()
+
+
+def python_here():
+    """This Python when it has libvirt-python (it enters containers on this
+    machine), else python3 from the PATH. Looked up, not imported: only
+    libvirt_driver.py imports libvirt."""
+    return sys.executable if importlib.util.find_spec('libvirt_lxc') is not None else 'python3'
 
 
 class Connection(ConnectionBase):
@@ -117,6 +138,7 @@ class Connection(ConnectionBase):
     def __init__(self, *args, **kwargs):
         super(Connection, self).__init__(*args, **kwargs)
         self._ssh = None
+        self._python = None  # set for a user-namespace container: enter it with ENTER_HELPER
 
     @property
     def _container(self):
@@ -137,9 +159,28 @@ class Connection(ConnectionBase):
             except VirtError as exc:
                 raise AnsibleConnectionFailure('virtkit.virt.lxc: %s' % exc.describe())
         where = ' on %s' % host if host else ''
-        display.vvv('ENTER container %s (%s%s)' % (self._container, self.get_option('uri'), where), host=self._container)
         self._connected = True
+        self._python = None
+        try:
+            rc, definition, _stderr = self._exec(definition_argv(self.get_option('uri'), self._container))
+        except ContainerUnavailable:
+            rc, definition = 1, b''  # the command itself says what is wrong
+        if has_user_namespace(rc, definition):
+            self._python = self.get_option('python') or (python_here() if host is None else 'python3')
+        display.vvv('ENTER container %s (%s%s%s)' % (self._container, self.get_option('uri'), where,
+                                                     ', user namespace' if self._python else ''),
+                    host=self._container)
         return self
+
+    def _exec(self, argv, in_data=None):
+        """(rc, stdout, stderr) of ``argv`` on the container host."""
+        if self._ssh is not None:
+            return run_ssh(self._ssh, argv, in_data)
+        try:
+            return run_local(argv, in_data)
+        except OSError as exc:
+            raise ContainerUnavailable('cannot run %s on the controller (%s): install libvirt-clients, '
+                                       'or set virt_host to reach the container host' % (argv[0], exc))
 
     def _run(self, command, in_data=None):
         for attempt in range(20):
@@ -152,21 +193,23 @@ class Connection(ConnectionBase):
 
     def _run_once(self, command, in_data=None):
         self._connect()
-        argv = enter_argv(self.get_option('uri'), self._container, command)
         try:
-            if self._ssh is not None:
-                result = run_ssh(self._ssh, argv, in_data)
-            else:
-                try:
-                    result = run_local(argv, in_data)
-                except OSError as exc:
-                    raise ContainerUnavailable('cannot run virsh on the controller (%s): install libvirt-clients, '
-                                               'or set virt_host to reach the container host' % exc)
-            return interpret(result[0], result[1], result[2], self._container, self.get_option('uri'))
+            try:
+                return self._enter(command, in_data)
+            except NoEnterHelper as exc:
+                display.warning('virtkit.virt.lxc: %s (set virt_lxc_python to a Python with it); entering with '
+                                'virsh, commands in this user-namespace container run as nobody' % exc)
+                self._python = None
+                return self._enter(command, in_data)
         except ContainerStarting:
             raise
         except ContainerUnavailable as exc:
             raise AnsibleConnectionFailure('virtkit.virt.lxc: %s' % exc)
+
+    def _enter(self, command, in_data):
+        argv = enter_argv(self.get_option('uri'), self._container, command, python=self._python)
+        rc, stdout, stderr = self._exec(argv, in_data)
+        return interpret(rc, stdout, stderr, self._container, self.get_option('uri'), helper=bool(self._python))
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)

@@ -2,8 +2,11 @@
 a Debian rootfs with Python (ordinary modules) and a busybox one (raw), on
 the controller and through SSH to 127.0.0.1, and refused host keys."""
 import os
+import pathlib
 import shutil
 import subprocess
+import sys
+import tempfile
 
 import pytest
 
@@ -97,6 +100,86 @@ def busybox_container(tmp_path_factory):
         yield name
     finally:
         remove_container(name)
+
+
+USERNS_XML = """<domain type='lxc'>
+  <name>{name}</name>
+  <memory unit='MiB'>128</memory>
+  <os><type>exe</type><init>/bin/sh</init><initarg>-c</initarg><initarg>exec sleep 100000</initarg></os>
+  <features><privnet/></features>
+  <idmap><uid start='0' target='{base}' count='65536'/><gid start='0' target='{base}' count='65536'/></idmap>
+  <devices>
+    <filesystem type='mount'><source dir='{rootfs}'/><target dir='/'/></filesystem>
+    <console type='pty'/>
+  </devices>
+</domain>"""
+USERNS_BASE = 300000
+
+
+@pytest.fixture(scope='module')
+def userns_container():
+    """A busybox container in a user namespace: its root is host uid USERNS_BASE."""
+    # Not under pytest's private (0700) tmp: the mapped root must reach its rootfs.
+    top = tempfile.mkdtemp(prefix='vk-userns-', dir='/var/tmp')
+    rootfs = pathlib.Path(top) / 'rootfs'
+    name = unique_prefix() + '-ns'
+    try:
+        os.chmod(top, 0o755)
+        for sub in ('bin', 'tmp', 'root'):
+            (rootfs / sub).mkdir(parents=True)
+        shutil.copy('/bin/busybox', str(rootfs / 'bin' / 'busybox'))
+        for applet in ('sh', 'sleep', 'cat', 'echo', 'id', 'ls', 'rm', 'mkdir', 'chmod'):
+            os.symlink('busybox', str(rootfs / 'bin' / applet))
+        subprocess.run(['chown', '-R', '%d:%d' % (USERNS_BASE, USERNS_BASE), str(rootfs)], check=True)
+        defined = virsh('define', '/dev/stdin', stdin=USERNS_XML.format(name=name, rootfs=rootfs, base=USERNS_BASE))
+        assert defined.returncode == 0, defined.stderr
+        started = virsh('start', name)
+        assert started.returncode == 0, started.stderr
+        wait_for(lambda: virsh('domstate', name).stdout.strip() == 'running', 30, interval=0.2,
+                 what='container %s to run' % name)
+        yield name, rootfs
+    finally:
+        remove_container(name)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+USERNS_PLAY = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.raw: id -u; id -g; (echo made > /root/{{ file_id }} && cat /root/{{ file_id }}) 2>/dev/null || echo cannot-write
+      register: out
+    - ansible.builtin.raw: exit 7
+      register: failing
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - out.stdout_lines == expect_lines
+          - failing.rc == 7
+"""
+
+
+@pytest.mark.parametrize('how', ['controller', 'ssh', 'ssh-no-libvirt-python'])
+def test_a_user_namespace_container_is_entered_as_its_root(userns_container, sshd, tmp_path, how):
+    name, rootfs = userns_container
+    hostvars = {'ansible_connection': 'virtkit.virt.lxc'}
+    expect = '0'
+    if how != 'controller':
+        hostvars = dict(ssh_vars(sshd, 'known_hosts'), virt_lxc_python=sys.executable)
+    if how == 'ssh-no-libvirt-python':
+        subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(tmp_path / 'bare')], check=True)
+        hostvars['virt_lxc_python'] = str(tmp_path / 'bare' / 'bin' / 'python')
+        expect = '65534'  # virsh lxc-enter-namespace: the unmapped host root is nobody
+    lines = [expect, expect, 'made' if expect == '0' else 'cannot-write']
+    result = play(tmp_path, name, hostvars, USERNS_PLAY.replace('expect_lines', repr(lines)))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-6000:]
+    if expect == '0':
+        made = rootfs / 'root' / tmp_path.name
+        assert made.read_text() == 'made\n' and made.stat().st_uid == USERNS_BASE  # the container's root
+        assert 'run as nobody' not in out
+    else:
+        assert 'no libvirt-python on the container host' in out and 'run as nobody' in out
 
 
 def play(tmp_path, host, hostvars, text=PLAY):

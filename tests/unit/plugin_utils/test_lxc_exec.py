@@ -35,3 +35,27 @@ def test_a_missing_or_stopped_container_is_unavailable(stderr):
         interpret(1, b'', stderr, 'c', 'lxc:///')
     assert not isinstance(info.value, ContainerStarting)
     assert "'c'" in str(info.value)
+
+
+def test_the_helper_argv_and_its_own_failures():
+    from ansible_collections.virtkit.virt.plugins.plugin_utils.lxc_exec import (
+        ENTER_HELPER, NoEnterHelper, has_user_namespace)
+    argv = enter_argv('lxc:///', 'web1', 'id -u', python='/usr/bin/python3')
+    assert argv == ['/usr/bin/python3', '-c', ENTER_HELPER, 'lxc:///', 'web1', '/bin/sh', 'id -u']
+    compile(ENTER_HELPER, 'ENTER_HELPER', 'exec')
+    # the command's own status and stderr, whatever they say
+    assert interpret(3, b'o', b'error: Domain not found\n', 'c', 'lxc:///', helper=True) == (
+        3, b'o', b'error: Domain not found\n')
+    assert interpret(126, b'', b'sh: x: not executable\n', 'c', 'lxc:///', helper=True)[0] == 126
+    # the helper's own
+    with pytest.raises(NoEnterHelper):
+        interpret(126, b'', b'virtkit-lxc-enter: no libvirt-python\n', 'c', 'lxc:///', helper=True)
+    with pytest.raises(ContainerStarting):
+        interpret(126, b'', b'virtkit-lxc-enter: Expected at least one file descriptor\n', 'c', 'lxc:///',
+                  helper=True)
+    with pytest.raises(ContainerUnavailable) as info:
+        interpret(126, b'', b"virtkit-lxc-enter: Domain not found: no domain with matching name 'c'\n", 'c',
+                  'lxc:///', helper=True)
+    assert 'not running' in str(info.value)
+    assert has_user_namespace(0, b"<domain><idmap><uid start='0' target='1' count='9'/></idmap></domain>")
+    assert not has_user_namespace(0, b'<domain/>') and not has_user_namespace(1, b'<idmap')
