@@ -56,8 +56,8 @@ def virsh(*args, stdin=None):
                           capture_output=True, check=False)
 
 
-def start_container(name, rootfs):
-    defined = virsh('define', '/dev/stdin', stdin=CONTAINER_XML.format(name=name, rootfs=rootfs))
+def start_container(name, rootfs, template=CONTAINER_XML, **values):
+    defined = virsh('define', '/dev/stdin', stdin=template.format(name=name, rootfs=rootfs, **values))
     assert defined.returncode == 0, defined.stderr
     started = virsh('start', name)
     assert started.returncode == 0, started.stderr
@@ -131,12 +131,7 @@ def userns_container():
         for applet in ('sh', 'sleep', 'cat', 'echo', 'id', 'ls', 'rm', 'mkdir', 'chmod'):
             os.symlink('busybox', str(rootfs / 'bin' / applet))
         subprocess.run(['chown', '-R', '%d:%d' % (USERNS_BASE, USERNS_BASE), str(rootfs)], check=True)
-        defined = virsh('define', '/dev/stdin', stdin=USERNS_XML.format(name=name, rootfs=rootfs, base=USERNS_BASE))
-        assert defined.returncode == 0, defined.stderr
-        started = virsh('start', name)
-        assert started.returncode == 0, started.stderr
-        wait_for(lambda: virsh('domstate', name).stdout.strip() == 'running', 30, interval=0.2,
-                 what='container %s to run' % name)
+        start_container(name, rootfs, USERNS_XML, base=USERNS_BASE)
         yield name, rootfs
     finally:
         remove_container(name)
