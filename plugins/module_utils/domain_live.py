@@ -6,8 +6,9 @@
 The persistent definition is always redefined first (one redefinition with
 every change); then the running guest is brought to it with live-only
 operations: the balloon (memory up to the boot maximum), vCPUs (up to the
-maximum), hot-plugged disks and interfaces, the medium of a cdrom or
-floppy, and a new VNC/SPICE password. Whatever differs from the
+maximum), hot-plugged disks and interfaces, an interface moved to another
+network or bridge, the medium of a cdrom or floppy, and a new VNC/SPICE
+password. Whatever differs from the
 running definition after that waits for a restart: the result says
 ``restart_required`` unless ``restart: true`` restarts the guest.
 
@@ -32,6 +33,8 @@ HOTPLUG_DISK_BUSES = ('virtio', 'scsi', 'usb')
 # Removable media: libvirt changes what is in the drive of a running guest.
 MEDIUM_DEVICES = ('cdrom', 'floppy')
 MEDIUM_KEYS = ('path', 'pool', 'volume', 'format')
+# Interfaces that libvirt moves to another network or bridge on a running guest.
+MOVABLE_INTERFACES = ('network', 'bridge')
 # Graphics whose password libvirt changes on a running guest.
 LIVE_PASSWORD_GRAPHICS = ('vnc', 'spice')
 HOTPLUG_TYPES = ('qemu', 'kvm', 'xen')
@@ -96,6 +99,17 @@ def medium_change(want, have, virt_type):
     return bool(changes) and all(c.path in MEDIUM_KEYS for c in changes)
 
 
+def interface_move(want, have, virt_type, strict=False):
+    """Whether only the network or bridge of an interface differs (libvirt
+    moves a running guest's tap device to the new bridge; any other change
+    of a running interface, its model say, needs a restart)."""
+    if virt_type not in HOTPLUG_TYPES or have.get('type') not in MOVABLE_INTERFACES \
+            or (want.get('type') or have['type']) not in MOVABLE_INTERFACES:
+        return False
+    changes = diff_specified(want, have, strict=strict)
+    return bool(changes) and all(c.path in ('type', 'network', 'bridge') for c in changes)
+
+
 def graphics_password_change(want, have, virt_type, strict=False):
     """Whether only a (new, not removed) VNC/SPICE password differs."""
     if virt_type not in HOTPLUG_TYPES or not want or not have or not want.get('password') \
@@ -119,7 +133,8 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
     ``('memory', kib)``, ``('vcpus', n)``, ``('cpu_shares', n)``,
     ``('attach-disk', disk)``, ``('detach-disk', disk)``,
     ``('attach-interface', iface)``, ``('detach-interface', iface)``,
-    ``('change-medium', disk)``, ``('graphics-password', None)``,
+    ``('change-medium', disk)``, ``('move-interface', iface)``,
+    ``('graphics-password', None)``,
     ``('tags', tags)``; ``pending`` names what only a restart applies
     (``restart_keys`` and what cannot change live)."""
     ops, pending = [], []
@@ -183,7 +198,11 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
                 ops.append(('attach-interface', iface))
             else:
                 pending.append('interfaces.%s' % (iface.get('mac') or 'new'))
-        pending.extend('interfaces.%s' % want['mac'] for want, _have in modified)
+        for want, have in modified:
+            if live_updates and interface_move(want, have, virt_type, strict):
+                ops.append(('move-interface', want))
+            else:
+                pending.append('interfaces.%s' % want['mac'])
     tags = desired.get('tags')
     if tags is not None and tags != live.get('tags'):
         ops.append(('tags', tags))  # metadata: live even with live: false, it changes nothing in the guest

@@ -42,7 +42,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.plan import Plan, dif
 from ansible_collections.virtkit.virt.plugins.module_utils.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import (
     build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, graphics_password_xml, machine_aliases,
-    machine_family, medium_update_xml, metadata_tags_xml, parse_domain_xml, without_address)
+    machine_family, metadata_tags_xml, parse_domain_xml, source_update_xml, without_address)
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_patches import (
     apply_patches, canonical_string, missing_parts)
 from ansible_collections.virtkit.virt.plugins.module_utils import xml_common as x
@@ -379,7 +379,10 @@ class DomainManager(Manager):
         elif kind == 'change-medium':
             medium = value.get('path') or value.get('volume') or 'nothing (ejected)'
             plan.add('change the medium of %s to %s (live)' % (value['target'], medium),
-                     lambda: self._update_live(medium_update_xml, value['target']))
+                     lambda: self._update_live(source_update_xml, 'disk', value['target']))
+        elif kind == 'move-interface':
+            plan.add('move interface %s to %s %s (live)' % (value['mac'], value['type'], value.get(value['type'])),
+                     lambda: self._update_live(source_update_xml, 'interface', value['mac']))
         elif kind == 'graphics-password':
             plan.add('set the graphics password (live)', lambda: self._update_live(graphics_password_xml))
         elif kind == 'tags':

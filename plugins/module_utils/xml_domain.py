@@ -428,21 +428,23 @@ def device_xml(xml, kind, key):
     return None if el is None else x.to_string(el)
 
 
-def medium_update_xml(live_xml, config_xml, target):
-    """The running guest's <disk> ``target`` with the medium (source, type,
-    driver format) of the persistent definition's: for updateDevice, which
-    refuses any other difference."""
-    live = _device(live_xml, 'disk', target)
-    config = _device(config_xml, 'disk', target)
+def source_update_xml(live_xml, config_xml, kind, key):
+    """The running guest's <disk> with target ``key`` (or <interface> with
+    MAC ``key``) with the source of the persistent definition's - a disk's
+    medium and format, an interface's network or bridge: for updateDevice,
+    which refuses any other difference."""
+    live = _device(live_xml, kind, key)
+    config = _device(config_xml, kind, key)
     if live is None or config is None:
         return None
-    live.set('type', config.get('type') or 'file')
+    live.set('type', config.get('type') or ('file' if kind == 'disk' else 'network'))
     for child in live.findall('source'):
         live.remove(child)
     source = config.find('source')
     if source is not None:
-        _insert_after(live, live.find('driver'), copy.deepcopy(source))
-    fmt = x.attr(config, 'driver', 'type')
+        anchor = live.find('driver') if kind == 'disk' else live.find('mac')
+        _insert_after(live, anchor, copy.deepcopy(source))
+    fmt = x.attr(config, 'driver', 'type') if kind == 'disk' else None
     if fmt is not None and live.find('driver') is not None:
         live.find('driver').set('type', fmt)
     return x.to_string(live)

@@ -21,8 +21,9 @@ description:
   - Changes are applied, never ignored. The persistent definition is redefined with every change (keeping the UUID
     and whatever the options do not model); a running guest then gets what it can take live with O(live=true) -
     memory through the balloon up to O(max_memory), vCPUs up to O(max_vcpus), disks and interfaces hot-plugged and
-    unplugged, another medium in a cdrom drive, a new VNC or SPICE password. Anything else takes effect at the next
-    restart, which the result reports as RV(restart_required) unless O(restart=true) restarts the guest at once.
+    unplugged or moved to another network, another medium in a cdrom drive, a new VNC or SPICE password. Anything
+    else takes effect at the next restart, which the result reports as RV(restart_required) unless O(restart=true)
+    restarts the guest at once.
 author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
@@ -162,6 +163,8 @@ options:
       - Each is one of C({network}) (a libvirt network), C({bridge}) (a host bridge) or C({direct}) (macvtap on a
         host device).
       - An interface without O(interfaces[].mac) keeps the MAC libvirt gave it on earlier runs.
+      - To move an interface of a running guest to another network or bridge, give its O(interfaces[].mac); it
+        moves live.
     type: list
     elements: dict
     suboptions:

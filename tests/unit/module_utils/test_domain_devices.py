@@ -142,3 +142,19 @@ def test_a_cdrom_with_another_medium_keeps_its_drive():
     # a plain disk with another path is another disk, as before
     disks = resolve_disks([disk(path='/b')], current[:1], 'qemu')
     assert disks[0]['target'] == 'vdb'
+
+
+def test_an_interface_moves_to_another_network_live():
+    have = iface(network='lab', mac='52:54:00:00:00:01', model='virtio')
+    live = dict(LIVE, interfaces=[have])
+    for want in (iface(network='lab2', mac='52:54:00:00:00:01'), iface(bridge='br0', mac='52:54:00:00:00:01')):
+        ops, pending = plan_live({'interfaces': [want]}, live, live, 'qemu')
+        assert ops == [('move-interface', want)] and pending == []
+    # another model, a direct (macvtap) interface, live: false, a container: restart
+    for want, kwargs, virt_type in (
+            (iface(network='lab2', mac='52:54:00:00:00:01', model='e1000'), {}, 'qemu'),
+            (dict(iface(mac='52:54:00:00:00:01'), type='direct', direct='eth0'), {}, 'qemu'),
+            (iface(network='lab2', mac='52:54:00:00:00:01'), {'live_updates': False}, 'qemu'),
+            (iface(network='lab2', mac='52:54:00:00:00:01'), {}, 'lxc')):
+        ops, pending = plan_live({'interfaces': [want]}, live, live, virt_type, **kwargs)
+        assert ops == [] and pending == ['interfaces.52:54:00:00:00:01'], (want, kwargs, virt_type)

@@ -8,7 +8,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Invalid
 from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import (
     build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, graphics_password_xml, machine_aliases,
-    machine_family, medium_update_xml, parse_domain_xml, without_address)
+    machine_family, parse_domain_xml, source_update_xml, without_address)
 
 SPEC = {
     'name': 'vk-guest', 'virt_type': 'qemu', 'memory_kib': 262144, 'vcpus': 1,
@@ -260,24 +260,37 @@ LIVE_MEDIA = """<domain type='qemu' id='3'><name>g</name><devices>
     <address type='drive' controller='0' bus='0' target='0' unit='1'/></disk>
   <graphics type='vnc' port='5900' autoport='yes' listen='127.0.0.1' passwd='old'>
     <listen type='address' address='127.0.0.1'/></graphics>
+  <interface type='network'><mac address='52:54:00:aa:bb:01'/>
+    <source network='net1' portid='0b5e' bridge='vkb1'/><target dev='vnet3'/><model type='virtio'/>
+    <alias name='net0'/><address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/></interface>
 </devices></domain>"""
 CONFIG_MEDIA = """<domain type='qemu'><name>g</name><devices>
   <disk type='volume' device='cdrom'><driver name='qemu' type='qcow2'/><source pool='p' volume='y.img'/>
     <target dev='sdb' bus='sata'/><readonly/><address type='drive' controller='0' bus='0' target='0' unit='1'/></disk>
   <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='new'>
     <listen type='address' address='127.0.0.1'/></graphics>
+  <interface type='bridge'><mac address='52:54:00:AA:BB:01'/><source bridge='br0'/><model type='virtio'/>
+    <address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/></interface>
 </devices></domain>"""
 
 
 def test_medium_update_keeps_the_running_device_but_its_medium():
-    el = etree.fromstring(medium_update_xml(LIVE_MEDIA, CONFIG_MEDIA, 'sdb'))
+    el = etree.fromstring(source_update_xml(LIVE_MEDIA, CONFIG_MEDIA, 'disk', 'sdb'))
     assert el.get('type') == 'volume' and el.find('driver').get('type') == 'qcow2'
     assert [(s.get('pool'), s.get('volume')) for s in el.findall('source')] == [('p', 'y.img')]
     assert el.find('alias').get('name') == 'sata0-0-1' and el.find('address').get('unit') == '1'
     ejected = CONFIG_MEDIA.replace("<source pool='p' volume='y.img'/>", '')
-    el = etree.fromstring(medium_update_xml(LIVE_MEDIA, ejected, 'sdb'))
+    el = etree.fromstring(source_update_xml(LIVE_MEDIA, ejected, 'disk', 'sdb'))
     assert el.find('source') is None
-    assert medium_update_xml(LIVE_MEDIA, CONFIG_MEDIA, 'sdz') is None
+    assert source_update_xml(LIVE_MEDIA, CONFIG_MEDIA, 'disk', 'sdz') is None
+
+
+def test_an_interface_moves_with_its_running_identity():
+    el = etree.fromstring(source_update_xml(LIVE_MEDIA, CONFIG_MEDIA, 'interface', '52:54:00:aa:bb:01'))
+    assert el.get('type') == 'bridge'
+    assert [dict(s.attrib) for s in el.findall('source')] == [{'bridge': 'br0'}]
+    assert [c.tag for c in el][:2] == ['mac', 'source']
+    assert el.find('target').get('dev') == 'vnet3' and el.find('alias').get('name') == 'net0'
 
 
 def test_graphics_password_update_changes_only_the_password():
