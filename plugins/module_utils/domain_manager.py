@@ -44,7 +44,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import (
     build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, graphics_password_xml, machine_aliases,
     machine_family, metadata_tags_xml, parse_domain_xml, source_update_xml, without_address)
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_patches import (
-    apply_patches, canonical_string, missing_parts)
+    applied_digest, apply_patches, canonical_string, missing_parts, with_digest, xml_digest)
 from ansible_collections.virtkit.virt.plugins.module_utils import xml_common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xml_host import parse_capabilities
 
@@ -225,10 +225,12 @@ class DomainManager(Manager):
         """The XML to define: generated (patched onto the current persistent
         XML) or the user's own, completed with what libvirt chose before."""
         if self.strict:
+            digest = xml_digest(self.user_xml)
             if config is None:
-                return self.user_xml
+                return with_digest(self.user_xml, digest)
             macs = dict((i, iface['mac']) for i, iface in enumerate(desired['interfaces']) if iface.get('mac'))
-            return complete_user_xml(self.user_xml, uuid=config['uuid'], macs=macs, machine=config.get('machine'))
+            return with_digest(complete_user_xml(self.user_xml, uuid=config['uuid'], macs=macs,
+                                                 machine=config.get('machine')), digest)
         base = config_xml
         if config is not None and desired.get('machine') and \
                 machine_family(desired['machine']) != machine_family(config.get('machine')):
@@ -310,6 +312,10 @@ class DomainManager(Manager):
         reasons = self._config_changes(desired, config, config_xml)
         plan.before.update(self._before(config, desired))
         plan.after.update(shown(desired))
+        applied = applied_digest(config_xml) if self.strict else None
+        if applied is not None and applied != xml_digest(self.user_xml):
+            # What else changed in the XML, removals included, shows as its digest.
+            plan.before['xml_sha256'], plan.after['xml_sha256'] = applied, xml_digest(self.user_xml)
         if reasons:
             xml = self._definition_xml(desired, config_xml, config)
             plan.add('redefine', lambda: self.driver.define_domain(xml))
@@ -338,6 +344,11 @@ class DomainManager(Manager):
         """Why the persistent definition must change (field names), or []."""
         reasons = self._differences(desired, config)
         if self.strict and missing_parts(self.user_xml, config_xml):
+            reasons.append('xml')
+        # Another XML than the one last applied (what it no longer says, too). A
+        # definition made otherwise has no digest: judged by containment alone.
+        if self.strict and applied_digest(config_xml) not in (None, xml_digest(self.user_xml)) \
+                and 'xml' not in reasons:
             reasons.append('xml')
         patches = self.params.get('xml_patches')
         if not self.strict and patches and \

@@ -16,12 +16,19 @@ Containment answers "does the running definition already say everything the
 user's XML says?" for the parts no canonical key models: every element,
 attribute and text of the user's XML must be found in libvirt's, which may
 add more (addresses, aliases, defaults).
+
+Containment cannot see what a user's XML no longer says (libvirt adds
+elements of its own, so an element of the definition missing from the XML
+proves nothing). So a definition made from a user's XML carries the SHA-256
+of that XML (canonical form) in its metadata: another XML than the one last
+applied is a change, a removed element included.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils import xml_common as x
@@ -137,6 +144,40 @@ def canonical_string(xml):
     """Exclusive C14N of a parsed document: equal strings mean equal XML."""
     root = x.parse(xml, 'xml', 'domain')
     return x.etree.tostring(root, method='c14n')
+
+
+# A namespace of its own: libvirt keeps one metadata element per namespace,
+# and the tags' element (virtkit's namespace) is replaced live on its own.
+SOURCE_NS = 'https://virtkit.dev/xmlns/virt-source/1.0'
+_SOURCE_TAG = '{%s}source' % SOURCE_NS
+
+
+def xml_digest(xml):
+    """The SHA-256 of a user's whole XML in canonical form."""
+    return hashlib.sha256(canonical_string(xml)).hexdigest()
+
+
+def applied_digest(definition_xml):
+    """The digest a definition made from a user's XML carries, or None."""
+    el = x.parse(definition_xml, 'xml', 'domain').find('metadata/%s' % _SOURCE_TAG)
+    return None if el is None else el.get('sha256')
+
+
+def with_digest(xml, digest):
+    """``xml`` carrying ``digest`` in its metadata (replacing an older one)."""
+    root = x.parse(xml, 'xml', 'domain')
+    metadata = root.find('metadata')
+    if metadata is None:
+        metadata = x.element('metadata')
+        anchor = root.find('uuid') if root.find('uuid') is not None else root.find('name')
+        if anchor is None:
+            root.insert(0, metadata)
+        else:
+            anchor.addnext(metadata)
+    for old in metadata.findall(_SOURCE_TAG):
+        metadata.remove(old)
+    metadata.append(x.etree.Element(_SOURCE_TAG, {'sha256': digest}, nsmap={'virtkit-source': SOURCE_NS}))
+    return x.to_string(root)
 
 
 def missing_parts(user_xml, current_xml):

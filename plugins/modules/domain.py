@@ -240,6 +240,8 @@ options:
       - A whole domain XML document instead of the options above, under the same rules - re-applying it changes
         nothing; what it leaves out is wanted absent (except what libvirt fills in - UUID, MAC addresses, machine
         type, addresses, controllers, CPU model); anything it says that libvirt's definition does not is a change.
+      - The definition keeps the SHA-256 of the XML it was made from in its metadata, so that another XML is a
+        change even where it only leaves an element out; the diff shows the two as C(xml_sha256).
       - Its C(<name>) must be O(name).
     type: str
   shutdown_timeout:

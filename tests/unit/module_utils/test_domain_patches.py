@@ -63,3 +63,21 @@ def test_containment_finds_what_libvirt_does_not_say():
     with_sound = libvirt.replace('</devices>', "<sound model='ich9'><address type='pci'/></sound></devices>")
     assert missing_parts(user, with_sound) == []
     assert missing_parts(user.replace('destroy', 'restart'), with_sound) == ['/domain/on_reboot']
+
+
+def test_the_applied_xml_digest():
+    from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import parse_domain_xml
+    from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_patches import (
+        applied_digest, with_digest, xml_digest)
+    user = "<domain type='qemu'><name>a</name><memory>1</memory><devices><sound model='ich9'/></devices></domain>"
+    same = '<domain type="qemu">\n  <name>a</name>\n  <memory>1</memory>\n  <devices><sound model="ich9"></sound></devices>\n</domain>'
+    assert xml_digest(user) == xml_digest(same)  # canonical: layout and quoting are no change
+    assert xml_digest(user) != xml_digest(user.replace("<sound model='ich9'/>", ''))
+    marked = with_digest(user, xml_digest(user))
+    assert applied_digest(marked) == xml_digest(user) and applied_digest(user) is None
+    # replaced, not added; beside the tags, which stay the modules' own
+    tagged = with_digest(with_digest(marked.replace(
+        '<metadata>', '<metadata><virtkit:tags xmlns:virtkit="https://virtkit.dev/xmlns/virt/1.0">'
+        '<virtkit:tag name="k">v</virtkit:tag></virtkit:tags>'), 'abc'), 'def')
+    assert applied_digest(tagged) == 'def' and tagged.count('sha256=') == 1
+    assert parse_domain_xml(tagged)['tags'] == {'k': 'v'}
