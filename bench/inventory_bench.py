@@ -12,7 +12,8 @@ For each size (default 300 and 1000 domains) it times, in one run:
   replay    ansible-inventory --list with a do-nothing plugin that hands
             Ansible exactly the hosts, variables and groups our plugin made
             (from its --list output): Ansible's own cost of that inventory,
-            which any plugin producing it pays
+            which any plugin producing it pays; and the same hosts with one
+            variable each and no groups
   floor     a plain libvirt-python program that reads the same data (domains,
             states, XML, DHCP leases) with the same bulk calls
 
@@ -213,13 +214,23 @@ class Bench:
         return timed([self.ours_bin, '-i', path, '--list'], self.env, self.args.runs) - self.base_ours
 
     def replay(self, uris):
-        """Ansible's share for the inventory our plugin makes of ``uris``."""
+        """Ansible's share for the inventory our plugin makes of ``uris``, and
+        for the same hosts with one variable each and no groups (the least
+        any plugin listing them can hand Ansible)."""
         path = self._write('bench.virt.yml', json.dumps({'plugin': 'virtkit.virt.guests', 'uris': uris}))
         output = os.path.join(self.work, 'ours.json')
         subprocess.run([self.ours_bin, '-i', path, '--list', '--output', output], env=self.env, check=True,
                        capture_output=True)
-        source = self._write('bench.replay.yml', json.dumps({'plugin': 'vkbench.replay.replay', 'source': output}))
-        return timed([self.ours_bin, '-i', source, '--list'], self.replay_env, self.args.runs) - self.base_ours
+        with open(output) as handle:
+            hosts = json.load(handle)['_meta']['hostvars']
+        least = self._write('least.json', json.dumps({'_meta': {'hostvars': dict(
+            (host, {'virt_uri': host_vars['virt_uri']}) for host, host_vars in hosts.items())}}))
+        shares = []
+        for source in (output, least):
+            config = self._write('bench.replay.yml', json.dumps({'plugin': 'vkbench.replay.replay', 'source': source}))
+            shares.append(timed([self.ours_bin, '-i', config, '--list'], self.replay_env, self.args.runs)
+                          - self.base_ours)
+        return shares
 
     def ours_phases(self, uris, name='bench'):
         path = self._write('%s.virt.yml' % name, json.dumps({'plugin': 'virtkit.virt.guests', 'uris': uris}))
@@ -243,15 +254,17 @@ class Bench:
 
     def row(self, label, uri):
         ours, floor, (community, community_own) = self.ours([uri]), self.floor(uri), self.community(uri)
-        ansible = self.replay([uri])
+        ansible, least = self.replay([uri])
         listing, making = self.ours_phases([uri])
         line = ('%-30s share %5.2f s = Ansible %4.2f + ours %4.2f (listing %4.2f, making %4.2f) | floor %4.2f s | '
-                'ours/floor %4.2f, share/floor %4.2f' % (label, ours, ansible, ours - ansible, listing, making,
-                                                         floor, (ours - ansible) / floor, ours / floor))
+                'ours/floor %4.2f, share/floor %4.2f | Ansible with 1 variable a host %4.2f s'
+                % (label, ours, ansible, ours - ansible, listing, making, floor, (ours - ansible) / floor,
+                   ours / floor, least))
         if community is not None:
             line += ' | community.libvirt share %4.2f s (%4.2f s on its own ansible-core)' % (community, community_own)
         print(line, flush=True)
-        return {'what': label, 'share': ours, 'ansible': ansible, 'ours': ours - ansible, 'listing': listing,
+        return {'what': label, 'share': ours, 'ansible': ansible, 'ansible_least': least, 'ours': ours - ansible,
+                'listing': listing,
                 'inventory': making, 'floor': floor, 'community': community, 'community_own_core': community_own}
 
 
