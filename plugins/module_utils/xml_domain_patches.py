@@ -153,8 +153,10 @@ _SOURCE_TAG = '{%s}source' % SOURCE_NS
 
 
 def xml_digest(xml):
-    """The SHA-256 of a user's whole XML in canonical form."""
-    return hashlib.sha256(canonical_string(xml)).hexdigest()
+    """The SHA-256 of a user's whole XML in canonical form, comments left
+    out (libvirt drops them; a generated comment must not be a change)."""
+    root = x.parse(xml, 'xml', 'domain')
+    return hashlib.sha256(x.etree.tostring(root, method='c14n', with_comments=False)).hexdigest()
 
 
 def applied_digest(definition_xml):

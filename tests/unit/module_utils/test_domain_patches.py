@@ -72,6 +72,7 @@ def test_the_applied_xml_digest():
     user = "<domain type='qemu'><name>a</name><memory>1</memory><devices><sound model='ich9'/></devices></domain>"
     same = '<domain type="qemu">\n  <name>a</name>\n  <memory>1</memory>\n  <devices><sound model="ich9"></sound></devices>\n</domain>'
     assert xml_digest(user) == xml_digest(same)  # canonical: layout and quoting are no change
+    assert xml_digest(user) == xml_digest(user.replace('<name>', '<!-- made 12:00 --><name>'))
     assert xml_digest(user) != xml_digest(user.replace("<sound model='ich9'/>", ''))
     marked = with_digest(user, xml_digest(user))
     assert applied_digest(marked) == xml_digest(user) and applied_digest(user) is None
