@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The module runner: the one place for check mode, diff, result shape and errors.
 
-A module file declares its options and calls ``run_module`` with a manager
-class. A manager validates the user's spec (before any connection is made),
-then plans against the current state; the runner applies the plan unless in
-check mode, re-reads, and reports. Typed errors become one ``msg`` naming the
+A module file declares its options, calls ``run_module`` with a manager
+class and returns the result it gets itself. A manager validates the
+user's spec (before any connection is made), then plans against the current
+state; the runner applies the plan unless in check mode, re-reads, and
+reports. Typed errors become one ``msg`` naming the
 resource and the action; tracebacks go to ``exception``.
 """
 
@@ -84,6 +85,10 @@ class ListingManager(Manager):
 
 
 def run_module(argument_spec, manager_class, **module_kwargs):
+    """(module, result): the AnsibleModule for ``argument_spec`` (plus the
+    connection options) and the manager's result, its warnings already
+    given to the module. The module file returns the result itself (as a
+    failure when ``result['failed']``): results never leave from here."""
     spec = connection_argument_spec()
     spec.update(argument_spec)
     module_kwargs.setdefault('supports_check_mode', True)
@@ -91,9 +96,7 @@ def run_module(argument_spec, manager_class, **module_kwargs):
     result = execute(manager_class(module.params, module.check_mode), module._diff)
     for warning in result.pop('warnings', []):
         module.warn(warning)
-    if result.get('failed'):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    return module, result
 
 
 def execute(manager, want_diff=False):

@@ -363,7 +363,10 @@ def main():
             uid=dict(type='raw'),
             gid=dict(type='raw'))),
     )
-    run_module(spec, ContainerManager, mutually_exclusive=[('xml', key) for key in DEFINITION])
+    module, result = run_module(spec, ContainerManager, mutually_exclusive=[('xml', key) for key in DEFINITION])
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -479,7 +479,10 @@ def main():
             bus=dict(type='str', choices=['sata', 'scsi', 'ide']))),
         remove_storage=dict(type='raw', default=False),
     )
-    run_module(spec, DomainManager, mutually_exclusive=[('xml', key) for key in DEFINITION])
+    module, result = run_module(spec, DomainManager, mutually_exclusive=[('xml', key) for key in DEFINITION])
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -81,13 +81,16 @@ from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_mod
 
 
 def main():
-    run_module(dict(
+    module, result = run_module(dict(
         name=dict(type='str'),
         state=dict(type='list', elements='str',
                    choices=['running', 'paused', 'shutoff', 'shutdown', 'crashed', 'pmsuspended', 'blocked', 'nostate']),
         tags=dict(type='dict'),
         include_xml=dict(type='bool', default=False),
     ), DomainInfoManager)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

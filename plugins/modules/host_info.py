@@ -114,7 +114,10 @@ from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_mod
 
 
 def main():
-    run_module({}, HostInfoManager)
+    module, result = run_module({}, HostInfoManager)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

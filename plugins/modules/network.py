@@ -279,7 +279,7 @@ DEFINITION = ('mode', 'bridge', 'forward_dev', 'mtu', 'domain', 'mac', 'ipv4', '
 
 
 def main():
-    run_module(
+    module, result = run_module(
         dict(
             name=dict(type='str', required=True),
             state=dict(type='str', default='active', choices=['active', 'inactive', 'absent']),
@@ -304,6 +304,9 @@ def main():
         NetworkManager,
         mutually_exclusive=[('xml', key) for key in DEFINITION],
     )
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -59,7 +59,10 @@ from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_mod
 
 
 def main():
-    run_module(dict(name=dict(type='str')), NetworkInfoManager)
+    module, result = run_module(dict(name=dict(type='str')), NetworkInfoManager)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

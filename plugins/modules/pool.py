@@ -181,7 +181,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_mod
 
 
 def main():
-    run_module(
+    module, result = run_module(
         dict(
             name=dict(type='str', required=True),
             state=dict(type='str', default='active', choices=['active', 'inactive', 'absent']),
@@ -204,6 +204,9 @@ def main():
         ),
         PoolManager,
     )
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -267,7 +267,10 @@ def main():
         checksum=dict(type='str'),
         format=dict(type='str'),
         validate_certs=dict(type='bool', default=True)))
-    run_module(argument_spec, VolumeManager, mutually_exclusive=[SOURCES])
+    module, result = run_module(argument_spec, VolumeManager, mutually_exclusive=[SOURCES])
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -67,7 +67,10 @@ from ansible_collections.virtkit.virt.plugins.module_utils.volume_manager import
 
 
 def main():
-    run_module(dict(pool=dict(type='str', required=True), name=dict(type='str')), VolumeInfoManager)
+    module, result = run_module(dict(pool=dict(type='str', required=True), name=dict(type='str')), VolumeInfoManager)
+    if result.get('failed'):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':
