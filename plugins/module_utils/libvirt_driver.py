@@ -13,12 +13,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import threading
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver import DOMAIN_STATES, POOL_STATES, Driver
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
     ConnectionFailed, DriverError, MissingLibrary, NotFound)
+from ansible_collections.virtkit.virt.plugins.module_utils.parallel import run_bounded
 
 try:
     import libvirt
@@ -112,30 +112,16 @@ def _xml_or_none(dom):
 
 def _in_threads(items, func, workers):
     """[func(item)] in the order of ``items``, ``workers`` calls at a time
-    (libvirt-python lets go of the GIL while it waits on the daemon). The
-    first exception is raised in the caller."""
+    (libvirt-python lets go of the GIL while it waits on the daemon): one
+    job a worker, each taking every ``workers``-th item. The first
+    exception is raised in the caller."""
+    workers = max(1, min(workers, len(items)))
+    jobs = [lambda share=items[first::workers]: [func(item) for item in share] for first in range(workers)]
     results = [None] * len(items)
-    errors = []
-    position = iter(range(len(items)))
-    lock = threading.Lock()
-
-    def work():
-        while not errors:
-            with lock:
-                index = next(position, None)
-            if index is None:
-                return
-            try:
-                results[index] = func(items[index])
-            except Exception as exc:  # pylint: disable=broad-except  # re-raised in the caller
-                errors.append(exc)
-    threads = [threading.Thread(target=work) for _worker in range(max(1, min(workers, len(items))))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    for first, (ok, value) in enumerate(run_bounded(jobs, concurrency=workers, timeout=None) if items else []):
+        if not ok:
+            raise value
+        results[first::workers] = value
     return results
 
 

@@ -7,7 +7,7 @@ Host keys are always checked against a known_hosts file: an unknown or a
 changed key is an error that says what to do, never a key silently accepted.
 
 list_over_ssh() ships the listing code itself (remote_listing.py, listing.py
-and the driver layer's errors/driver/libvirt_driver) to ``python3 -`` on the
+and the driver layer's errors/driver/parallel/libvirt_driver) to ``python3 -`` on the
 host, the way Ansible ships a module: one listing code path, here and there.
 """
 
@@ -31,7 +31,7 @@ except ImportError:
 
 _PACKAGE = 'ansible_collections.virtkit.virt.plugins'
 # In import order: each imports only those before it (and the standard library).
-SHIPPED = ('module_utils.errors', 'module_utils.driver', 'module_utils.libvirt_driver',
+SHIPPED = ('module_utils.errors', 'module_utils.driver', 'module_utils.parallel', 'module_utils.libvirt_driver',
            'plugin_utils.listing', 'plugin_utils.remote_listing')
 _PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

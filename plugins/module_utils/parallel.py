@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run blocking jobs side by side, each within its own time limit.
 
-libvirt calls cannot be cancelled, so a job past its limit is abandoned in a
-daemon thread (it cannot hold the process up at exit) and its slot goes to
-the next job. concurrent.futures would wait for it at exit.
+Used by the inventory (URIs and SSH hosts listed side by side) and by the
+driver (domain XML read with several requests in flight). libvirt calls
+cannot be cancelled, so a job past its limit is abandoned in a daemon thread
+(it cannot hold the process up at exit) and its slot goes to the next job.
+concurrent.futures would wait for it at exit.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +32,8 @@ class JobTimeout(Exception):
 def run_bounded(jobs, concurrency=8, timeout=30):
     """Call each of ``jobs`` (callables) with at most ``concurrency`` running
     at once; returns [(True, value) | (False, exception)] in the jobs' order,
-    JobTimeout for a job still running ``timeout`` s after it started."""
+    JobTimeout for a job still running ``timeout`` s after it started
+    (``timeout=None``: no limit)."""
     results = [None] * len(jobs)
     done = queue.Queue()
     started = {}
@@ -51,7 +54,7 @@ def run_bounded(jobs, concurrency=8, timeout=30):
             thread.daemon = True
             started[index] = time.time()
             thread.start()
-        wait = max(0.0, min(start + timeout for start in started.values()) - time.time())
+        wait = None if timeout is None else max(0.0, min(start + timeout for start in started.values()) - time.time())
         try:
             index, outcome = done.get(timeout=wait)
             if index in started:
@@ -61,7 +64,7 @@ def run_bounded(jobs, concurrency=8, timeout=30):
             pass
         now = time.time()
         for index, start in list(started.items()):
-            if now - start >= timeout:
+            if timeout is not None and now - start >= timeout:
                 del started[index]
                 results[index] = (False, JobTimeout(timeout))
     return results
