@@ -61,6 +61,20 @@ def sub(parent, tag, attrib=None, text=None):
     return el
 
 
+def child(parent, tag, after=()):
+    """``parent``'s <tag>, made when missing: placed after the first of the
+    ``after`` children found, else first."""
+    el = parent.find(tag)
+    if el is None:
+        el = element(tag)
+        anchor = next((a for a in (parent.find(name) for name in after) if a is not None), None)
+        if anchor is None:
+            parent.insert(0, el)
+        else:
+            anchor.addnext(el)
+    return el
+
+
 def _attr(value):
     if isinstance(value, bool):
         return 'yes' if value else 'no'

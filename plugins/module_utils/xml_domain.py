@@ -223,15 +223,9 @@ def _set_cpu(root, cpu):
 
 
 def set_tags(root, tags):
-    metadata = root.find('metadata')
-    if metadata is None:
-        if not tags:
-            return
-        metadata = x.element('metadata')
-        anchor = root.find('uuid')
-        if anchor is None:
-            anchor = root.find('name')
-        anchor.addnext(metadata)
+    if root.find('metadata') is None and not tags:
+        return
+    metadata = x.child(root, 'metadata', after=('uuid', 'name'))
     for old in metadata.findall(TAGS_TAG):
         metadata.remove(old)
     if tags:

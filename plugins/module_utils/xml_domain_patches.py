@@ -168,14 +168,7 @@ def applied_digest(definition_xml):
 def with_digest(xml, digest):
     """``xml`` carrying ``digest`` in its metadata (replacing an older one)."""
     root = x.parse(xml, 'xml', 'domain')
-    metadata = root.find('metadata')
-    if metadata is None:
-        metadata = x.element('metadata')
-        anchor = root.find('uuid') if root.find('uuid') is not None else root.find('name')
-        if anchor is None:
-            root.insert(0, metadata)
-        else:
-            anchor.addnext(metadata)
+    metadata = x.child(root, 'metadata', after=('uuid', 'name'))
     for old in metadata.findall(_SOURCE_TAG):
         metadata.remove(old)
     metadata.append(x.etree.Element(_SOURCE_TAG, {'sha256': digest}, nsmap={'virtkit-source': SOURCE_NS}))
