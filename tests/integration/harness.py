@@ -37,9 +37,13 @@ def collections_path():
     return os.environ.get('ANSIBLE_COLLECTIONS_PATH') or os.environ['VIRTKIT_COLLECTIONS_PATH']
 
 
-def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory=None):
+def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory=None, record=None, python=None):
     """ansible-playbook (on localhost with this interpreter, unless ``inventory``
-    gives other ``-i`` arguments); a CompletedProcess."""
+    gives other ``-i`` arguments); a CompletedProcess. ``record``: a file that
+    receives every task result as a JSON line (see task_changes). ``python``:
+    the Python of another virtual environment, whose ansible-playbook runs and
+    whose interpreter runs the modules."""
+    python = python or sys.executable
     env = dict(os.environ,
                ANSIBLE_COLLECTIONS_PATH=collections_path(),
                ANSIBLE_ROLES_PATH=TARGETS,
@@ -47,15 +51,43 @@ def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory
                ANSIBLE_RETRY_FILES_ENABLED='0',
                ANSIBLE_LOCALHOST_WARNING='0',
                ANSIBLE_CALLBACK_RESULT_FORMAT='yaml')
-    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook]
+    if record:
+        if os.path.exists(str(record)):
+            os.unlink(str(record))
+        env.update(ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, 'callback_plugins'),
+                   ANSIBLE_CALLBACKS_ENABLED='virtkit_record', VIRTKIT_TASK_RECORD=str(record))
+    cmd = [os.path.join(os.path.dirname(python), 'ansible-playbook'), playbook]
     if inventory is None:
-        cmd += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable]
+        cmd += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % python]
     else:
         cmd += inventory
     cmd += ['-e', json.dumps(extra_vars or {})]
     if check:
         cmd.append('--check')
     return subprocess.run(cmd, env=env, cwd=HERE, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def task_changes(record, host):
+    """{task name: how many of its results changed} of ``host`` in a run's
+    ``record``. Skipped results are not counted, so a task that check mode
+    replaces by a prediction of the same name reads as one task."""
+    counts = {}
+    with open(str(record)) as handle:
+        for line in handle:
+            item = json.loads(line)
+            if item['host'] != host:
+                continue
+            counts.setdefault(item['task'], 0)
+            counts[item['task']] += item['changed']
+    return counts
+
+
+def prediction_mismatches(check_record, real_record, host):
+    """The tasks whose changes check mode predicted wrongly:
+    [(task, predicted, done)], empty when the prediction was exact."""
+    predicted, done = task_changes(check_record, host), task_changes(real_record, host)
+    return [(task, predicted.get(task, 0), done.get(task, 0)) for task in sorted(set(predicted) | set(done))
+            if predicted.get(task, 0) != done.get(task, 0)]
 
 
 def used_ipv4_networks():

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from harness import (LXC_REAPER_INIT, copy_python_rootfs, free_subnet, lxc_exec, play_recap, remove_lxc_container,
-                     run_playbook, start_lxc_container, unique_prefix, wait_for)
+from harness import (LXC_REAPER_INIT, copy_python_rootfs, free_subnet, lxc_exec, play_recap, prediction_mismatches,
+                     remove_lxc_container, run_playbook, start_lxc_container, task_changes, unique_prefix, wait_for)
 
 PLAY = """- hosts: all
   gather_facts: false
@@ -30,15 +30,36 @@ def report(result):
     return '\n...\n'.join(failed[-2:]) + '\n--- end of output ---\n' + result.stdout[-4000:] + result.stderr[-2000:]
 
 
-def converge(tmp_path, host, hostvars, extra_vars, check=False):
-    """The role on ``host``; its PLAY RECAP counters."""
+def converge(tmp_path, host, hostvars, extra_vars, check=False, record=None):
+    """The role on ``host``; its PLAY RECAP counters. ``record``: a file for
+    each task's result (harness.task_changes)."""
     inventory = tmp_path / 'inventory.ini'
     inventory.write_text('%s %s\n' % (host, ' '.join('%s=%s' % item for item in hostvars.items())))
     playbook = tmp_path / 'play.yml'
     playbook.write_text(PLAY)
-    result = run_playbook(str(playbook), extra_vars, check=check, inventory=['-i', str(inventory)], timeout=900)
+    result = run_playbook(str(playbook), extra_vars, check=check, inventory=['-i', str(inventory)], timeout=900,
+                          record=record)
     assert result.returncode == 0, report(result)
     return play_recap(result.stdout, host)
+
+
+def in_fours(tmp_path, host, hostvars, extra_vars, step, untouched=None):
+    """Check mode, apply, check mode again, apply again. Check mode must
+    predict the real run task by task, and the last two change nothing.
+    ``untouched()`` asserts that the first check run made nothing.
+    The tasks the real run changed (name: count)."""
+    records = {name: tmp_path / ('%s-%s.jsonl' % (step, name)) for name in ('check', 'apply', 'recheck', 'again')}
+    converge(tmp_path, host, hostvars, extra_vars, check=True, record=records['check'])
+    if untouched:
+        untouched()
+    converge(tmp_path, host, hostvars, extra_vars, record=records['apply'])
+    assert prediction_mismatches(records['check'], records['apply'], host) == [], \
+        '%s: check mode predicted (task, predicted, done) wrongly' % step
+    for again, check in (('recheck', True), ('again', False)):
+        counters = converge(tmp_path, host, hostvars, extra_vars, check=check, record=records[again])
+        changed = {task: count for task, count in task_changes(records[again], host).items() if count}
+        assert changed == {} and counters['changed'] == 0, '%s, %s: %s' % (step, again, changed)
+    return {task: count for task, count in task_changes(records['apply'], host).items() if count}
 
 
 def test_bad_arguments_fail_before_anything(tmp_path):
@@ -115,15 +136,11 @@ def test_whole_role_on_this_machine_leaves_the_running_daemon_alone(bed, tmp_pat
     hostvars = {'ansible_connection': 'local', 'ansible_python_interpreter': '/usr/bin/python3'}
     before = host_daemons()
     try:
-        # In fours: check, apply, check again, apply again.
-        predicted = converge(tmp_path, 'localhost', hostvars, extra, check=True)
-        assert predicted['changed'] >= 2  # the pool and the network at least
-        assert virsh('pool-info', pool).returncode != 0 and virsh('net-info', network).returncode != 0
-        first = converge(tmp_path, 'localhost', hostvars, extra)
-        assert first['changed'] >= 2
-        assert converge(tmp_path, 'localhost', hostvars, extra, check=True)['changed'] == 0
-        second = converge(tmp_path, 'localhost', hostvars, extra)
-        assert second['changed'] == 0, second
+        def untouched():
+            assert virsh('pool-info', pool).returncode != 0 and virsh('net-info', network).returncode != 0
+
+        changed = in_fours(tmp_path, 'localhost', hostvars, extra, 'host', untouched)
+        assert {'Define the default storage pool', 'Define the default network'} <= set(changed), changed
         assert host_daemons() == before
 
         info = virsh('pool-info', pool).stdout
@@ -170,33 +187,8 @@ CONTAINER_VARS = {'ansible_connection': 'virtkit.virt.lxc', 'ansible_python_inte
 DEBIAN_PACKAGES = ['libvirt-daemon', 'libvirt-clients', 'dnsmasq-base', 'iptables', 'libvirt-daemon-driver-qemu',
                    'qemu-system-x86', 'qemu-utils', 'libvirt-daemon-driver-lxc', 'python3-libvirt', 'python3-lxml']
 
-INSTALL_ONLY = {'hypervisor_drivers': ['qemu', 'lxc'], 'hypervisor_manage_daemons': False,
-                'hypervisor_default_pool': False, 'hypervisor_default_network': False}
-
-
-def test_install_part_in_a_fresh_debian_container(container, tmp_path):
-    assert lxc_exec(container, '/usr/bin/python3', '-c', 'import libvirt').returncode != 0  # really fresh
-
-    first = converge(tmp_path, container, CONTAINER_VARS, INSTALL_ONLY)
-    assert first['changed'] > 0
-    second = converge(tmp_path, container, CONTAINER_VARS, INSTALL_ONLY)
-    assert second['changed'] == 0, second
-
-    states = in_container(container, '/usr/bin/dpkg-query', '-W', '-f', '${Package} ${db:Status-Abbrev}\\n',
-                          *DEBIAN_PACKAGES)
-    installed = {line.split()[0] for line in states.splitlines() if line.split()[1:2] == ['ii']}
-    assert installed == set(DEBIAN_PACKAGES), states
-    # No systemd: the package with the units (and a NAT network) stays out.
-    assert lxc_exec(container, '/usr/bin/dpkg-query', '-W', '-f', '${db:Status-Abbrev}',
-                    'libvirt-daemon-system').stdout.strip() in ('', 'un')
-    in_container(container, '/usr/bin/python3', '-c', 'import libvirt, lxml.etree')
-    in_container(container, '/usr/sbin/libvirtd', '--version')
-    # Install only: no daemon was started.
-    assert lxc_exec(container, '/usr/bin/test', '-e', '/run/libvirtd.pid').returncode != 0
-
-
 HIDDEN = '/mnt/vk hidden'  # a mount libvirtd must not see (what /sys/fs/cgroup/unified is on the bed)
-PLAIN_DAEMONS = {'hypervisor_drivers': ['qemu'], 'hypervisor_default_network': False,
+PLAIN_DAEMONS = {'hypervisor_drivers': ['qemu', 'lxc'], 'hypervisor_default_network': False,
                  # QEMU as root: as libvirt-qemu the first capability probe took 22 minutes on the bed.
                  'hypervisor_libvirt_config': {'qemu.conf': {'user': '"root"', 'group': '"root"'}},
                  'hypervisor_plain_unmount': [HIDDEN],
@@ -216,39 +208,59 @@ def pool_info(container):
     return in_container(container, '/usr/bin/virsh', '-c', 'qemu:///system', 'pool-info', 'default')
 
 
-def test_plain_daemons_in_a_fresh_debian_container(container, tmp_path):
-    """No systemd: the role starts virtlogd and libvirtd, defines the default pool
-    through them, leaves them alone on the next run and restarts libvirtd only
-    for a configuration change. (No network here: the container shares this
-    machine's network namespace.) libvirtd runs in a mount namespace of its own
-    without one of the container's mounts."""
+def libvirt_installed(container):
+    return lxc_exec(container, '/usr/bin/dpkg-query', '-W', '-f', '${db:Status-Abbrev}',
+                    'libvirt-daemon').stdout.strip().startswith('ii')
+
+
+def test_whole_role_in_a_fresh_debian_container(container, tmp_path):
+    """Nothing installed: check mode predicts the packages, the daemons and the
+    default pool (the bindings and the daemon arrive with the real run), and
+    the real run does exactly that; then nothing changes. No systemd: the role
+    starts virtlogd and libvirtd itself, libvirtd in a mount namespace without
+    one of the container's mounts, and restarts it only for a configuration
+    change. (No network: the container shares this machine's network namespace.)"""
+    assert lxc_exec(container, '/usr/bin/python3', '-c', 'import libvirt').returncode != 0  # really fresh
+    assert not libvirt_installed(container)
     in_container(container, '/bin/mkdir', '-p', HIDDEN)
     in_container(container, '/bin/mount', '-t', 'tmpfs', 'hidden', HIDDEN)
-    first = converge(tmp_path, container, CONTAINER_VARS, PLAIN_DAEMONS)
-    assert first['changed'] > 0
+
+    def untouched():
+        assert not libvirt_installed(container)
+        assert lxc_exec(container, '/usr/bin/test', '-e', '/etc/libvirt/qemu.conf').returncode != 0
+
+    changed = in_fours(tmp_path, container, CONTAINER_VARS, PLAIN_DAEMONS, 'fresh', untouched)
+    for task in ('Install the packages (apt)', 'Start virtlogd', 'Start libvirtd', 'Define the default storage pool'):
+        assert task in changed, changed
+
+    states = in_container(container, '/usr/bin/dpkg-query', '-W', '-f', '${Package} ${db:Status-Abbrev}\\n',
+                          *DEBIAN_PACKAGES)
+    installed = {line.split()[0] for line in states.splitlines() if line.split()[1:2] == ['ii']}
+    assert installed == set(DEBIAN_PACKAGES), states
+    # No systemd: the package with the units (and a NAT network) stays out.
+    assert lxc_exec(container, '/usr/bin/dpkg-query', '-W', '-f', '${db:Status-Abbrev}',
+                    'libvirt-daemon-system').stdout.strip() in ('', 'un')
+    in_container(container, '/usr/bin/python3', '-c', 'import libvirt, lxml.etree')
+
     libvirtd, virtlogd = daemon_pid(container, 'libvirtd'), daemon_pid(container, 'virtlogd')
     assert sees_hidden_mount(container, virtlogd) and not sees_hidden_mount(container, libvirtd)
     info = pool_info(container)
     assert 'running' in info and 'Autostart:      yes' in info, info
     assert '<path>/var/lib/libvirt/images</path>' in in_container(container, '/usr/bin/virsh', '-c', 'qemu:///system',
                                                                   'pool-dumpxml', 'default')
-
-    second = converge(tmp_path, container, CONTAINER_VARS, PLAIN_DAEMONS)
-    assert second['changed'] == 0, second
+    # The runs after the first left the daemons alone.
     assert (daemon_pid(container, 'libvirtd'), daemon_pid(container, 'virtlogd')) == (libvirtd, virtlogd)
 
-    changed = dict(PLAIN_DAEMONS, hypervisor_libvirt_config={
+    # A configuration change restarts libvirtd (and only it), predicted by check mode too.
+    new_config = dict(PLAIN_DAEMONS, hypervisor_libvirt_config={
         'qemu.conf': {'user': '"root"', 'group': '"root"', 'set_process_name': '1'}})
-    third = converge(tmp_path, container, CONTAINER_VARS, changed)
-    assert third['changed'] > 0
+    changed = in_fours(tmp_path, container, CONTAINER_VARS, new_config, 'config')
+    assert {'Stop libvirtd (running guests keep running)', 'Start libvirtd'} <= set(changed), changed
     assert daemon_pid(container, 'libvirtd') != libvirtd
     assert not sees_hidden_mount(container, daemon_pid(container, 'libvirtd'))
     assert daemon_pid(container, 'virtlogd') == virtlogd
     assert 'set_process_name = 1' in in_container(container, '/bin/cat', '/etc/libvirt/qemu.conf')
     assert 'running' in pool_info(container)
-
-    fourth = converge(tmp_path, container, CONTAINER_VARS, changed)
-    assert fourth['changed'] == 0, fourth
 
 
 def wait_for_systemd(name):
@@ -283,8 +295,8 @@ def test_systemd_daemons_in_a_debian_container(bed, tmp_path):
         start_lxc_container(name, str(rootfs), memory=1024, init=['/lib/systemd/systemd'], private_network=True)
         wait_for_systemd(name)
         booted = in_container(name, '/bin/systemctl', 'show', 'libvirtd.service', '-p', 'MainPID')
-        first = converge(tmp_path, name, CONTAINER_VARS, full)
-        assert first['changed'] > 0
+        changed = in_fours(tmp_path, name, CONTAINER_VARS, full, 'systemd')
+        assert 'Restart the daemons for their new configuration' in changed, changed
         service = in_container(name, '/bin/systemctl', 'show', 'libvirtd.service', '-p', 'MainPID,UnitFileState')
         assert 'UnitFileState=enabled' in service, service
         # Restarted for the new qemu.conf.
@@ -298,10 +310,6 @@ def test_systemd_daemons_in_a_debian_container(bed, tmp_path):
         xml = in_container(name, '/usr/bin/virsh', '-c', 'qemu:///system', 'net-dumpxml', name + '-net')
         assert '<forward' not in xml and "<ip address='10.254.1.1'" in xml, xml
 
-        second = converge(tmp_path, name, CONTAINER_VARS, full)
-        assert second['changed'] == 0, second
-        again = in_container(name, '/bin/systemctl', 'show', 'libvirtd.service', '-p', 'MainPID,UnitFileState')
-        assert again == service
         # Debian's stock NAT network came with libvirt-daemon-system, defined but not started.
         stock = in_container(name, '/usr/bin/virsh', '-c', 'qemu:///system', 'net-list', '--all', '--name', '--inactive')
         assert 'default' in stock.split(), stock

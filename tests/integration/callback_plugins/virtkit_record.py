@@ -1,0 +1,49 @@
+"""Test-only callback: every task result of a run as one JSON line, so that a
+test can compare what ``--check`` predicted with what the real run did, task
+by task. Enabled by harness.run_playbook(record=PATH)."""
+from __future__ import annotations
+
+import json
+import os
+
+from ansible.plugins.callback import CallbackBase
+
+DOCUMENTATION = """
+name: virtkit_record
+type: aggregate
+short_description: Records each task result (host, task, status) as JSON lines
+description: Writes to the file named by the environment variable VIRTKIT_TASK_RECORD.
+"""
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = 'aggregate'
+    CALLBACK_NAME = 'virtkit_record'
+    CALLBACK_NEEDS_ENABLED = True
+
+    def _write(self, result, status):
+        path = os.environ.get('VIRTKIT_TASK_RECORD')
+        if not path:
+            return
+        # pylint: disable=protected-access
+        task = result._task.get_name()
+        role = result._task._role.get_name() if result._task._role else None
+        if role and task.startswith(role + ' : '):
+            task = task[len(role) + 3:]  # the task's own name, as the role writes it
+        record = {'host': result._host.get_name(), 'task': task, 'role': role, 'status': status,
+                  'changed': bool(result._result.get('changed')) and status not in ('skipped', 'failed')}
+        with open(path, 'a') as handle:
+            handle.write(json.dumps(record) + '\n')
+
+    def v2_runner_on_ok(self, result):
+        self._write(result, 'changed' if result._result.get('changed') else 'ok')  # pylint: disable=protected-access
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._write(result, 'ignored' if ignore_errors else 'failed')
+
+    def v2_runner_on_skipped(self, result):
+        self._write(result, 'skipped')
+
+    def v2_runner_on_unreachable(self, result):
+        self._write(result, 'unreachable')
