@@ -30,6 +30,8 @@ PACKAGES=(
     debootstrap                         # Debian rootfs with python3 for LXC tests
     openssh-server                      # sshd on 127.0.0.1 for the SSH paths
     lvm2 e2fsprogs                      # logical and fs storage pools
+    python3-venv python3-dev            # .venv (tests/venv.sh); python3-dev: libvirt-python builds
+    shellcheck                          # ansible-test sanity's shellcheck test
 )
 
 # Modules loaded by the guest. Their dependencies are added in load order at
