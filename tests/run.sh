@@ -69,7 +69,7 @@ STATIC_PID=$!
 
 step "unit and integration tests"
 set +e
-python -m pytest -rs tests/unit tests/integration "$@"
+python -m pytest -rs --durations=20 tests/unit tests/integration "$@"
 DAEMON_RC=$?
 set -e
 
