@@ -208,13 +208,13 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_devices import AGENT_CHANNEL
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import AGENT_CHANNEL
 from ansible_collections.virtkit.virt.plugins.plugin_utils.client import as_ansible_error, driver_for
 from ansible_collections.virtkit.virt.plugins.plugin_utils.inventory_model import (
     assign_hostnames, compile_name_pattern, connection_vars, guests_from_listing, passes_filters,
     source_qualifiers, uri_driver, uri_entries, uri_host, uri_is_local)
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import collect_listing
-from ansible_collections.virtkit.virt.plugins.module_utils.parallel import run_bounded
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import run_bounded
 
 # What the cached listing depends on: another value of these lists anew.
 _LISTING_OPTIONS = ('ssh_hosts', 'ssh_uris', 'ssh_user', 'ssh_port', 'ip_sources')

@@ -260,8 +260,8 @@ actions:
   sample: [define, start, "add ipv4 DHCP host 52:54:00:aa:00:01 (192.168.150.10)"]
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.network_manager import NetworkManager
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.network.manager import NetworkManager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 
 IP_OPTIONS = dict(
     address=dict(type='str', required=True),

@@ -233,8 +233,8 @@ actions:
   sample: ["create overlay on /var/lib/libvirt/images/base.qcow2", "grow from 2GiB to 30GiB"]
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
-from ansible_collections.virtkit.virt.plugins.module_utils.volume_manager import VolumeManager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
 
 VOLUME_REF = dict(name=dict(type='str', required=True), pool=dict(type='str'))
 SOURCES = ['backing_volume', 'backing_path', 'clone_from', 'import', 'cloud_init']

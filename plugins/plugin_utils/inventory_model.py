@@ -5,7 +5,7 @@
 
 Pure functions (no Ansible, no libvirt), so that naming, grouping and
 filtering are tested without a daemon. Domain XML is parsed by the domain
-module's own parser (xml_domain.parse_domain_xml): one meaning of a domain's
+module's own parser (xmlmodel.domain.parse_domain_xml): one meaning of a domain's
 XML for the modules and the inventory.
 """
 
@@ -16,9 +16,9 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible_collections.virtkit.virt.plugins.module_utils.connection import resolve_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, VirtError
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import parse_domain_xml
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import ACTIVE_STATES
 
 try:

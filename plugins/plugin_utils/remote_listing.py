@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The listing helper that runs on a hypervisor host reached over SSH.
 
-ssh.py sends this file, listing.py and the driver layer (errors, driver,
-libvirt_driver) to ``python3 -`` on the host, so the host lists with the
+ssh.py sends this file, listing.py and the driver layer (errors, driver/
+interface, parallel, libvirt_driver) to ``python3 -`` on the host, so the host lists with the
 very driver the controller uses. Without libvirt-python there, VirshDriver
 gets the same raw data from ``virsh``. Either way the helper prints one JSON
 document of raw listings (names, states, XML, leases, addresses): the
@@ -167,7 +167,7 @@ def parse_virsh_addresses(out):
 def open_host_driver(uri):
     """The libvirt driver when libvirt-python is here, else virsh."""
     try:
-        from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import LibvirtDriver
+        from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
         return LibvirtDriver(uri, readonly=False), 'libvirt-python'
     except MissingLibrary:
         return VirshDriver(uri), 'virsh'

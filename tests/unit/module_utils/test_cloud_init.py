@@ -3,9 +3,9 @@ import struct
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils import cloud_init
+from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, MissingLibrary
-from ansible_collections.virtkit.virt.plugins.module_utils.volume_import import open_image, probe
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image, probe
 
 pytest.importorskip('pycdlib')
 

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.connection import resolve_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 
 

@@ -1,6 +1,6 @@
 """What a running container takes live (domain_live with libvirt's LXC rules)."""
-from ansible_collections.virtkit.virt.plugins.module_utils.container_manager import CONTAINER_RESTART_KEYS
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_live import hotpluggable_interface, plan_live
+from ansible_collections.virtkit.virt.plugins.module_utils.container.manager import CONTAINER_RESTART_KEYS
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import hotpluggable_interface, plan_live
 
 LIVE = {'memory_kib': 65536, 'max_memory_kib': 65536, 'vcpus': 1, 'max_vcpus': 1, 'cpu_shares': 1024,
         'init': '/bin/sh', 'init_args': [], 'init_env': {}, 'rootfs': '/srv/ct', 'mounts': [], 'idmap': {},

@@ -4,8 +4,8 @@ it again). The test driver is not the LXC driver: no init PID, no host
 names, but the whole spec → XML → diff → plan path is the real one."""
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.container_manager import ContainerManager
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import execute
+from ansible_collections.virtkit.virt.plugins.module_utils.container.manager import ContainerManager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
 
 libvirt = pytest.importorskip('libvirt')
 

@@ -1,11 +1,11 @@
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.container_spec import (
+from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import (
     ADDRESS_SOURCES, container_spec, defines_something, hostname_spec, rootfs_spec)
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_spec import wait_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import wait_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import parse_domain_xml
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 OPTIONS = ('rootfs', 'share_host_root', 'share_host_network', 'init', 'env', 'hostname', 'memory', 'vcpus',
            'cpu_shares', 'interfaces', 'mounts', 'idmap', 'tags', 'xml', 'xml_patches', 'wait_for_ip')

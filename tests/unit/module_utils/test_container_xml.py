@@ -3,11 +3,11 @@ import subprocess
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils import xml_common as x
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_live import key_differs
-from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_container import CONTAINER_KEYS
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import build_domain_xml, parse_domain_xml
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import key_differs
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.container import CONTAINER_KEYS
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import build_domain_xml, parse_domain_xml
 
 RANGE = {'start': 0, 'target': 100000, 'count': 65536}
 SPEC = {

@@ -1,6 +1,6 @@
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_devices import (
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.devices import (
     free_target, resolve_disks, resolve_interfaces)
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_live import (
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import (
     disk_changes, interface_changes, plan_live)
 
 

@@ -2,8 +2,8 @@
 an in-memory host with one running domain, fresh for every connection)."""
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_manager import DomainManager
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import execute
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
 
 libvirt = pytest.importorskip('libvirt')
 

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_wait import (
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import (
     Timeout, read_addresses, wait_for_addresses, wait_for_state)
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound
 

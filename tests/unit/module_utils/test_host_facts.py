@@ -1,5 +1,5 @@
-from ansible_collections.virtkit.virt.plugins.module_utils.host_facts import assess_kvm, local_cpu_flags
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_host import parse_capabilities
+from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import assess_kvm, local_cpu_flags
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
 
 CAPS = """
 <capabilities>

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
-from ansible_collections.virtkit.virt.plugins.module_utils.plan import (
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import (
     Change, Plan, diff_specified, prune, restrict)
 
 

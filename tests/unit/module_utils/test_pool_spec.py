@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.pool_spec import check_complete, pool_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import check_complete, pool_spec
 
 
 def params(**kw):

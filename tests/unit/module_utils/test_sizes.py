@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.sizes import (
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import (
     format_bytes, parse_memory_kib, parse_size)
 
 

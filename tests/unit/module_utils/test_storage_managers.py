@@ -3,11 +3,11 @@ import io
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils import cloud_init
+from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.pool_manager import PoolManager
-from ansible_collections.virtkit.virt.plugins.module_utils.volume_manager import VolumeManager
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_storage import (
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
 MiB = 1024 ** 2

@@ -3,9 +3,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
-from ansible_collections.virtkit.virt.plugins.module_utils.pool_spec import pool_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_storage import (
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import pool_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_pool_xml, build_volume_xml, octal_mode, parse_pool_xml, parse_volume_xml)
 
 # What libvirt 9 returns for a dir pool defined with only a name and a path.

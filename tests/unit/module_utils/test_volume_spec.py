@@ -3,7 +3,7 @@ import hashlib
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.volume_spec import volume_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import volume_spec
 
 
 def params(**kw):

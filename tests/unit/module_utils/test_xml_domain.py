@@ -5,8 +5,8 @@ import pytest
 from lxml import etree
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import (
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
     build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, graphics_password_xml, machine_aliases,
     machine_family, parse_domain_xml, source_update_xml, without_address)
 

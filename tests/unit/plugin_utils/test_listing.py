@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import collect_listing
-from ansible_collections.virtkit.virt.plugins.module_utils.parallel import JobTimeout, run_bounded
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import JobTimeout, run_bounded
 from ansible_collections.virtkit.virt.plugins.plugin_utils.remote_listing import (
     _quote, parse_virsh_addresses, parse_virsh_leases)
 from ansible_collections.virtkit.virt.plugins.plugin_utils.ssh import listing_payload
@@ -184,8 +184,8 @@ def test_shipped_program_lists_the_test_driver(force_virsh):
 
 def test_list_domains_with_xml_bulk_and_default():
     pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver import Driver
-    from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import LibvirtDriver
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import Driver
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
     driver = LibvirtDriver('test:///default', readonly=True)
     try:
         bulk = driver.list_domains_with_xml()
@@ -201,8 +201,8 @@ def test_list_domains_with_xml_bulk_and_default():
 def test_list_domains_with_xml_many_domains_in_order(tmp_path):
     """Several XML readers on one connection: every domain, each with its own XML."""
     pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver import Driver
-    from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import LibvirtDriver
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import Driver
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
     host = tmp_path / 'host.xml'
     host.write_text('<node><cpu><mhz>2000</mhz><nodes>1</nodes><sockets>1</sockets><cores>2</cores>'
                     '<threads>1</threads></cpu><memory>8388608</memory>%s</node>' % ''.join(
@@ -222,7 +222,7 @@ def test_list_domains_with_xml_many_domains_in_order(tmp_path):
 
 def test_in_threads_keeps_order_and_raises_the_first_error():
     pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import _in_threads
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import _in_threads
     seen = set()
 
     def slow_square(n):
