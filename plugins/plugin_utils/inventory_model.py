@@ -16,7 +16,7 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import resolve_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri, resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, VirtError
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import ACTIVE_STATES
@@ -93,10 +93,6 @@ def uri_host(uri):
     return urlparse(uri).hostname or 'localhost'
 
 
-def uri_is_local(uri):
-    return not urlparse(uri).hostname
-
-
 def container_host_vars(source):
     """What the virtkit.virt.lxc connection plugin needs to enter a container
     of ``source``: the URI as the container host names it, and how to reach
@@ -104,7 +100,7 @@ def container_host_vars(source):
     uri = source['uri']
     if source.get('ssh'):
         extra = dict(source['ssh'], virt_lxc_uri=uri)
-    elif uri_is_local(uri):
+    elif is_local_uri(uri):
         extra = {'virt_lxc_uri': uri}
     else:
         parsed = urlparse(uri)

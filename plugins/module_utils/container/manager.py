@@ -32,7 +32,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import RE
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import OPTION_NAMES, DomainManager
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import ACTIVE_STATES, read_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import kib_to_mib
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 

@@ -37,7 +37,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import (
     ACTIVE_STATES, Timeout, wait_for_addresses, wait_for_state)
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (

@@ -10,6 +10,11 @@ __metaclass__ = type
 import os
 import re
 
+try:
+    from urllib.parse import urlparse
+except ImportError:  # pragma: no cover - Python 2 is not supported, but sanity imports it
+    from urlparse import urlparse
+
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 
 DEFAULT_URI = 'qemu:///system'
@@ -38,6 +43,11 @@ def resolve_uri(uri, environ=None):
         raise InvalidSpec('uri', '%r is not a libvirt URI (examples: qemu:///system, '
                                  'qemu+ssh://root@host/system, lxc:///, test:///default)' % (uri,))
     return uri
+
+
+def is_local_uri(uri):
+    """True when the URI names a daemon on the machine the code runs on."""
+    return not urlparse(uri).hostname
 
 
 def connect(params, readonly=False, default_uri=None):

@@ -43,7 +43,7 @@ class Driver(abc.ABC):
         """Dict: hostname, driver, hypervisor_version, libvirt_version,
         cpus, mhz, numa_nodes, sockets, cores, threads, memory_kib,
         free_memory_kib, available_memory_kib (free + buffers + cache),
-        capabilities_xml, local (bool: same machine)."""
+        capabilities_xml."""
 
     # -- domains -----------------------------------------------------------
     @abc.abstractmethod

@@ -32,11 +32,6 @@ try:
 except ImportError:
     libvirt_lxc = None
 
-try:
-    from urllib.parse import urlparse
-except ImportError:  # pragma: no cover - Python 2 is not supported, but sanity imports it
-    from urlparse import urlparse
-
 
 def _silence(_ctx, _err):
     """libvirt prints every error to stderr by default; we report them ourselves."""
@@ -123,11 +118,6 @@ def _in_threads(items, func, workers):
             raise value
         results[first::workers] = value
     return results
-
-
-def is_local_uri(uri):
-    """True when the URI names a daemon on the machine the code runs on."""
-    return not urlparse(uri).hostname
 
 
 class LibvirtDriver(Driver):
@@ -251,7 +241,6 @@ class LibvirtDriver(Driver):
                 'free_memory_kib': free_kib,
                 'available_memory_kib': free_kib + stats.get('buffers', 0) + stats.get('cached', 0),
                 'capabilities_xml': conn.getCapabilities(),
-                'local': is_local_uri(self.uri),
             }
         return self._run('read host facts', 'host at %r' % self.uri, summary)
 

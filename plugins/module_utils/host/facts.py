@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import HW_VIRT_FEATURES, parse_capabilities
@@ -78,7 +79,7 @@ class HostInfoManager(Manager):
         summary = self.driver.host_summary()
         caps = parse_capabilities(summary['capabilities_xml'])
         arch = caps['arch']
-        usable, reason = host_kvm(caps, summary['local'])
+        usable, reason = host_kvm(caps, is_local_uri(self.driver.uri))
         return {
             'uri': self.driver.uri,
             'hostname': summary['hostname'],

@@ -25,7 +25,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine import validat
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import (
     HEADER_BYTES, build_seed, require_pycdlib, seed_hash)
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, prune
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import resolve_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri, resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 
 
@@ -21,3 +21,9 @@ def test_malformed_uri_names_the_field(uri):
     with pytest.raises(InvalidSpec) as info:
         resolve_uri(uri, {})
     assert info.value.field == 'uri'
+
+
+@pytest.mark.parametrize('uri, local', [('qemu:///system', True), ('lxc:///', True), ('test:///default', True),
+                                        ('qemu+ssh://root@hv1/system', False), ('lxc+tls://hv1/', False)])
+def test_local_uris_name_no_host(uri, local):
+    assert is_local_uri(uri) is local
