@@ -19,7 +19,7 @@ import re
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri, resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, VirtError
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
-from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import ACTIVE_STATES
+from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import ADDRESSED_STATES
 
 try:
     from urllib.parse import urlparse
@@ -239,7 +239,7 @@ def guest_vars(record, source, listing, ip_sources=('lease', 'agent'), leases=No
         if text not in ips:
             ips.append(text)
 
-    if record['state'] in ACTIVE_STATES:
+    if record['state'] in ADDRESSED_STATES:
         found = (listing.get('addresses') or {}).get(record['name'], {})
         for kind in ip_sources:
             if kind == 'lease':

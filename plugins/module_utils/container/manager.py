@@ -30,7 +30,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import
     ADDRESS_SOURCES, DEFAULT_INIT, container_spec, defines_something, hostname_spec, rootfs_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import RESTART_KEYS
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import OPTION_NAMES, DomainManager
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import ACTIVE_STATES, read_addresses
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import read_addresses
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import kib_to_mib

@@ -10,11 +10,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import ACTIVE_STATES, read_addresses
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import read_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import kib_to_mib
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import DOMAIN_STATES
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES, DOMAIN_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 HIDDEN = '********'

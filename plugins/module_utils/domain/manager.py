@@ -34,7 +34,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import (
     delete_file, disk_volumes, resolve_formats, seed_volume, storage_to_remove)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import (
-    ACTIVE_STATES, Timeout, wait_for_addresses, wait_for_state)
+    Timeout, wait_for_addresses, wait_for_state)
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri

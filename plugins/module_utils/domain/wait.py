@@ -17,9 +17,6 @@ import time
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound, VirtError
 
-ACTIVE_STATES = ('running', 'paused', 'blocked', 'pmsuspended')
-
-
 class Timeout(VirtError):
     """Something the task waits for did not happen in time."""
 
