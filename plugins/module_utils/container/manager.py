@@ -208,10 +208,6 @@ def mapped_root(ranges):
     return next(r['target'] for r in ranges if r['start'] == 0)
 
 
-def _mib(kib):
-    return None if kib is None else kib_to_mib(kib)
-
-
 def container_facts(driver, name, status, addresses=None, pid=None, hostname=None):
     """A container as the ``container`` result shows it (the running
     definition while it runs, else the persistent one)."""
@@ -233,7 +229,7 @@ def container_facts(driver, name, status, addresses=None, pid=None, hostname=Non
         'share_host_network': bool(parsed.get('host_network')),
         'mounts': parsed.get('mounts') or [],
         'idmap': parsed.get('idmap') or {},
-        'memory': _mib(parsed['memory_kib']),
+        'memory': kib_to_mib(parsed['memory_kib']),
         'vcpus': parsed['vcpus'], 'cpu_shares': parsed.get('cpu_shares'),
         'interfaces': interfaces, 'tags': parsed['tags'],
         'ip': first_ip or next((a for i in interfaces for a in i['addresses']), None),

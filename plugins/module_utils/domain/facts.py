@@ -20,10 +20,6 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain impor
 HIDDEN = '********'
 
 
-def _mib(kib):
-    return None if kib is None else kib_to_mib(kib)
-
-
 def domain_facts(driver, name, status=None, addresses=None, include_xml=False, secure=False):
     """Facts of one domain; ``addresses`` (``{mac: [ip]}``) when already
     known, else read from the lease, ARP and (with its channel) agent sources.
@@ -47,7 +43,7 @@ def domain_facts(driver, name, status=None, addresses=None, include_xml=False, s
         'name': name, 'exists': True, 'uuid': status['uuid'], 'id': status['id'], 'state': status['state'],
         'persistent': status['persistent'], 'autostart': status['autostart'],
         'virt_type': parsed['virt_type'], 'arch': parsed['arch'], 'machine': parsed['machine'],
-        'memory': _mib(parsed['memory_kib']), 'max_memory': _mib(parsed['max_memory_kib']),
+        'memory': kib_to_mib(parsed['memory_kib']), 'max_memory': kib_to_mib(parsed['max_memory_kib']),
         'vcpus': parsed['vcpus'], 'max_vcpus': parsed['max_vcpus'], 'cpu': parsed['cpu'],
         'firmware': parsed['firmware'], 'boot': parsed['boot'],
         'kernel': parsed['kernel'] or None, 'initrd': parsed['initrd'] or None, 'cmdline': parsed['cmdline'] or None,

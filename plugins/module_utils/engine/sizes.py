@@ -64,6 +64,9 @@ def parse_memory_kib(value, field):
 
 
 def kib_to_mib(kib):
+    """KiB as MiB for facts: a whole number when it is one; None stays None."""
+    if kib is None:
+        return None
     return kib // 1024 if kib % 1024 == 0 else kib / 1024.0
 
 

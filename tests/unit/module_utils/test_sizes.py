@@ -2,7 +2,7 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import (
-    format_bytes, parse_memory_kib, parse_size)
+    format_bytes, kib_to_mib, parse_memory_kib, parse_size)
 
 
 @pytest.mark.parametrize('value,expected', [
@@ -48,3 +48,9 @@ def test_format_bytes():
     assert format_bytes(2 * 1024 ** 3) == '2GiB'
     assert format_bytes(10 ** 9) == '1000000000B'
     assert format_bytes(0) == '0B'
+
+
+def test_kib_to_mib():
+    assert kib_to_mib(2048) == 2 and isinstance(kib_to_mib(2048), int)
+    assert kib_to_mib(1536) == 1.5
+    assert kib_to_mib(None) is None
