@@ -333,11 +333,9 @@ actions:
 '''
 
 from ansible_collections.virtkit.virt.plugins.module_utils.container.manager import ContainerManager
+from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import DEFINITION
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest_args import guest_argument_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
-
-DEFINITION = ('rootfs', 'share_host_root', 'share_host_network', 'init', 'env', 'memory', 'vcpus', 'cpu_shares',
-              'interfaces', 'mounts', 'idmap', 'tags')
 
 
 def main():

@@ -28,7 +28,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_patch
 DEFAULT_INIT = '/sbin/init'
 ADDRESS_SOURCES = ('lease', 'arp')
 ARCHIVE_SCHEMES = ('http://', 'https://', 'ftp://')
-# The options that say something about the definition (state, autostart and the like do not).
+# The options that say something about the definition (state, autostart and the like do not): each excludes xml.
 DEFINITION = ('rootfs', 'share_host_root', 'share_host_network', 'init', 'env', 'memory', 'vcpus', 'cpu_shares',
               'interfaces', 'mounts', 'idmap', 'tags')
 # What libvirt fills in by itself when a whole container XML leaves it out.

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-STATES = ['running', 'present', 'shutdown', 'destroyed', 'paused', 'absent']
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import STATES
 
 
 def guest_argument_spec(address_sources):
@@ -15,7 +15,7 @@ def guest_argument_spec(address_sources):
     ``wait_for_ip`` sources the guest kind supports (the default is all)."""
     return dict(
         name=dict(type='str', required=True),
-        state=dict(type='str', default='running', choices=STATES),
+        state=dict(type='str', default='running', choices=list(STATES)),
         autostart=dict(type='bool'),
         interfaces=dict(type='list', elements='dict', options=dict(
             network=dict(type='str'),

@@ -37,9 +37,10 @@ TARGET_PREFIX = {'virtio': 'vd', 'sata': 'sd', 'scsi': 'sd', 'usb': 'sd', 'ide':
 _TARGET_RE = re.compile(r'^(vd|sd|hd|xvd)[a-z]{1,3}$')
 # What libvirt fills in when a whole XML leaves it out: not compared then.
 LIBVIRT_FILLED = ('uuid', 'arch', 'machine', 'cpu', 'vcpus', 'max_vcpus')
-_DEFINITION = ('virt_type', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware',
-               'boot', 'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console',
-               'guest_agent', 'rng', 'tags', 'cloud_init')
+# The options that say something about the definition (state, autostart and the like do not): each excludes xml.
+DEFINITION = ('virt_type', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware',
+              'boot', 'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent',
+              'rng', 'cloud_init', 'tags')
 
 
 def domain_spec(params):
@@ -59,7 +60,7 @@ def domain_spec(params):
 def defines_something(params):
     if params.get('xml'):
         return True
-    return any(params.get(key) is not None for key in _DEFINITION if not (key == 'virt_type' and params[key] == 'auto'))
+    return any(params.get(key) is not None for key in DEFINITION if not (key == 'virt_type' and params[key] == 'auto'))
 
 
 def spec_from_options(params, name):

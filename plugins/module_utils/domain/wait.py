@@ -17,6 +17,7 @@ import time
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound, VirtError
 
+
 class Timeout(VirtError):
     """Something the task waits for did not happen in time."""
 

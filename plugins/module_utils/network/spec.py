@@ -16,7 +16,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine import validat
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import MODES, parse_network_xml, sorted_dhcp
 
-OPTION_KEYS = ('mode', 'bridge', 'forward_dev', 'mtu', 'domain', 'mac', 'ipv4', 'ipv6', 'dns')
+# The options that make up the definition; each excludes xml.
+DEFINITION = ('mode', 'bridge', 'forward_dev', 'mtu', 'domain', 'mac', 'ipv4', 'ipv6', 'dns')
 # What libvirt fills in when a definition leaves it out.
 LIBVIRT_FILLED = ('uuid', 'bridge', 'mac')
 
@@ -32,7 +33,7 @@ def network_spec(params):
 
 def spec_from_options(params, name):
     spec = {'name': name}
-    for key in OPTION_KEYS:
+    for key in DEFINITION:
         spec[key] = None
     mode = params.get('mode')
     if mode is not None and mode not in MODES:

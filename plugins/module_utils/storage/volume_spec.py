@@ -32,6 +32,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Invalid
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import clean_path
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import parse_size
 
+# Where a new volume's content comes from: one at most.
 SOURCES = ('backing_volume', 'backing_path', 'clone_from', 'import', 'cloud_init')
 # libvirt's file formats (storagevol.rng), the ones a user names in practice first.
 FORMATS = ('raw', 'qcow2', 'qcow', 'qed', 'vmdk', 'vpc', 'vdi', 'vhdx', 'iso', 'bochs', 'cloop', 'dmg',
