@@ -20,10 +20,9 @@ import shlex
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
-    LIBVIRT_FILLED, count_spec, interface_spec, memory_spec, spec_from_xml, tags_spec)
+    LIBVIRT_FILLED, count_spec, guest_spec, interface_spec, memory_spec, spec_from_xml, tags_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.container import ID_KINDS
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_patches import apply_patches, check_patches
 
 DEFAULT_INIT = '/sbin/init'
 ADDRESS_SOURCES = ('lease', 'arp')
@@ -42,14 +41,7 @@ _SHA256 = re.compile(r'^(sha256:)?([0-9a-fA-F]{64})$')
 
 def container_spec(params):
     """``(spec, xml)`` as domain.spec has them, for a container."""
-    name = v.plain_name(params['name'], 'name')
-    check_patches(params.get('xml_patches'))
-    if params.get('xml'):
-        xml = params['xml']
-        if params.get('xml_patches'):
-            xml = apply_patches(xml, params['xml_patches'], new_domain=True)
-        return container_spec_from_xml(xml, name), xml
-    return spec_from_options(params, name), None
+    return guest_spec(params, spec_from_options, container_spec_from_xml)
 
 
 def defines_something(params):

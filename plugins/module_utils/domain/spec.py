@@ -47,14 +47,21 @@ def domain_spec(params):
     """``(spec, xml)``: the desired domain, and with the ``xml`` option that
     whole document (patched): then the comparison is strict, what the
     document leaves out is wanted absent."""
+    return guest_spec(params, spec_from_options, spec_from_xml)
+
+
+def guest_spec(params, from_options, from_xml):
+    """``(spec, xml)`` of a domain or a container: ``from_xml(xml, name)``
+    for the ``xml`` option (with ``xml_patches`` applied), else
+    ``from_options(params, name)``."""
     name = v.plain_name(params['name'], 'name')
     check_patches(params.get('xml_patches'))
     if params.get('xml'):
         xml = params['xml']
         if params.get('xml_patches'):
             xml = apply_patches(xml, params['xml_patches'], new_domain=True)
-        return spec_from_xml(xml, name), xml
-    return spec_from_options(params, name), None
+        return from_xml(xml, name), xml
+    return from_options(params, name), None
 
 
 def defines_something(params):
