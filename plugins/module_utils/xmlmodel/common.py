@@ -61,18 +61,62 @@ def sub(parent, tag, attrib=None, text=None):
     return el
 
 
-def child(parent, tag, after=()):
-    """``parent``'s <tag>, made when missing: placed after the first of the
-    ``after`` children found, else first."""
+def child(parent, tag, after=(), first=False):
+    """``parent``'s first <tag>, made when missing and placed as place()
+    says: the one way to find-or-create an element of the XML layer."""
     el = parent.find(tag)
     if el is None:
         el = element(tag)
-        anchor = next((a for a in (parent.find(name) for name in after) if a is not None), None)
-        if anchor is None:
-            parent.insert(0, el)
-        else:
-            anchor.addnext(el)
+        place(parent, el, after, first)
     return el
+
+
+def set_text(parent, tag, value, after=(), first=False):
+    """``parent``'s <tag> (made as child() makes it) with ``value`` as its text."""
+    el = child(parent, tag, after, first)
+    el.text = str(value)
+    return el
+
+
+def put(parent, tag, new, after=(), first=False):
+    """``new`` where ``parent``'s first <tag> was (``new`` None: that one is
+    removed); without one, ``new`` is placed as place() says."""
+    old = parent.find(tag)
+    if old is not None:
+        if new is not None:
+            old.addprevious(new)
+        parent.remove(old)
+    elif new is not None:
+        place(parent, new, after, first)
+
+
+def place(parent, el, after=(), first=False):
+    """Add ``el`` to ``parent`` after the first of the ``after`` children
+    found; without one, first (``first``) or last."""
+    anchor = next((a for a in (parent.find(name) for name in after) if a is not None), None)
+    if anchor is not None:
+        anchor.addnext(el)
+    elif first:
+        parent.insert(0, el)
+    else:
+        parent.append(el)
+
+
+def insert_after(parent, anchor, el):
+    """``el`` right after ``anchor`` (an element or None: then first)."""
+    if anchor is None:
+        parent.insert(0, el)
+    else:
+        anchor.addnext(el)
+
+
+def last(parent, tags):
+    """The last child of the first of ``tags`` ``parent`` has, or None."""
+    for tag in tags:
+        found = parent.findall(tag)
+        if found:
+            return found[-1]
+    return None
 
 
 def _attr(value):

@@ -38,23 +38,18 @@ def is_container(root):
 
 def set_container_os(os_el, spec):
     """<init>, <initarg> and <initenv> under <os>, as far as ``spec`` says."""
-    anchor = os_el.find('type')
     if spec.get('init') is not None:
-        init = os_el.find('init')
-        if init is None:
-            init = x.element('init')
-            anchor.addnext(init)
-        init.text = spec['init']
+        x.set_text(os_el, 'init', spec['init'], after=('type',))
     if spec.get('init_args') is not None:
         for el in os_el.findall('initarg'):
             os_el.remove(el)
-        after = os_el.find('init') if os_el.find('init') is not None else anchor
+        after = os_el.find('init') if os_el.find('init') is not None else os_el.find('type')
         for arg in reversed(spec['init_args']):
             after.addnext(x.element('initarg', text=arg))
     if spec.get('init_env') is not None:
         for el in os_el.findall('initenv'):
             os_el.remove(el)
-        after = _last(os_el, ('initarg', 'init', 'type'))
+        after = x.last(os_el, ('initarg', 'init', 'type'))
         for name in sorted(spec['init_env'], reverse=True):
             after.addnext(x.element('initenv', {'name': name}, spec['init_env'][name]))
 
@@ -90,7 +85,7 @@ def _set_rootfs(devices, path):
         if first is not None:
             first.addprevious(el)
         else:
-            _insert_device(devices, el)
+            x.insert_after(devices, devices.find('emulator'), el)  # after the emulator, or first
         return
     _patch_filesystem(el, {'source': path, 'target': '/', 'readonly': None})
 
@@ -110,10 +105,7 @@ def _set_mounts(devices, mounts):
             devices.remove(el)  # moved into the wanted order: an outer mount comes before the inner ones
         else:
             el = build_filesystem_element(mount)
-        if anchor is not None:
-            anchor.addnext(el)
-        else:
-            _insert_device(devices, el)
+        x.insert_after(devices, anchor if anchor is not None else devices.find('emulator'), el)
         anchor = el
 
 
@@ -127,10 +119,7 @@ def build_filesystem_element(mount):
 
 
 def _patch_filesystem(el, mount):
-    source = el.find('source')
-    if source is None:
-        source = x.element('source')
-        el.insert(0, source)
+    source = x.child(el, 'source', first=True)
     source.attrib.clear()
     source.set('dir', mount['source'])
     if mount.get('readonly') is None:
@@ -140,15 +129,6 @@ def _patch_filesystem(el, mount):
         x.sub(el, 'readonly')
     elif not mount['readonly'] and readonly is not None:
         el.remove(readonly)
-
-
-def _insert_device(devices, el):
-    """A new filesystem after the emulator, or first."""
-    emulator = devices.find('emulator')
-    if emulator is not None:
-        emulator.addnext(el)
-    else:
-        devices.insert(0, el)
 
 
 def set_idmap(root, idmap):
@@ -166,18 +146,8 @@ def set_idmap(root, idmap):
 
 
 def set_cpu_shares(root, shares):
-    cputune = root.find('cputune')
-    if cputune is None:
-        cputune = x.element('cputune')
-        anchor = root.find('vcpu')
-        if anchor is None:
-            anchor = root.find('memory')
-        anchor.addnext(cputune)
-    el = cputune.find('shares')
-    if el is None:
-        el = x.element('shares')
-        cputune.insert(0, el)
-    el.text = str(shares)
+    cputune = x.child(root, 'cputune', after=('vcpu', 'memory'))
+    x.set_text(cputune, 'shares', shares, first=True)
 
 
 def set_host_network(root, host_network):
@@ -191,12 +161,8 @@ def set_host_network(root, host_network):
             if len(features) == 0:
                 root.remove(features)
         return
-    if privnet is not None:
-        return
-    if features is None:
-        features = x.element('features')
-        root.find('os').addnext(features)
-    x.sub(features, 'privnet')
+    if privnet is None:
+        x.sub(x.child(root, 'features', after=('os',)), 'privnet')
 
 
 def set_container_parts(root, spec):
@@ -212,14 +178,6 @@ def set_container_parts(root, spec):
         set_cpu_shares(root, spec['cpu_shares'])
     if spec.get('host_network') is not None:
         set_host_network(root, spec['host_network'])
-
-
-def _last(parent, tags):
-    for tag in tags:
-        found = parent.findall(tag)
-        if found:
-            return found[-1]
-    return None
 
 
 # -- parse -------------------------------------------------------------------

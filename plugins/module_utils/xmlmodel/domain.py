@@ -55,9 +55,9 @@ def build_domain_xml(spec, base=None, uuid=None):
         root = _skeleton(spec)
     if spec.get('virt_type'):
         root.set('type', spec['virt_type'])
-    _text(root, 'name', spec['name'], first=True)
+    x.set_text(root, 'name', spec['name'], first=True)
     if uuid:
-        _text(root, 'uuid', uuid, after='name')
+        x.set_text(root, 'uuid', uuid, after=('name',))
     if spec.get('tags') is not None:
         set_tags(root, spec['tags'])
     _set_memory(root, spec)
@@ -65,7 +65,7 @@ def build_domain_xml(spec, base=None, uuid=None):
     _set_os(root, spec)
     if spec.get('cpu') is not None:
         _set_cpu(root, spec['cpu'])
-    devices = _child(root, 'devices')
+    devices = x.child(root, 'devices')
     virt_type = root.get('type')
     if spec.get('disks') is not None:
         _set_disks(devices, spec['disks'], 'qemu' if virt_type in _QEMU_DISK_DRIVER else None)
@@ -104,44 +104,17 @@ def _skeleton(spec):
     return root
 
 
-def _child(parent, tag, after=None):
-    el = parent.find(tag)
-    if el is None:
-        el = x.element(tag)
-        anchor = parent.find(after) if after else None
-        if anchor is not None:
-            anchor.addnext(el)
-        else:
-            parent.append(el)
-    return el
-
-
-def _text(parent, tag, value, after=None, first=False):
-    el = parent.find(tag)
-    if el is None:
-        el = x.element(tag)
-        anchor = parent.find(after) if after else None
-        if anchor is not None:
-            anchor.addnext(el)
-        elif first:
-            parent.insert(0, el)
-        else:
-            parent.append(el)
-    el.text = str(value)
-    return el
-
-
 def _set_memory(root, spec):
     if spec.get('max_memory_kib') is not None:
-        _sized(root, 'memory', spec['max_memory_kib'], after='name')
+        _sized(root, 'memory', spec['max_memory_kib'], after=('name',))
     elif spec.get('memory_kib') is not None and root.find('memory') is None:
-        _sized(root, 'memory', spec['memory_kib'], after='name')
+        _sized(root, 'memory', spec['memory_kib'], after=('name',))
     if spec.get('memory_kib') is not None:
-        _sized(root, 'currentMemory', spec['memory_kib'], after='memory')
+        _sized(root, 'currentMemory', spec['memory_kib'], after=('memory',))
 
 
 def _sized(root, tag, kib, after):
-    el = _text(root, tag, kib, after=after)
+    el = x.set_text(root, tag, kib, after=after)
     el.attrib.clear()
     el.set('unit', 'KiB')
 
@@ -155,7 +128,7 @@ def _set_vcpus(root, spec):
         most = int(el.text) if el is not None and el.text else online
     if online is None:
         online = int(el.get('current') or el.text) if el is not None and el.text else most
-    el = _text(root, 'vcpu', most, after='currentMemory' if root.find('currentMemory') is not None else 'memory')
+    el = x.set_text(root, 'vcpu', most, after=('currentMemory', 'memory'))
     if online < most:
         el.set('current', str(online))
     elif 'current' in el.attrib:
@@ -165,8 +138,8 @@ def _set_vcpus(root, spec):
 
 
 def _set_os(root, spec):
-    os_el = _child(root, 'os')
-    os_type = _child(os_el, 'type')
+    os_el = x.child(root, 'os')
+    os_type = x.child(os_el, 'type')
     if os_type.text is None:
         os_type.text = 'hvm'
     os_el.remove(os_type)
@@ -190,7 +163,7 @@ def _set_os(root, spec):
             if old is not None:
                 os_el.remove(old)
         else:
-            _text(os_el, key, spec[key])
+            x.set_text(os_el, key, spec[key])
     if spec.get('boot') is not None:
         for el in os_el.findall('boot'):
             os_el.remove(el)
@@ -199,13 +172,7 @@ def _set_os(root, spec):
 
 
 def _set_cpu(root, cpu):
-    el = root.find('cpu')
-    if el is None:
-        el = x.element('cpu')
-        anchor = root.find('features')
-        if anchor is None:
-            anchor = root.find('os')
-        anchor.addnext(el)
+    el = x.child(root, 'cpu', after=('features', 'os'))
     if parse_cpu(root) == {'mode': cpu['mode'], 'model': cpu.get('model')}:
         return
     # A new mode or model: keep topology and NUMA, drop model-bound details.
@@ -225,7 +192,7 @@ def _set_cpu(root, cpu):
 def set_tags(root, tags):
     if root.find('metadata') is None and not tags:
         return
-    metadata = x.child(root, 'metadata', after=('uuid', 'name'))
+    metadata = x.child(root, 'metadata', after=('uuid', 'name'), first=True)
     for old in metadata.findall(TAGS_TAG):
         metadata.remove(old)
     if tags:
@@ -248,14 +215,14 @@ def _set_disks(devices, disks, driver_name):
     for target, el in current.items():
         if target not in wanted:
             devices.remove(el)
-    anchor = _last(devices, ('disk', 'emulator'))
+    anchor = x.last(devices, ('disk', 'emulator'))
     for disk in disks:
         el = current.get(disk['target'])
         if el is not None:
             patch_disk_element(el, disk, driver_name)
         else:
             el = build_disk_element(disk, driver_name)
-            _insert_after(devices, anchor, el)
+            x.insert_after(devices, anchor, el)
         anchor = el
 
 
@@ -265,14 +232,14 @@ def _set_interfaces(devices, interfaces):
     for mac, el in current.items():
         if mac not in wanted:
             devices.remove(el)
-    anchor = _last(devices, ('interface', 'disk', 'emulator'))
+    anchor = x.last(devices, ('interface', 'disk', 'emulator'))
     for iface in interfaces:
         el = current.get(iface.get('mac'))
         if el is not None:
             patch_interface_element(el, iface)
         else:
             el = build_interface_element(iface)
-            _insert_after(devices, anchor, el)
+            x.insert_after(devices, anchor, el)
         anchor = el
 
 
@@ -326,21 +293,6 @@ def _ensure(devices, existing, wanted, build):
     elif not wanted:
         for el in existing:
             devices.remove(el)
-
-
-def _last(parent, tags):
-    for tag in tags:
-        found = parent.findall(tag)
-        if found:
-            return found[-1]
-    return None
-
-
-def _insert_after(parent, anchor, el):
-    if anchor is None:
-        parent.insert(0, el)
-    else:
-        anchor.addnext(el)
 
 
 # -- parse -------------------------------------------------------------------
@@ -437,7 +389,7 @@ def source_update_xml(live_xml, config_xml, kind, key):
     source = config.find('source')
     if source is not None:
         anchor = live.find('driver') if kind == 'disk' else live.find('mac')
-        _insert_after(live, anchor, copy.deepcopy(source))
+        x.insert_after(live, anchor, copy.deepcopy(source))
     fmt = x.attr(config, 'driver', 'type') if kind == 'disk' else None
     if fmt is not None and live.find('driver') is not None:
         live.find('driver').set('type', fmt)
@@ -528,7 +480,7 @@ def complete_user_xml(xml, uuid=None, macs=None, machine=None):
     libvirt chose, where the user's XML leaves them out."""
     root = x.parse(xml, 'xml', 'domain')
     if uuid:
-        _text(root, 'uuid', uuid, after='name')
+        x.set_text(root, 'uuid', uuid, after=('name',))
     devices = root.find('devices')
     if macs and devices is not None:
         for index, el in enumerate(devices.findall('interface')):

@@ -61,7 +61,7 @@ def _set_disk(el, disk, driver_name):
             el.set('type', kind)
             new = x.element('source', {'pool': disk['pool'], 'volume': disk['volume']} if kind == 'volume'
                             else {_SOURCE_ATTR[kind]: disk['path']})
-            _put(el, 'source', new, after=('driver',))
+            x.put(el, 'source', new, after=('driver',), first=True)
     elif disk.get('path') == '' and el.find('source') is not None:
         el.remove(el.find('source'))  # a cdrom with no medium
     if disk.get('format') is not None or disk.get('cache') is not None:
@@ -72,9 +72,7 @@ def _set_disk(el, disk, driver_name):
         for key, attr in (('format', 'type'), ('cache', 'cache')):
             if disk.get(key) is not None:
                 driver.set(attr, disk[key])
-    target = el.find('target')
-    if target is None:
-        target = x.sub(el, 'target')
+    target = x.child(el, 'target')
     if disk.get('target'):
         target.set('dev', disk['target'])
     if disk.get('bus') and target.get('bus') != disk['bus']:
@@ -133,26 +131,13 @@ def patch_interface_element(el, iface):
 def _set_interface(el, iface):
     kind = interface_type(iface)
     if kind:
-        source = el.find('source')
         current = parse_interface_element(el)
         if current.get(kind) != iface[kind] or el.get('type') != kind:
             el.set('type', kind)
             attrs = {'dev': iface[kind], 'mode': 'bridge'} if kind == 'direct' else {kind: iface[kind]}
-            new = x.element('source', attrs)
-            if source is not None:
-                source.addprevious(new)
-                el.remove(source)
-            else:
-                mac = el.find('mac')
-                if mac is not None:
-                    mac.addnext(new)
-                else:
-                    el.insert(0, new)
+            x.put(el, 'source', x.element('source', attrs), after=('mac',), first=True)
     if iface.get('model'):
-        model = el.find('model')
-        if model is None:
-            model = x.sub(el, 'model')
-        model.set('type', iface['model'])
+        x.child(el, 'model').set('type', iface['model'])
 
 
 def parse_interface_element(el):
@@ -234,18 +219,3 @@ def _drop(el, tag):
     for child in el.findall(tag):
         el.remove(child)
 
-
-def _put(el, tag, new, after=()):
-    """Replace the first <tag> child of ``el`` with ``new``; without one, add
-    ``new`` after the first child named in ``after`` (else first)."""
-    old = el.find(tag)
-    if old is not None:
-        old.addprevious(new)
-        el.remove(old)
-        return
-    for name in after:
-        anchor = el.find(name)
-        if anchor is not None:
-            anchor.addnext(new)
-            return
-    el.insert(0, new)

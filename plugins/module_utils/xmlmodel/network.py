@@ -46,23 +46,20 @@ def build_network_xml(spec, base=None, uuid=None):
     spec names are replaced: what the model does not cover (portgroups, QoS,
     ...) and what libvirt filled in survive a redefinition."""
     root = x.parse(base, 'xml', 'network') if base else x.element('network')
-    _replace(root, 'name', x.element('name', text=spec['name']))
+    x.put(root, 'name', x.element('name', text=spec['name']))
     if uuid:
-        _replace(root, 'uuid', x.element('uuid', text=uuid))
+        x.put(root, 'uuid', x.element('uuid', text=uuid))
     if spec.get('mode') is not None:
-        _replace(root, 'forward', _forward_element(spec['mode'], spec.get('forward_dev')))
+        x.put(root, 'forward', _forward_element(spec['mode'], spec.get('forward_dev')))
     elif spec.get('forward_dev') is not None and root.find('forward') is not None:
         root.find('forward').set('dev', spec['forward_dev'])
     if spec.get('bridge') is not None:
-        bridge = root.find('bridge')
-        if bridge is None:
-            bridge = x.sub(root, 'bridge')
-        bridge.set('name', spec['bridge'])
+        x.child(root, 'bridge').set('name', spec['bridge'])
     for key, tag, attr in (('mtu', 'mtu', 'size'), ('mac', 'mac', 'address'), ('domain', 'domain', 'name')):
         if spec.get(key) is not None:
-            _replace(root, tag, x.element(tag, {attr: spec[key]}))
+            x.put(root, tag, x.element(tag, {attr: spec[key]}))
     if spec.get('dns') is not None:
-        _replace(root, 'dns', _dns_element(spec['dns']))
+        x.put(root, 'dns', _dns_element(spec['dns']))
     for family in ('ipv4', 'ipv6'):
         if spec.get(family) is not None:
             for old in _ip_elements(root, family):
@@ -70,17 +67,6 @@ def build_network_xml(spec, base=None, uuid=None):
             if spec[family]:
                 root.append(build_ip_element(spec[family], family))
     return x.to_string(root)
-
-
-def _replace(root, tag, new):
-    """Put ``new`` where the first <tag> was (or at the end); None removes."""
-    old = root.find(tag)
-    if old is not None:
-        if new is not None:
-            old.addprevious(new)
-        root.remove(old)
-    elif new is not None:
-        root.append(new)
 
 
 def _forward_element(mode, dev):

@@ -78,7 +78,7 @@ def build_pool_xml(spec, base=None):
     source = dict((k, val) for k, val in (spec.get('source') or {}).items() if val is not None)
     parts = SOURCE_PARTS.get(kind, ())
     if parts and (base is None or source):
-        src = _child(root, 'source')
+        src = x.child(root, 'source')
         # Replace only the named parts, in libvirt's own order.
         if 'host' in source:
             _set_single(src, 'host', {'name': source['host']})
@@ -94,12 +94,12 @@ def build_pool_xml(spec, base=None):
         if 'format' in source:
             _set_single(src, 'format', {'type': source['format']})
     if _has_target(kind, spec, root):
-        target = _child(root, 'target')
+        target = x.child(root, 'target')
         if spec.get('path'):
             _set_single(target, 'path', text=spec['path'])
         perms = dict((k, val) for k, val in (spec.get('permissions') or {}).items() if val is not None)
         if perms:
-            el = _child(target, 'permissions')
+            el = x.child(target, 'permissions')
             if 'mode' in perms:
                 _set_single(el, 'mode', text=octal_mode(perms['mode']))
             for key in ('owner', 'group'):
@@ -116,21 +116,9 @@ def _has_target(kind, spec, root):
     return True  # the others need one (logical: possibly without a path)
 
 
-def _child(parent, tag):
-    found = parent.find(tag)
-    return found if found is not None else x.sub(parent, tag)
-
-
 def _set_single(parent, tag, attrib=None, text=None):
     """Replace ``<tag>`` under ``parent`` in place (or add it)."""
-    new = x.element(tag, attrib, text)
-    old = parent.find(tag)
-    if old is not None:
-        old.addprevious(new)
-        parent.remove(old)
-    else:
-        parent.append(new)
-    return new
+    x.put(parent, tag, x.element(tag, attrib, text))
 
 
 def _permissions(parent, perms):
