@@ -42,12 +42,13 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection imp
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
-    build_domain_xml, complete_user_xml, device_xml, forget_bus_layout, graphics_password_xml, machine_aliases,
-    machine_family, metadata_tags_xml, parse_domain_xml, source_update_xml, without_address)
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_patches import (
-    applied_digest, apply_patches, canonical_string, missing_parts, with_digest, xml_digest)
+    build_domain_xml, forget_bus_layout, machine_family, metadata_tags_xml, parse_domain_xml)
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import (
+    device_xml, graphics_password_xml, source_update_xml, without_address)
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import (
+    applied_digest, apply_patches, canonical_string, complete_user_xml, missing_parts, with_digest, xml_digest)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import machine_aliases, parse_capabilities
 
 DEVICE_KEYS = ('disks', 'interfaces')
 # Canonical keys as the user calls them.
@@ -183,7 +184,7 @@ class DomainManager(Manager):
         if not self.strict:
             self.complete(desired, config)
         if config and desired.get('machine') and config.get('machine') and desired['machine'] != config['machine']:
-            aliases = machine_aliases(self.driver.host_capabilities(), config.get('arch'), virt_type)
+            aliases = machine_aliases(parse_capabilities(self.driver.host_capabilities()), config.get('arch'), virt_type)
             if aliases.get(desired['machine']) == config['machine']:
                 desired['machine'] = config['machine']
         return desired

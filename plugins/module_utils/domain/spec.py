@@ -20,7 +20,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine import validat
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import parse_memory_kib, parse_size
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_patches import apply_patches, check_patches
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import apply_patches, check_patches
 
 STATES = ('running', 'present', 'shutdown', 'destroyed', 'paused', 'absent')
 VIRT_TYPES = ('kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'bhyve', 'test')

@@ -24,9 +24,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-import re
-
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.container import (
     CONTAINER_KEYS, is_container, parse_container_parts, set_container_parts)
@@ -209,6 +206,11 @@ def tags_element(tags):
     return holder
 
 
+def metadata_tags_xml(tags):
+    """The tags' metadata element alone, for setMetadata on a running domain."""
+    return x.to_string(tags_element(tags))
+
+
 def _set_disks(devices, disks, driver_name):
     current = dict((x.attr(el, 'target', 'dev'), el) for el in devices.findall('disk'))
     wanted = set(d['target'] for d in disks)
@@ -365,68 +367,7 @@ def parse_tags(root):
     return dict((tag.get('name'), tag.text or '') for tag in holder.findall(TAG_TAG))
 
 
-# -- pieces of a domain's XML ----------------------------------------------------
-
-def device_xml(xml, kind, key):
-    """The <disk> with target ``key`` or the <interface> with MAC ``key`` of a
-    domain XML, as a string for attach/detach; None when there is none."""
-    el = _device(xml, kind, key)
-    return None if el is None else x.to_string(el)
-
-
-def source_update_xml(live_xml, config_xml, kind, key):
-    """The running guest's <disk> with target ``key`` (or <interface> with
-    MAC ``key``) with the source of the persistent definition's - a disk's
-    medium and format, an interface's network or bridge: for updateDevice,
-    which refuses any other difference."""
-    live = _device(live_xml, kind, key)
-    config = _device(config_xml, kind, key)
-    if live is None or config is None:
-        return None
-    live.set('type', config.get('type') or ('file' if kind == 'disk' else 'network'))
-    for child in live.findall('source'):
-        live.remove(child)
-    source = config.find('source')
-    if source is not None:
-        anchor = live.find('driver') if kind == 'disk' else live.find('mac')
-        x.insert_after(live, anchor, copy.deepcopy(source))
-    fmt = x.attr(config, 'driver', 'type') if kind == 'disk' else None
-    if fmt is not None and live.find('driver') is not None:
-        live.find('driver').set('type', fmt)
-    return x.to_string(live)
-
-
-def graphics_password_xml(live_xml, config_xml):
-    """The running guest's <graphics> with the persistent definition's
-    password (both read with the secure flag). Holds a secret: never log it."""
-    live = x.parse(live_xml, 'xml', 'domain').find('devices/graphics')
-    config = x.parse(config_xml, 'xml', 'domain').find('devices/graphics')
-    if live is None or config is None or not config.get('passwd'):
-        return None
-    live.set('passwd', config.get('passwd'))
-    return x.to_string(live)
-
-
-def _device(xml, kind, key):
-    root = x.parse(xml, 'xml', 'domain')
-    for el in root.findall('devices/%s' % kind):
-        found = x.attr(el, 'target', 'dev') if kind == 'disk' else x.attr(el, 'mac', 'address', str.lower)
-        if found == key:
-            return el
-    return None
-
-
-def without_address(device):
-    """A device XML without its <address>, for libvirt to pick a free one."""
-    el = x.parse(device, 'device', re.match(r'\s*<([\w-]+)', device).group(1))
-    for child in el.findall('address'):
-        el.remove(child)
-    return x.to_string(el)
-
-
-def metadata_tags_xml(tags):
-    return x.to_string(tags_element(tags))
-
+# -- machine types -------------------------------------------------------------
 
 def machine_family(machine):
     """'q35' for Q35 machines, 'pc' for i440FX, else the name itself."""
@@ -452,42 +393,4 @@ def forget_bus_layout(xml):
         for el in devices.iter('address'):
             if el.get('type') == 'pci':
                 el.getparent().remove(el)
-    return x.to_string(root)
-
-
-def machine_aliases(capabilities_xml, arch, virt_type):
-    """``{alias: canonical}`` of the machine types a host offers for ``arch``
-    (libvirt stores 'pc' as 'pc-i440fx-7.2', for example)."""
-    root = x.parse(capabilities_xml, 'capabilities', 'capabilities')
-    aliases = {}
-    for guest in root.findall('guest'):
-        arch_el = guest.find('arch')
-        if arch_el is None or (arch and arch_el.get('name') != arch):
-            continue
-        machines = list(arch_el.findall('machine'))
-        for domain in arch_el.findall('domain'):
-            if domain.get('type') == virt_type:
-                machines.extend(domain.findall('machine'))
-        for machine in machines:
-            if machine.get('canonical') and machine.text:
-                aliases[machine.text.strip()] = machine.get('canonical')
-    return aliases
-
-
-def complete_user_xml(xml, uuid=None, macs=None, machine=None):
-    """A user's whole domain XML, ready to redefine an existing domain: its
-    UUID, and the MACs (``macs``: interface index → MAC) and machine type
-    libvirt chose, where the user's XML leaves them out."""
-    root = x.parse(xml, 'xml', 'domain')
-    if uuid:
-        x.set_text(root, 'uuid', uuid, after=('name',))
-    devices = root.find('devices')
-    if macs and devices is not None:
-        for index, el in enumerate(devices.findall('interface')):
-            if index in macs and el.find('mac') is None:
-                el.insert(0, x.element('mac', {'address': macs[index]}))
-    if machine:
-        os_type = root.find('os/type')
-        if os_type is not None and not os_type.get('machine'):
-            os_type.set('machine', machine)
     return x.to_string(root)

@@ -2,7 +2,8 @@
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Domain devices XML ⇄ canonical dicts: disks, interfaces, graphics, the
-serial console, the guest agent channel and the RNG.
+serial console, the guest agent channel and the RNG; and one device of a
+domain's XML as the live operations (attach, detach, updateDevice) want it.
 
 Canonical forms::
 
@@ -19,6 +20,9 @@ addresses, aliases, driver tuning), so a redefinition moves nothing.
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import copy
+import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 
@@ -211,6 +215,65 @@ def build_rng_element():
     el = x.element('rng', {'model': 'virtio'})
     x.sub(el, 'backend', {'model': 'random'}, '/dev/urandom')
     return el
+
+
+# -- one device of a domain's XML, for live operations --------------------------
+
+def device_xml(xml, kind, key):
+    """The <disk> with target ``key`` or the <interface> with MAC ``key`` of a
+    domain XML, as a string for attach/detach; None when there is none."""
+    el = _device(xml, kind, key)
+    return None if el is None else x.to_string(el)
+
+
+def source_update_xml(live_xml, config_xml, kind, key):
+    """The running guest's <disk> with target ``key`` (or <interface> with
+    MAC ``key``) with the source of the persistent definition's - a disk's
+    medium and format, an interface's network or bridge: for updateDevice,
+    which refuses any other difference."""
+    live = _device(live_xml, kind, key)
+    config = _device(config_xml, kind, key)
+    if live is None or config is None:
+        return None
+    live.set('type', config.get('type') or ('file' if kind == 'disk' else 'network'))
+    for child in live.findall('source'):
+        live.remove(child)
+    source = config.find('source')
+    if source is not None:
+        anchor = live.find('driver') if kind == 'disk' else live.find('mac')
+        x.insert_after(live, anchor, copy.deepcopy(source))
+    fmt = x.attr(config, 'driver', 'type') if kind == 'disk' else None
+    if fmt is not None and live.find('driver') is not None:
+        live.find('driver').set('type', fmt)
+    return x.to_string(live)
+
+
+def graphics_password_xml(live_xml, config_xml):
+    """The running guest's <graphics> with the persistent definition's
+    password (both read with the secure flag). Holds a secret: never log it."""
+    live = x.parse(live_xml, 'xml', 'domain').find('devices/graphics')
+    config = x.parse(config_xml, 'xml', 'domain').find('devices/graphics')
+    if live is None or config is None or not config.get('passwd'):
+        return None
+    live.set('passwd', config.get('passwd'))
+    return x.to_string(live)
+
+
+def _device(xml, kind, key):
+    root = x.parse(xml, 'xml', 'domain')
+    for el in root.findall('devices/%s' % kind):
+        found = x.attr(el, 'target', 'dev') if kind == 'disk' else x.attr(el, 'mac', 'address', str.lower)
+        if found == key:
+            return el
+    return None
+
+
+def without_address(device):
+    """A device XML without its <address>, for libvirt to pick a free one."""
+    el = x.parse(device, 'device', re.match(r'\s*<([\w-]+)', device).group(1))
+    for child in el.findall('address'):
+        el.remove(child)
+    return x.to_string(el)
 
 
 # -- helpers -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Host capabilities XML → canonical facts."""
+"""Host capabilities XML → canonical facts (the one parser of it)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,9 +17,11 @@ def parse_capabilities(xml):
     root = x.parse(xml, 'capabilities', 'capabilities')
     host = root.find('host')
     cpu = host.find('cpu') if host is not None else None
-    guests = []
+    guests, machine_types = [], []
     for guest in root.findall('guest'):
         arch = guest.find('arch')
+        if arch is not None:
+            machine_types.extend(_machine_types(arch))
         guests.append({
             'os_type': x.text(guest, 'os_type'),
             'arch': arch.get('name') if arch is not None else None,
@@ -39,4 +41,29 @@ def parse_capabilities(xml):
         'cpu_features': sorted(f.get('name') for f in cpu.findall('feature')) if cpu is not None else [],
         'guests': guests,
         'domain_types': domain_types,
+        'machine_types': machine_types,
     }
+
+
+def _machine_types(arch):
+    """Every <machine> of an <arch>: its own, then those of each <domain>
+    type (``domain_type`` None for the arch's own), in document order."""
+    found = [(None, machine) for machine in arch.findall('machine')]
+    for domain in arch.findall('domain'):
+        found.extend((domain.get('type'), machine) for machine in domain.findall('machine'))
+    return [{'arch': arch.get('name'), 'domain_type': domain_type,
+             'name': machine.text.strip() if machine.text else None, 'canonical': machine.get('canonical')}
+            for domain_type, machine in found]
+
+
+def machine_aliases(caps, arch, virt_type):
+    """``{alias: canonical}`` of the machine types a host (``caps``, from
+    parse_capabilities) offers for ``arch`` and domain type ``virt_type``
+    (libvirt stores 'pc' as 'pc-i440fx-7.2', for example)."""
+    aliases = {}
+    for machine in caps['machine_types']:
+        if (arch and machine['arch'] != arch) or machine['domain_type'] not in (None, virt_type):
+            continue
+        if machine['canonical'] and machine['name'] is not None:
+            aliases[machine['name']] = machine['canonical']
+    return aliases

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_patches import (
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import (
     apply_patches, canonical_string, check_patches, missing_parts)
 
 XML = """<domain type='qemu'><name>vm</name><memory unit='KiB'>262144</memory>
@@ -67,7 +67,7 @@ def test_containment_finds_what_libvirt_does_not_say():
 
 def test_the_applied_xml_digest():
     from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
-    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_patches import (
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import (
         applied_digest, with_digest, xml_digest)
     user = "<domain type='qemu'><name>a</name><memory>1</memory><devices><sound model='ich9'/></devices></domain>"
     same = '<domain type="qemu">\n  <name>a</name>\n  <memory>1</memory>\n  <devices><sound model="ich9"></sound></devices>\n</domain>'

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""XPath patches on domain XML, and whether a user's XML is contained in
-libvirt's.
+"""A user's own domain XML: XPath patches, whether it is contained in
+libvirt's, its digest, and completing it for a redefinition.
 
 Patches are how users reach what the options do not model. Each is one of
 ``{xpath, value}`` (element text), ``{xpath, attribute, value}``,
@@ -22,6 +22,9 @@ elements of its own, so an element of the definition missing from the XML
 proves nothing). So a definition made from a user's XML carries the SHA-256
 of that XML (canonical form) in its metadata: another XML than the one last
 applied is a change, a removed element included.
+
+Redefining an existing domain from a user's XML carries over what libvirt
+chose and the XML leaves out: the UUID, interface MACs, the machine type.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -250,3 +253,24 @@ def _same(have, want):
         return int(have, 0) == int(want, 0)  # 0x3 and 0x03 are one PCI slot
     except (TypeError, ValueError):
         return False
+
+
+# -- completing a whole XML --------------------------------------------------------
+
+def complete_user_xml(xml, uuid=None, macs=None, machine=None):
+    """A user's whole domain XML, ready to redefine an existing domain: its
+    UUID, and the MACs (``macs``: interface index → MAC) and machine type
+    libvirt chose, where the user's XML leaves them out."""
+    root = x.parse(xml, 'xml', 'domain')
+    if uuid:
+        x.set_text(root, 'uuid', uuid, after=('name',))
+    devices = root.find('devices')
+    if macs and devices is not None:
+        for index, el in enumerate(devices.findall('interface')):
+            if index in macs and el.find('mac') is None:
+                el.insert(0, x.element('mac', {'address': macs[index]}))
+    if machine:
+        os_type = root.find('os/type')
+        if os_type is not None and not os_type.get('machine'):
+            os_type.set('machine', machine)
+    return x.to_string(root)
