@@ -18,6 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import TARGET_PREFIX
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import interface_type
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
 
 # Default bus of a new disk per domain type: (disk, cdrom).
@@ -131,7 +132,7 @@ def resolve_interfaces(interfaces, current, virt_type):
     for iface in resolved:
         if iface.get('mac'):
             continue
-        kind = iface['type'] if iface.get('type') else _kind(iface)
+        kind = iface['type'] if iface.get('type') else interface_type(iface)
         for have in current:
             if have['mac'] and have['mac'] not in claimed and have.get(kind) == iface.get(kind) \
                     and have.get('type') == kind:
@@ -142,13 +143,6 @@ def resolve_interfaces(interfaces, current, virt_type):
         if iface.get('mac') not in known and 'model' in iface and iface['model'] is None:
             iface['model'] = DEFAULT_NIC_MODEL.get(virt_type)
     return resolved
-
-
-def _kind(iface):
-    for kind in ('network', 'bridge', 'direct'):
-        if iface.get(kind):
-            return kind
-    return None
 
 
 # -- references to other objects on the host ---------------------------------------
