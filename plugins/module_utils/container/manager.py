@@ -22,19 +22,19 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.container.host import (
     check_idmap_access, check_init, check_mount_sources, check_rootfs, hostname_of, init_pid, set_hostname_of,
     shown_url, shutdown_mode)
 from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import (
     ADDRESS_SOURCES, DEFAULT_INIT, container_spec, defines_something, hostname_spec, rootfs_spec)
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import read_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import RESTART_KEYS
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import OPTION_NAMES, DomainManager
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import read_addresses
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import kib_to_mib
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 # What only a restart changes. Not max_memory_kib: the memory option is both <memory> and <currentMemory>,

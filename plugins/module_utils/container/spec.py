@@ -18,9 +18,9 @@ import posixpath
 import re
 import shlex
 
-from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
     LIBVIRT_FILLED, count_spec, guest_spec, interface_spec, memory_spec, spec_from_xml, tags_spec)
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.container import ID_KINDS
 

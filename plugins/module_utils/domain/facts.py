@@ -3,18 +3,25 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a domain looks like to a playbook (the ``domain`` result and
 ``domain_info``): the running definition when it runs, else the persistent
-one, with IP addresses from the sources that work on this host."""
+one, with IP addresses from the sources that work on this host - and
+waiting for them (``wait_for_ip``).
+
+Address sources differ by host: ``lease`` needs a libvirt network with DHCP,
+``agent`` a guest agent, and ``arp`` fails outright on some hosts. A source
+that errors is skipped for the rest of the wait and reported, never fatal.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import read_addresses
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound
+import time
+
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES, DOMAIN_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import kib_to_mib
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES, DOMAIN_STATES
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec, NotFound, Timeout
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 HIDDEN = '********'
@@ -90,3 +97,49 @@ class DomainInfoManager(Manager):
                 continue
             result.append(facts)
         return result
+
+
+# -- IP addresses ----------------------------------------------------------------
+
+def read_addresses(driver, name, sources, broken=None):
+    """``{mac: [address, ...]}`` from the first sources that know any;
+    ``broken`` collects ``{source: message}`` of sources that failed."""
+    broken = {} if broken is None else broken
+    found = {}
+    for source in sources:
+        if source in broken:
+            continue
+        try:
+            interfaces = driver.domain_addresses(name, source)
+        except DriverError as exc:
+            broken[source] = exc.message
+            continue
+        for iface in interfaces:
+            mac = (iface.get('mac') or '').lower()
+            for addr in iface.get('addresses') or []:
+                if addr['addr'] and addr['addr'] not in found.setdefault(mac, []) \
+                        and not addr['addr'].startswith('fe80:') and addr['addr'] != '127.0.0.1':
+                    found[mac].append(addr['addr'])
+    return dict((mac, addrs) for mac, addrs in found.items() if addrs)
+
+
+def wait_for_addresses(driver, name, sources, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep):
+    """``({mac: [address, ...]}, broken)`` as soon as any interface has an
+    address; raises Timeout naming what each source said."""
+    deadline = clock() + timeout
+    broken = {}
+    while True:
+        found = read_addresses(driver, name, sources, broken)
+        if found:
+            return found, broken
+        if len(broken) == len(sources):
+            raise Timeout('no source of IP addresses works here: %s' % _said(sources, broken),
+                          resource='domain %r' % name, action='wait for an IP address of')
+        if clock() >= deadline:
+            raise Timeout('no IP address after %s s (%s)' % (timeout, _said(sources, broken)),
+                          resource='domain %r' % name, action='wait for an IP address of')
+        sleep(interval)
+
+
+def _said(sources, broken):
+    return '; '.join('%s: %s' % (s, 'failed: %s' % broken[s] if s in broken else 'no address yet') for s in sources)

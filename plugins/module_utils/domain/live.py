@@ -21,13 +21,23 @@ definition is the truth.
 Containers (libvirt's LXC driver) take memory (their cgroup limit, up to the
 boot maximum) and CPU shares live, and interfaces when they run in a network
 namespace of their own; there is no live vCPU change.
+
+plan_live() decides; LiveOperations (a part of DomainManager) turns its
+operations into the plan's actions and carries them out.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import metadata_tags_xml, parse_domain_xml
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import (
+    device_xml, graphics_password_xml, source_update_xml, without_address)
 
 HOTPLUG_DISK_BUSES = ('virtio', 'scsi', 'usb')
 # Removable media: libvirt changes what is in the drive of a running guest.
@@ -45,6 +55,8 @@ LIMIT_MEMORY_TYPES = ('lxc',)
 # Keys only a restart brings to a running guest.
 RESTART_KEYS = ('virt_type', 'arch', 'machine', 'max_memory_kib', 'max_vcpus', 'firmware', 'boot',
                 'kernel', 'initrd', 'cmdline', 'graphics', 'console', 'guest_agent', 'rng')
+# How long a live detach waits for the guest to let the device go.
+_DETACH_WAIT = 20
 # Mappings whose whole content is wanted, not only the keys named: a key left out is removed.
 WHOLE_KEYS = ('tags', 'init_env', 'idmap')
 
@@ -207,3 +219,86 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
     if tags is not None and tags != live.get('tags'):
         ops.append(('tags', tags))  # metadata: live even with live: false, it changes nothing in the guest
     return ops, pending
+
+
+class LiveOperations:
+    """The live operations of plan_live() as actions of a DomainManager's
+    plan (uses its driver, name, kind and warnings)."""
+
+    def _plan_live_op(self, plan, op):
+        kind, value = op
+        name = self.name
+        if kind == 'memory':
+            plan.add('set memory to %d MiB (live)' % (value // 1024),
+                     lambda: self.driver.set_domain_memory(name, value, live=True, config=False))
+        elif kind == 'vcpus':
+            plan.add('set vcpus to %d (live)' % value,
+                     lambda: self.driver.set_domain_vcpus(name, value, live=True, config=False))
+        elif kind == 'cpu_shares':
+            plan.add('set cpu shares to %d (live)' % value,
+                     lambda: self.driver.set_domain_cpu_shares(name, value, live=True, config=False))
+        elif kind == 'attach-disk':
+            plan.add('attach disk %s (live)' % value['target'], lambda: self._attach('disk', value['target']))
+        elif kind == 'detach-disk':
+            plan.add('detach disk %s (live)' % value['target'], lambda: self._detach('disk', value['target']))
+        elif kind == 'attach-interface':
+            what = value.get('network') or value.get('bridge') or value.get('direct')
+            plan.add('attach interface %s (live)' % (value.get('mac') or 'on %s' % what),
+                     lambda: self._attach_interface(value))
+        elif kind == 'detach-interface':
+            plan.add('detach interface %s (live)' % value['mac'], lambda: self._detach('interface', value['mac']))
+        elif kind == 'change-medium':
+            medium = value.get('path') or value.get('volume') or 'nothing (ejected)'
+            plan.add('change the medium of %s to %s (live)' % (value['target'], medium),
+                     lambda: self._update_live(source_update_xml, 'disk', value['target']))
+        elif kind == 'move-interface':
+            plan.add('move interface %s to %s %s (live)' % (value['mac'], value['type'], value.get(value['type'])),
+                     lambda: self._update_live(source_update_xml, 'interface', value['mac']))
+        elif kind == 'graphics-password':
+            plan.add('set the graphics password (live)', lambda: self._update_live(graphics_password_xml))
+        elif kind == 'tags':
+            plan.add('set tags (live)', lambda: self.driver.set_domain_metadata(
+                name, metadata_tags_xml(value) if value else None, 'virtkit', x.VIRTKIT_NS, live=True, config=False))
+
+    def _attach(self, kind, key):
+        """Hot-plug the device as the new persistent definition has it, at
+        the same address where that is free, so that both agree."""
+        device = device_xml(self.driver.domain_xml(self.name, inactive=True, secure=True), kind, key)
+        try:
+            self.driver.attach_device(self.name, device, live=True, config=False)
+        except DriverError:
+            self.driver.attach_device(self.name, without_address(device), live=True, config=False)
+
+    def _update_live(self, build, *key):
+        """Bring one device of the running guest to the new persistent
+        definition with updateDevice (built from the running device, so
+        that nothing but the change differs)."""
+        device = build(self.driver.domain_xml(self.name, secure=True),
+                       self.driver.domain_xml(self.name, inactive=True, secure=True), *key)
+        if device is not None:
+            self.driver.update_device(self.name, device, live=True, config=False)
+
+    def _attach_interface(self, iface):
+        if iface.get('mac'):
+            return self._attach('interface', iface['mac'])
+        config = parse_domain_xml(self.driver.domain_xml(self.name, inactive=True))
+        live_macs = set(i['mac'] for i in parse_domain_xml(self.driver.domain_xml(self.name))['interfaces'])
+        kind = iface['type']
+        for have in config['interfaces']:
+            if have['mac'] not in live_macs and have.get(kind) == iface.get(kind):
+                return self._attach('interface', have['mac'])
+        raise DriverError('the new interface is not in the persistent definition')
+
+    def _detach(self, kind, key):
+        device = device_xml(self.driver.domain_xml(self.name), kind, key)
+        if device is None:
+            return  # already gone
+        self.driver.detach_device(self.name, device, live=True, config=False)
+        # The guest releases the device in its own time; libvirt waits a few seconds only.
+        deadline = time.monotonic() + _DETACH_WAIT
+        while device_xml(self.driver.domain_xml(self.name), kind, key) is not None:
+            if time.monotonic() > deadline:
+                self.warnings.append('%s %r: the guest has not released %s %s yet; it goes when the guest '
+                                     'lets it go, or at the next restart' % (self.kind, self.name, kind, key))
+                return
+            time.sleep(0.5)

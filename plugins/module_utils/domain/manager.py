@@ -7,9 +7,13 @@ One path for every change: the spec becomes the desired canonical domain;
 the persistent XML becomes the current one; what differs is one
 redefinition of the persistent XML (patched, so that what the model does not
 cover survives, and always with the existing UUID), followed by live
-operations that bring a running guest to it (domain.live) and the power
-transitions the wanted state needs. Check mode and the diff come from the
-same plan.
+operations that bring a running guest to it and the power transitions the
+wanted state needs. Check mode and the diff come from the same plan.
+
+This file plans; the manager's two other parts carry out what is planned:
+LiveOperations (domain/live.py: attach, detach, updateDevice, the balloon,
+vCPUs, metadata) and PowerTransitions (domain/power.py: start, shutdown with
+its timeout, destroy, pause, resume, restart, autostart).
 
 Containers run the same engine: ContainerManager (container.manager) only
 overrides the hooks marked as such - the spec, what a new one needs, what it
@@ -21,41 +25,35 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import time
 
-from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.devices import (
     check_references, resolve_disks, resolve_interfaces, volume_format)
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import HIDDEN, domain_facts
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import HIDDEN, domain_facts, wait_for_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import (
-    RESTART_KEYS, WHOLE_KEYS, disk_changes, interface_changes, key_differs, plan_live)
+    RESTART_KEYS, WHOLE_KEYS, LiveOperations, disk_changes, interface_changes, key_differs, plan_live)
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import PowerTransitions
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
     ADDRESS_SOURCES, STATES, defines_something, domain_spec, remove_storage_spec, wait_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import (
     delete_file, disk_volumes, resolve_formats, seed_volume, storage_to_remove)
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import (
-    Timeout, wait_for_addresses, wait_for_state)
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
-    build_domain_xml, forget_bus_layout, machine_family, metadata_tags_xml, parse_domain_xml)
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import (
-    device_xml, graphics_password_xml, source_update_xml, without_address)
+    build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import machine_aliases, parse_capabilities
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import (
     applied_digest, apply_patches, canonical_string, complete_user_xml, missing_parts, with_digest, xml_digest)
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import machine_aliases, parse_capabilities
 
 DEVICE_KEYS = ('disks', 'interfaces')
 # Canonical keys as the user calls them.
 OPTION_NAMES = {'memory_kib': 'memory', 'max_memory_kib': 'max_memory', 'xml': 'XML'}
 # Domain types whose serial ports can be host pseudo-terminals.
 PTY_CONSOLE_TYPES = ('qemu', 'kvm', 'xen', 'test')
-_DETACH_WAIT = 20
 
 
 def _field(kind, index, key):
@@ -73,7 +71,7 @@ def shown(canonical):
     return result
 
 
-class DomainManager(Manager):
+class DomainManager(LiveOperations, PowerTransitions, Manager):
     kind = 'domain'
     result_key = 'domain'
     # Hooks for the kinds of domain (ContainerManager overrides them).
@@ -184,7 +182,8 @@ class DomainManager(Manager):
         if not self.strict:
             self.complete(desired, config)
         if config and desired.get('machine') and config.get('machine') and desired['machine'] != config['machine']:
-            aliases = machine_aliases(parse_capabilities(self.driver.host_capabilities()), config.get('arch'), virt_type)
+            caps = parse_capabilities(self.driver.host_capabilities())
+            aliases = machine_aliases(caps, config.get('arch'), virt_type)
             if aliases.get(desired['machine']) == config['machine']:
                 desired['machine'] = config['machine']
         return desired
@@ -366,148 +365,6 @@ class DomainManager(Manager):
             if desired.get(key) is not None:
                 before[key] = config.get(key)  # all of it: what the run removes shows too
         return shown(before)
-
-    def _plan_live_op(self, plan, op):
-        kind, value = op
-        name = self.name
-        if kind == 'memory':
-            plan.add('set memory to %d MiB (live)' % (value // 1024),
-                     lambda: self.driver.set_domain_memory(name, value, live=True, config=False))
-        elif kind == 'vcpus':
-            plan.add('set vcpus to %d (live)' % value,
-                     lambda: self.driver.set_domain_vcpus(name, value, live=True, config=False))
-        elif kind == 'cpu_shares':
-            plan.add('set cpu shares to %d (live)' % value,
-                     lambda: self.driver.set_domain_cpu_shares(name, value, live=True, config=False))
-        elif kind == 'attach-disk':
-            plan.add('attach disk %s (live)' % value['target'], lambda: self._attach('disk', value['target']))
-        elif kind == 'detach-disk':
-            plan.add('detach disk %s (live)' % value['target'], lambda: self._detach('disk', value['target']))
-        elif kind == 'attach-interface':
-            what = value.get('network') or value.get('bridge') or value.get('direct')
-            plan.add('attach interface %s (live)' % (value.get('mac') or 'on %s' % what),
-                     lambda: self._attach_interface(value))
-        elif kind == 'detach-interface':
-            plan.add('detach interface %s (live)' % value['mac'], lambda: self._detach('interface', value['mac']))
-        elif kind == 'change-medium':
-            medium = value.get('path') or value.get('volume') or 'nothing (ejected)'
-            plan.add('change the medium of %s to %s (live)' % (value['target'], medium),
-                     lambda: self._update_live(source_update_xml, 'disk', value['target']))
-        elif kind == 'move-interface':
-            plan.add('move interface %s to %s %s (live)' % (value['mac'], value['type'], value.get(value['type'])),
-                     lambda: self._update_live(source_update_xml, 'interface', value['mac']))
-        elif kind == 'graphics-password':
-            plan.add('set the graphics password (live)', lambda: self._update_live(graphics_password_xml))
-        elif kind == 'tags':
-            plan.add('set tags (live)', lambda: self.driver.set_domain_metadata(
-                name, metadata_tags_xml(value) if value else None, 'virtkit', x.VIRTKIT_NS, live=True, config=False))
-
-    # -- live operations --------------------------------------------------------------
-    def _attach(self, kind, key):
-        """Hot-plug the device as the new persistent definition has it, at
-        the same address where that is free, so that both agree."""
-        device = device_xml(self.driver.domain_xml(self.name, inactive=True, secure=True), kind, key)
-        try:
-            self.driver.attach_device(self.name, device, live=True, config=False)
-        except DriverError:
-            self.driver.attach_device(self.name, without_address(device), live=True, config=False)
-
-    def _update_live(self, build, *key):
-        """Bring one device of the running guest to the new persistent
-        definition with updateDevice (built from the running device, so
-        that nothing but the change differs)."""
-        device = build(self.driver.domain_xml(self.name, secure=True),
-                       self.driver.domain_xml(self.name, inactive=True, secure=True), *key)
-        if device is not None:
-            self.driver.update_device(self.name, device, live=True, config=False)
-
-    def _attach_interface(self, iface):
-        if iface.get('mac'):
-            return self._attach('interface', iface['mac'])
-        config = parse_domain_xml(self.driver.domain_xml(self.name, inactive=True))
-        live_macs = set(i['mac'] for i in parse_domain_xml(self.driver.domain_xml(self.name))['interfaces'])
-        kind = iface['type']
-        for have in config['interfaces']:
-            if have['mac'] not in live_macs and have.get(kind) == iface.get(kind):
-                return self._attach('interface', have['mac'])
-        raise DriverError('the new interface is not in the persistent definition')
-
-    def _detach(self, kind, key):
-        device = device_xml(self.driver.domain_xml(self.name), kind, key)
-        if device is None:
-            return  # already gone
-        self.driver.detach_device(self.name, device, live=True, config=False)
-        # The guest releases the device in its own time; libvirt waits a few seconds only.
-        deadline = time.monotonic() + _DETACH_WAIT
-        while device_xml(self.driver.domain_xml(self.name), kind, key) is not None:
-            if time.monotonic() > deadline:
-                self.warnings.append('%s %r: the guest has not released %s %s yet; it goes when the guest '
-                                     'lets it go, or at the next restart' % (self.kind, self.name, kind, key))
-                return
-            time.sleep(0.5)
-
-    # -- power ------------------------------------------------------------------------
-    def _final_state(self, current):
-        return {'running': 'running', 'paused': 'paused', 'shutdown': 'shutoff', 'destroyed': 'shutoff',
-                'present': current or 'shutoff'}[self.state]
-
-    def _plan_power(self, plan, state):
-        name = self.name
-        active = state in ACTIVE_STATES
-        if self.state in ('running', 'paused'):
-            if state == 'crashed':
-                plan.add('destroy', lambda: self.driver.destroy_domain(name))
-                active = False
-            if not active:
-                plan.add('start', self._start)
-                state = 'running'
-            if self.state == 'running' and state == 'paused':
-                plan.add('resume', lambda: self.driver.resume_domain(name))
-            elif self.state == 'paused' and state != 'paused':
-                plan.add('pause', lambda: self.driver.suspend_domain(name))
-        elif self.state == 'shutdown' and (active or state == 'crashed'):
-            if state == 'paused':
-                plan.add('resume', lambda: self.driver.resume_domain(name))  # a frozen guest ignores ACPI
-            plan.add('shutdown', self._shutdown)
-        elif self.state == 'destroyed' and (active or state == 'crashed'):
-            plan.add('destroy', lambda: self.driver.destroy_domain(name))
-
-    def request_shutdown(self):
-        """Hook: ask the guest to shut down (returns at once)."""
-        self.driver.shutdown_domain(self.name)
-
-    def _shutdown(self):
-        """Graceful shutdown; after shutdown_timeout, destroy with force, else fail."""
-        self.request_shutdown()
-        if wait_for_state(self.driver, self.name, ('shutoff', 'crashed'), self.shutdown_timeout):
-            return
-        if self.params.get('force'):
-            self.warnings.append('%s %r did not shut down within %s s (%s); powered it off (force: true)'
-                                 % (self.kind, self.name, self.shutdown_timeout, self.shutdown_hint))
-            self.driver.destroy_domain(self.name)
-            return
-        raise Timeout('it did not shut down within %s s (%s, or it takes longer); set force: true to power it '
-                      'off after the timeout, or raise shutdown_timeout' % (self.shutdown_timeout, self.shutdown_hint),
-                      resource=self.resource, action='shut down')
-
-    def _restart(self, paused):
-        if paused:
-            self.driver.resume_domain(self.name)
-        self._shutdown()
-        self._start()
-
-    def _start(self):
-        self.driver.start_domain(self.name)
-        self.after_start()
-
-    def after_start(self):
-        """Hook: what a started domain needs before the task returns."""
-
-    def _plan_autostart(self, plan, current):
-        wanted = self.params.get('autostart')
-        if wanted is not None and wanted != current:
-            plan.add('autostart %s' % ('on' if wanted else 'off'),
-                     lambda: self.driver.set_domain_autostart(self.name, wanted))
 
     # -- absent -----------------------------------------------------------------------
     def _plan_absent(self, plan, status):

@@ -16,9 +16,9 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import parse_memory_kib, parse_size
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import parse_memory_kib, parse_size
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import apply_patches, check_patches
 

@@ -17,8 +17,8 @@ __metaclass__ = type
 import os
 import stat
 
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_pool_xml

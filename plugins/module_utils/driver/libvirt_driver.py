@@ -16,9 +16,9 @@ import os
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import DOMAIN_STATES, POOL_STATES, Driver
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import run_bounded
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
     ConnectionFailed, DriverError, MissingLibrary, NotFound)
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import run_bounded
 
 try:
     import libvirt

@@ -20,9 +20,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect, connection_argument_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound, VirtError
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.validation import plain_name
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound, VirtError
 
 
 class Manager:

@@ -10,8 +10,8 @@ __metaclass__ = type
 import os
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import HW_VIRT_FEATURES, parse_capabilities
 
 _X86 = ('x86_64', 'i686', 'i386')

@@ -17,15 +17,15 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
     build_dhcp_host_element, build_dns_host_element, build_network_xml, parse_network_xml)
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 
 
 def network_facts(driver, name):

@@ -14,12 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import (
     BUILD_NO_OVERWRITE, BUILDABLE, check_complete, check_parts, pool_spec)
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import build_pool_xml, parse_pool_xml
 
 DEFINITION = ('type', 'path', 'source', 'permissions')

@@ -21,14 +21,14 @@ import io
 import os
 import posixpath
 
-from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import (
-    HEADER_BYTES, build_seed, require_pycdlib, seed_hash)
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, prune
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import (
+    HEADER_BYTES, build_seed, require_pycdlib, seed_hash)
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image, probe
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import volume_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (

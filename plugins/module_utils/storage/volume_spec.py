@@ -26,11 +26,11 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported, but sanity imports it
     from urlparse import urlsplit, urlunsplit
 
-from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import FILES, content_hash
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import clean_path
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import parse_size
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import FILES, content_hash
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import clean_path
 
 # Where a new volume's content comes from: one at most.
 SOURCES = ('backing_volume', 'backing_path', 'clone_from', 'import', 'cloud_init')

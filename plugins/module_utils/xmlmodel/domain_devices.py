@@ -281,4 +281,3 @@ def without_address(device):
 def _drop(el, tag):
     for child in el.findall(tag):
         el.remove(child)
-

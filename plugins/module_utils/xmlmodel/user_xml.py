@@ -34,8 +34,8 @@ __metaclass__ = type
 import hashlib
 import re
 
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 
 _STEP_RE = re.compile(r"^([A-Za-z_][\w.-]*)((?:\[@[A-Za-z_][\w.-]*=(?:'[^']*'|\"[^\"]*\")\])*)$")
 _PRED_RE = re.compile(r"\[@([A-Za-z_][\w.-]*)=(?:'([^']*)'|\"([^\"]*)\")\]")

@@ -3,8 +3,8 @@ import struct
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, MissingLibrary
+from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image, probe
 
 pytest.importorskip('pycdlib')

@@ -3,8 +3,8 @@ import pytest
 from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import (
     ADDRESS_SOURCES, container_spec, defines_something, hostname_spec, rootfs_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import wait_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 OPTIONS = ('rootfs', 'share_host_root', 'share_host_network', 'init', 'env', 'hostname', 'memory', 'vcpus',

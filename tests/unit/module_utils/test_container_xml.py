@@ -3,9 +3,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import key_differs
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.container import CONTAINER_KEYS
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import build_domain_xml, parse_domain_xml
 

@@ -2,8 +2,8 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
     defines_something, domain_spec, remove_storage_spec, wait_spec)
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 OPTIONS = ('virt_type', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware', 'boot',

@@ -1,8 +1,8 @@
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.wait import (
-    Timeout, read_addresses, wait_for_addresses, wait_for_state)
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import read_addresses, wait_for_addresses
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import wait_for_state
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound, Timeout
 
 
 class Clock:

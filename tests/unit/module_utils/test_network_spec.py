@@ -1,9 +1,9 @@
 import pytest
 
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.network.manager import live_updates, without_live_parts
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import build_network_xml, parse_network_xml
 
 

@@ -1,8 +1,8 @@
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import (
     Change, Plan, diff_specified, prune, restrict)
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 
 
 def test_only_specified_keys_are_compared():

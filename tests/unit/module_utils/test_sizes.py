@@ -1,8 +1,8 @@
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import (
     format_bytes, kib_to_mib, parse_memory_kib, parse_size)
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 
 
 @pytest.mark.parametrize('value,expected', [

@@ -3,8 +3,8 @@ import io
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (

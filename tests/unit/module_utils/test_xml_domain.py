@@ -4,10 +4,12 @@ import subprocess
 import pytest
 from lxml import etree
 
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import device_xml, graphics_password_xml, source_update_xml, without_address
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
+    build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import (
+    device_xml, graphics_password_xml, source_update_xml, without_address)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import machine_aliases, parse_capabilities
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import complete_user_xml
 

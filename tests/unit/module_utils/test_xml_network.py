@@ -3,8 +3,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
     build_network_xml, parse_network_xml)
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import JobTimeout, run_bounded
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import collect_listing
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import JobTimeout, run_bounded
 from ansible_collections.virtkit.virt.plugins.plugin_utils.remote_listing import (
     _quote, parse_virsh_addresses, parse_virsh_leases)
 from ansible_collections.virtkit.virt.plugins.plugin_utils.ssh import listing_payload
