@@ -13,7 +13,7 @@ its host name. One path for spec → XML → diff → plan, not a second copy.
 libvirt's LXC driver gives a container its name as host name and has no
 setting for another one; ``hostname`` is therefore set by this module in the
 running container's UTS namespace, each time it starts it and whenever it
-differs (container.host).
+differs (container/namespaces.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,9 +22,9 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.virtkit.virt.plugins.module_utils.container.host import (
-    check_idmap_access, check_init, check_mount_sources, check_rootfs, hostname_of, init_pid, set_hostname_of,
-    shown_url, shutdown_mode)
+from ansible_collections.virtkit.virt.plugins.module_utils.container.namespaces import hostname_of, init_pid, set_hostname_of, shutdown_mode
+from ansible_collections.virtkit.virt.plugins.module_utils.container.rootfs import (
+    check_idmap_access, check_init, check_mount_sources, check_rootfs, shown_url)
 from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import (
     ADDRESS_SOURCES, DEFAULT_INIT, container_spec, defines_something, hostname_spec, rootfs_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import read_addresses

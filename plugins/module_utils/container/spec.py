@@ -6,7 +6,7 @@
 The same canonical dict as domain.spec (``None`` = not said), with
 ``virt_type: lxc`` and the container keys of xmlmodel.container. Pure functions:
 what needs the host (does the rootfs exist, is the mount source there) is
-container.host's job, still before anything is touched. Every error names
+container/rootfs.py's job, still before anything is touched. Every error names
 its field.
 """
 

@@ -16,7 +16,7 @@ Canonical keys (only for ``<os><type>exe</type>`` domains)::
     host_network: bool            no <features><privnet/> and no interface: the host's network namespace
 
 libvirt 9.0 has no element for the container's host name (its UTS name is
-the domain name); see container.host.
+the domain name); see container/namespaces.py.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.container.host import (
-    RootfsArchive, check_idmap_access, check_init, check_mount_sources, check_rootfs, init_pid, shown_url,
-    shutdown_mode, stamp_path)
+from ansible_collections.virtkit.virt.plugins.module_utils.container.namespaces import init_pid, shutdown_mode
+from ansible_collections.virtkit.virt.plugins.module_utils.container.rootfs import (
+    RootfsArchive, check_idmap_access, check_init, check_mount_sources, check_rootfs, shown_url, stamp_path)
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec
 
 
