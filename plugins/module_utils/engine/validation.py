@@ -24,6 +24,16 @@ def plain_name(value, field):
     return value
 
 
+def clean_path(value, field):
+    """An absolute path as libvirt stores it (no doubled or trailing '/')."""
+    if not isinstance(value, str) or not value.startswith('/'):
+        raise InvalidSpec(field, '%r is not an absolute path' % (value,))
+    if '\x00' in value:
+        raise InvalidSpec(field, 'a path cannot contain NUL')
+    path = re.sub('/+', '/', value)
+    return path.rstrip('/') or '/'
+
+
 def mac_address(value, field):
     mac = str(value).strip().lower().replace('-', ':')
     if not _MAC_RE.match(mac):

@@ -45,16 +45,6 @@ BUILD_NO_OVERWRITE = ('fs', 'logical', 'disk')
 _IQN_RE = re.compile(r'^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-zA-Z0-9.\-]+(:.+)?$')
 
 
-def clean_path(value, field):
-    """An absolute path as libvirt stores it (no doubled or trailing '/')."""
-    if not isinstance(value, str) or not value.startswith('/'):
-        raise InvalidSpec(field, '%r is not an absolute path' % (value,))
-    if '\x00' in value:
-        raise InvalidSpec(field, 'a path cannot contain NUL')
-    path = re.sub('/+', '/', value)
-    return path.rstrip('/') or '/'
-
-
 def pool_spec(params):
     """The desired pool: ``{name, type, path, source, permissions}``."""
     spec = {'name': v.plain_name(params['name'], 'name'), 'type': None, 'path': None,
@@ -64,7 +54,7 @@ def pool_spec(params):
         raise InvalidSpec('type', '%r is not one of %s' % (kind, ', '.join(POOL_TYPES)))
     spec['type'] = kind
     if params.get('path') is not None:
-        spec['path'] = clean_path(params['path'], 'path')
+        spec['path'] = v.clean_path(params['path'], 'path')
     if params.get('source') is not None:
         spec['source'] = source_spec(params['source'])
     if params.get('permissions') is not None:
@@ -91,7 +81,7 @@ def source_spec(source):
                 raise InvalidSpec('source.' + key, 'must be a non-empty string')
             result[key] = value.strip()
     if source.get('dir') is not None:
-        result['dir'] = clean_path(source['dir'], 'source.dir')
+        result['dir'] = v.clean_path(source['dir'], 'source.dir')
     return result
 
 

@@ -30,7 +30,6 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import p
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import FILES, content_hash
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import clean_path
 
 # Where a new volume's content comes from: one at most.
 SOURCES = ('backing_volume', 'backing_path', 'clone_from', 'import', 'cloud_init')
@@ -72,7 +71,7 @@ def _backing_volume(value, spec):
 
 
 def _backing_path(value, spec):
-    return {'kind': 'backing', 'volume': None, 'path': clean_path(value, 'backing_path'),
+    return {'kind': 'backing', 'volume': None, 'path': v.clean_path(value, 'backing_path'),
             'format': _overlay_format(spec)}
 
 
@@ -103,7 +102,7 @@ def _import(value, spec):
         raise InvalidSpec('import', 'give exactly one of import.path (a file on the target host) and import.url')
     result = {'kind': 'import', 'path': None, 'url': None, 'checksum': None, 'format': value.get('format')}
     if path:
-        result['path'] = clean_path(path, 'import.path')
+        result['path'] = v.clean_path(path, 'import.path')
     else:
         if not isinstance(url, str) or not url.lower().startswith(URL_SCHEMES) or any(c.isspace() for c in url):
             raise InvalidSpec('import.url', '%r is not an http, https or ftp URL' % (url,))
