@@ -1,4 +1,4 @@
-"""Plans of the pool and volume managers against an in-memory driver."""
+"""Plans of the pool and volume managers against the in-memory fake driver."""
 import io
 
 import pytest
@@ -7,99 +7,10 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflic
 from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
-    build_volume_xml, parse_pool_xml, parse_volume_xml)
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
+from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
 
 MiB = 1024 ** 2
-
-
-class FakeDriver:
-    """Just enough of the driver for the storage managers: pools by name, volumes as dicts."""
-
-    uri = 'test:///default'
-
-    def __init__(self):
-        self.pools = {}
-        self.calls = []
-
-    def add_pool(self, name, xml, active=True):
-        self.pools[name] = {'xml': xml, 'active': active, 'autostart': False, 'volumes': {}}
-
-    def add_volume(self, pool, name, capacity, fmt='raw', backing=None, content=b''):
-        path = '/pools/%s/%s' % (pool, name)
-        self.pools[pool]['volumes'][name] = {'name': name, 'path': path, 'capacity': capacity, 'format': fmt,
-                                             'backing': backing, 'content': content}
-
-    def _pool(self, name):
-        if name not in self.pools:
-            raise NotFound('no pool %s' % name)
-        return self.pools[name]
-
-    def _vol(self, pool, name):
-        vols = self._pool(pool)['volumes']
-        if name not in vols:
-            raise NotFound('no volume %s' % name)
-        return vols[name]
-
-    # pools
-    def pool_status(self, name):
-        pool = self._pool(name)
-        return {'name': name, 'uuid': 'u-' + name, 'active': pool['active'], 'persistent': True,
-                'autostart': pool['autostart'], 'state': 'running' if pool['active'] else 'inactive',
-                'capacity': 0, 'allocation': 0, 'available': 0}
-
-    def pool_xml(self, name, inactive=False):
-        return self._pool(name)['xml']
-
-    def list_volumes(self, pool):
-        return [{'name': v['name'], 'path': v['path'], 'type': 0} for v in self._pool(pool)['volumes'].values()]
-
-    def define_pool(self, xml):
-        name = parse_pool_xml(xml)['name']
-        self.calls.append(('define_pool', name))
-        if name in self.pools:
-            self.pools[name]['xml'] = xml
-        else:
-            self.add_pool(name, xml, active=False)
-
-    def __getattr__(self, method):
-        # Anything not modelled is recorded as a call.
-        return lambda *args, **kw: self.calls.append((method,) + args)
-
-    # volumes
-    def volume_xml(self, pool, name):
-        vol = self._vol(pool, name)
-        return build_volume_xml({'name': name, 'capacity': vol['capacity'], 'format': vol['format'],
-                                 'backing': {'path': vol['backing'], 'format': 'qcow2'} if vol['backing'] else None}
-                                ).replace('<target>', '<target><path>%s</path>' % vol['path'])
-
-    def volume_by_path(self, path):
-        for pool_name, pool in self.pools.items():
-            for vol in pool['volumes'].values():
-                if vol['path'] == path:
-                    return {'pool': pool_name, 'name': vol['name']}
-        raise NotFound(path)
-
-    def download_volume(self, pool, name, offset, length):
-        return self._vol(pool, name)['content'][offset:offset + length]
-
-    def create_volume(self, pool, xml, clone_from=None):
-        parsed = parse_volume_xml(xml)
-        self.calls.append(('create_volume', pool, parsed['name'], clone_from))
-        self.add_volume(pool, parsed['name'], parsed['capacity'], parsed['format'],
-                        (parsed['backing'] or {}).get('path'))
-
-    def upload_volume(self, pool, name, reader, length):
-        self.calls.append(('upload_volume', pool, name, length))
-        self._vol(pool, name)['content'] = reader.read(length)
-
-    def delete_volume(self, pool, name, wipe=False):
-        self.calls.append(('delete_volume', pool, name, wipe))
-        del self._pool(pool)['volumes'][name]
-
-    def resize_volume(self, pool, name, capacity, shrink=False):
-        self.calls.append(('resize_volume', pool, name, capacity, shrink))
-        self._vol(pool, name)['capacity'] = capacity
 
 
 DIR_POOL = "<pool type='dir'><name>p</name><uuid>u-p</uuid><target><path>/pools/p</path></target></pool>"
@@ -136,13 +47,19 @@ def test_new_pool_is_defined_built_and_started():
     driver = FakeDriver()
     plan = run(PoolManager, driver, pool_params(path='/pools/p', autostart=True), check=True)
     assert plan.action_names == ['define', 'build', 'start', 'autostart on']
-    assert driver.calls == [] and plan.after['type'] == 'dir'
+    assert driver.changes() == [] and plan.after['type'] == 'dir'
 
 
 def test_fs_pool_build_never_overwrites():
     driver = FakeDriver()
     run(PoolManager, driver, pool_params(type='fs', path='/mnt/p', source={'devices': ['/dev/loop9']}))
-    assert ('build_pool', 'p') in [c[:2] for c in driver.calls]
+    assert driver.called('build_pool') == [{'name': 'p', 'no_overwrite': True}]
+
+
+def test_a_dir_pool_is_built_plainly():
+    driver = FakeDriver()
+    run(PoolManager, driver, pool_params(type='dir', path='/pools/p'))
+    assert driver.called('build_pool') == [{'name': 'p', 'no_overwrite': False}]
 
 
 def test_existing_pool_same_spec_changes_nothing_and_is_never_rebuilt():
@@ -176,7 +93,7 @@ def test_purge_refused_while_volumes_remain():
     with pytest.raises(Conflict) as info:
         run(PoolManager, driver, pool_params(state='absent', purge=True))
     assert 'disk.qcow2' in info.value.describe() and 'force' in info.value.describe()
-    assert driver.calls == []
+    assert driver.changes() == []
     plan = run(PoolManager, driver, pool_params(state='absent', purge=True, force=True), check=True)
     assert plan.action_names == ['delete volume disk.qcow2', 'stop', 'delete storage', 'undefine']
 
@@ -235,7 +152,7 @@ def test_grow_shrink_and_rounding():
         run(VolumeManager, driver, vol_params(capacity='8MiB'))
     assert 'allow_shrink' in info.value.describe() and 'capacity' in info.value.describe()
     plan = run(VolumeManager, driver, vol_params(capacity='8MiB', allow_shrink=True))
-    assert driver.calls[-1] == ('resize_volume', 'p', 'v', 8 * MiB, True)
+    assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': 8 * MiB, 'shrink': True})
     plan = run(VolumeManager, driver, vol_params(capacity=8 * MiB - 100))
     assert plan.action_names == []  # qcow2 rounds up to whole sectors
 
@@ -275,7 +192,8 @@ def test_clone_then_grow():
     driver.add_volume('p', 'gold', 16 * MiB, 'qcow2')
     plan = run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None}, capacity='32MiB'))
     assert plan.action_names == ['clone p/gold', 'grow from 16MiB to 32MiB']
-    assert driver.calls[0] == ('create_volume', 'p', 'v', ('p', 'gold'))
+    create = driver.called('create_volume')[0]
+    assert (create['pool'], parse_volume_xml(create['xml'])['name'], create['clone_from']) == ('p', 'v', ('p', 'gold'))
     plan = run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None}, capacity='32MiB'))
     assert plan.action_names == []
 
@@ -295,7 +213,8 @@ def test_absent_with_wipe():
     driver = vol_driver()
     driver.add_volume('p', 'v', MiB)
     plan = run(VolumeManager, driver, vol_params(state='absent', wipe=True))
-    assert plan.action_names == ['wipe and delete'] and driver.calls == [('delete_volume', 'p', 'v', True)]
+    assert plan.action_names == ['wipe and delete']
+    assert driver.changes() == [('delete_volume', {'pool': 'p', 'name': 'v', 'wipe': True})]
     plan = run(VolumeManager, driver, vol_params(state='absent'))
     assert plan.action_names == []
 
@@ -338,18 +257,15 @@ def test_import_from_a_local_file(tmp_path):
     plan = run(VolumeManager, driver, vol_params(capacity='1MiB', **{'import': source}))
     assert plan.action_names == ['import %s' % image]
     assert driver.pools['p']['volumes']['v']['content'] == b'\1' * 8192
-    assert driver.calls[-1] == ('resize_volume', 'p', 'v', MiB, False)
-    assert ('refresh_pool', 'p') in driver.calls
+    assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': MiB, 'shrink': False})
+    assert driver.called('refresh_pool') == [{'name': 'p'}]
 
 
 def test_failed_upload_leaves_nothing(tmp_path):
     image = tmp_path / 'img.raw'
     image.write_bytes(b'\1' * 8192)
     driver = vol_driver()
-
-    def broken(*args):
-        raise IOError('stream broke')
-    driver.upload_volume = broken
+    driver.script('upload_volume', IOError('stream broke'))
     source = {'path': str(image), 'url': None, 'checksum': None, 'format': None, 'validate_certs': True}
     with pytest.raises(IOError):
         run(VolumeManager, driver, vol_params(**{'import': source}))
@@ -365,7 +281,7 @@ def test_import_with_a_wrong_checksum_creates_nothing(tmp_path):
     with pytest.raises(InvalidSpec) as info:
         run(VolumeManager, driver, vol_params(**{'import': source}))
     assert info.value.field == 'import.checksum'
-    assert driver.pools['p']['volumes'] == {} and driver.calls == []
+    assert driver.pools['p']['volumes'] == {} and driver.changes() == []
 
 
 def test_import_of_a_missing_file_fails_in_check_mode_too(tmp_path):
@@ -390,4 +306,4 @@ def test_overlay_on_a_remote_file_outside_every_pool_is_refused():
     driver.uri = 'qemu+ssh://root@hv1/system'
     with pytest.raises(NotFound) as info:
         run(VolumeManager, driver, vol_params(backing_path='/srv/base.qcow2'))
-    assert 'backing_path' in info.value.describe() and driver.calls == []
+    assert 'backing_path' in info.value.describe() and driver.changes() == []
