@@ -45,7 +45,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflic
 from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
     build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import machine_aliases, parse_capabilities
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import (
     applied_digest, apply_patches, canonical_string, complete_user_xml, missing_parts, with_digest, xml_digest)
 
@@ -69,6 +69,19 @@ def shown(canonical):
     for disk in result.get('disks') or []:
         disk.pop('create', None)
     return result
+
+
+def machine_aliases(caps, arch, virt_type):
+    """``{alias: canonical}`` of the machine types a host (``caps``, from
+    parse_capabilities) offers for ``arch`` and domain type ``virt_type``
+    (libvirt stores 'pc' as 'pc-i440fx-7.2', for example)."""
+    aliases = {}
+    for machine in caps['machine_types']:
+        if (arch and machine['arch'] != arch) or machine['domain_type'] not in (None, virt_type):
+            continue
+        if machine['canonical'] and machine['name'] is not None:
+            aliases[machine['name']] = machine['canonical']
+    return aliases
 
 
 class DomainManager(LiveOperations, PowerTransitions, Manager):

@@ -54,16 +54,3 @@ def _machine_types(arch):
     return [{'arch': arch.get('name'), 'domain_type': domain_type,
              'name': machine.text.strip() if machine.text else None, 'canonical': machine.get('canonical')}
             for domain_type, machine in found]
-
-
-def machine_aliases(caps, arch, virt_type):
-    """``{alias: canonical}`` of the machine types a host (``caps``, from
-    parse_capabilities) offers for ``arch`` and domain type ``virt_type``
-    (libvirt stores 'pc' as 'pc-i440fx-7.2', for example)."""
-    aliases = {}
-    for machine in caps['machine_types']:
-        if (arch and machine['arch'] != arch) or machine['domain_type'] not in (None, virt_type):
-            continue
-        if machine['canonical'] and machine['name'] is not None:
-            aliases[machine['name']] = machine['canonical']
-    return aliases

@@ -10,7 +10,6 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain impor
     build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import (
     device_xml, graphics_password_xml, source_update_xml, without_address)
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import machine_aliases, parse_capabilities
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import complete_user_xml
 
 SPEC = {
@@ -194,29 +193,6 @@ def test_machine_family_change_forgets_the_bus_layout():
     xml = forget_bus_layout(LIBVIRT_DEFINED)
     assert "type='pci'" not in xml.replace('"', "'") and 'piix3-uhci' not in xml
     assert "type='drive'" in xml.replace('"', "'")
-
-
-CAPS = """<capabilities><host><cpu><arch>x86_64</arch></cpu></host>
-<guest><os_type>hvm</os_type><arch name='x86_64'>
-  <machine maxCpus='255'>pc-i440fx-7.2</machine>
-  <machine canonical='pc-i440fx-7.2' maxCpus='255'>pc</machine>
-  <machine canonical='pc-q35-7.2' maxCpus='288'>q35</machine>
-  <domain type='qemu'/><domain type='kvm'/></arch></guest></capabilities>"""
-
-
-def test_machine_aliases_from_capabilities():
-    assert machine_aliases(parse_capabilities(CAPS), 'x86_64', 'qemu') == {'pc': 'pc-i440fx-7.2', 'q35': 'pc-q35-7.2'}
-    assert machine_aliases(parse_capabilities(CAPS), 'aarch64', 'qemu') == {}
-
-
-def test_machine_aliases_of_one_domain_type():
-    caps = parse_capabilities("""<capabilities><host/><guest><os_type>hvm</os_type><arch name='x86_64'>
-      <machine canonical='pc-i440fx-7.2'>pc</machine>
-      <domain type='qemu'/><domain type='kvm'><machine canonical='pc-q35-7.1'>q35</machine></domain>
-      </arch></guest></capabilities>""")
-    assert machine_aliases(caps, 'x86_64', 'kvm') == {'pc': 'pc-i440fx-7.2', 'q35': 'pc-q35-7.1'}
-    assert machine_aliases(caps, 'x86_64', 'qemu') == {'pc': 'pc-i440fx-7.2'}
-    assert machine_aliases(caps, None, 'qemu') == {'pc': 'pc-i440fx-7.2'}
 
 
 def test_user_xml_is_completed_with_what_libvirt_chose():
