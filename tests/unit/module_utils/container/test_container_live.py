@@ -1,4 +1,4 @@
-"""What a running container takes live (domain_live with libvirt's LXC rules)."""
+"""What a running container takes live (domain/live.py with libvirt's LXC rules)."""
 from ansible_collections.virtkit.virt.plugins.module_utils.container.manager import CONTAINER_RESTART_KEYS
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import hotpluggable_interface, plan_live
 

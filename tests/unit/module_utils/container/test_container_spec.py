@@ -203,7 +203,7 @@ def test_xml_spec_is_strict_but_leaves_libvirt_filled_values_out():
     assert spec['virt_type'] == 'lxc' and spec['init'] == '/bin/sh' and spec['init_args'] == ['-c', 'sleep 1000']
     for key in ('uuid', 'arch', 'vcpus', 'cpu_shares'):
         assert key not in spec
-    spec['interfaces'][0]['mac'] = '52:54:00:12:34:56'  # what domain_devices carries over
+    spec['interfaces'][0]['mac'] = '52:54:00:12:34:56'  # what domain/devices.py carries over
     assert diff_specified(spec, parse_domain_xml(LIBVIRT_XML), strict=True) == []
     with_mount = LIBVIRT_XML.replace('<console', "<filesystem type='mount'><source dir='/a'/><target dir='/b'/>"
                                      "</filesystem><console")

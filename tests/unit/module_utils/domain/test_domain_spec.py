@@ -152,7 +152,7 @@ def test_xml_spec_is_strict_but_leaves_libvirt_filled_values_out():
     for key in ('uuid', 'machine', 'arch', 'cpu', 'boot'):
         assert key not in spec
     current = parse_domain_xml(LIBVIRT_XML)
-    spec['interfaces'][0]['mac'] = '52:54:00:12:34:56'  # what domain_devices carries over
+    spec['interfaces'][0]['mac'] = '52:54:00:12:34:56'  # what domain/devices.py carries over
     assert diff_specified(spec, current, strict=True) == []
     with_graphics = LIBVIRT_XML.replace('</devices>', "<graphics type='vnc'/></devices>")
     assert [c.path for c in diff_specified(spec, parse_domain_xml(with_graphics), strict=True)] == ['graphics.type']
