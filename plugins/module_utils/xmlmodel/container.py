@@ -168,10 +168,7 @@ def set_host_network(root, host_network):
 def set_container_parts(root, spec):
     os_el = root.find('os')
     set_container_os(os_el, spec)
-    devices = root.find('devices')
-    if devices is None:
-        devices = x.sub(root, 'devices')
-    set_container_devices(devices, spec)
+    set_container_devices(x.child(root, 'devices'), spec)
     if spec.get('idmap') is not None:
         set_idmap(root, spec['idmap'])
     if spec.get('cpu_shares') is not None:
