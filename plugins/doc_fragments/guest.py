@@ -10,7 +10,7 @@ __metaclass__ = type
 class ModuleDocFragment(object):
 
     # Options of virtkit.virt.domain and virtkit.virt.container that mean the same for both
-    # (their argument spec is plugins/module_utils/guest_args.py). "Guest" is a domain or a container.
+    # (their argument spec is plugins/module_utils/domain/guest_args.py). "Guest" is a domain or a container.
     # Shared options whose text differs between the two (name, state, interfaces, xml, shutdown_timeout,
     # force, wait_for_ip) are documented in each module.
     DOCUMENTATION = r'''

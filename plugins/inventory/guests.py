@@ -207,14 +207,15 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import run_bounded
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain_devices import AGENT_CHANNEL
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import AGENT_CHANNEL
 from ansible_collections.virtkit.virt.plugins.plugin_utils.client import as_ansible_error, driver_for
 from ansible_collections.virtkit.virt.plugins.plugin_utils.inventory_model import (
     assign_hostnames, compile_name_pattern, connection_vars, guests_from_listing, passes_filters,
-    source_qualifiers, uri_driver, uri_entries, uri_host, uri_is_local)
+    source_qualifiers, uri_driver, uri_entries, uri_host)
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import collect_listing
-from ansible_collections.virtkit.virt.plugins.module_utils.parallel import run_bounded
 
 # What the cached listing depends on: another value of these lists anew.
 _LISTING_OPTIONS = ('ssh_hosts', 'ssh_uris', 'ssh_user', 'ssh_port', 'ip_sources')
@@ -284,7 +285,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         sources, credentials = [], []
         for uri, auth in entries:
             sources.append({'kind': 'uri', 'uri': uri, 'host': uri_host(uri), 'driver': uri_driver(uri),
-                            'virt_host': None if uri_is_local(uri) else uri_host(uri)})
+                            'virt_host': None if is_local_uri(uri) else uri_host(uri)})
             credentials.append(auth)
         ssh = self._ssh_vars()
         for host in ssh_hosts:

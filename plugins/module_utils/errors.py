@@ -75,3 +75,9 @@ class DriverError(VirtError):
     """libvirt refused an operation."""
 
     kind = 'driver'
+
+
+class Timeout(VirtError):
+    """Something the task waits for did not happen in time."""
+
+    kind = 'timeout'

@@ -332,12 +332,10 @@ actions:
   sample: [unpack /srv/images/rootfs.tar.gz into /srv/containers/app1, define, start]
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.container_manager import ContainerManager
-from ansible_collections.virtkit.virt.plugins.module_utils.guest_args import guest_argument_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
-
-DEFINITION = ('rootfs', 'share_host_root', 'share_host_network', 'init', 'env', 'memory', 'vcpus', 'cpu_shares',
-              'interfaces', 'mounts', 'idmap', 'tags')
+from ansible_collections.virtkit.virt.plugins.module_utils.container.manager import ContainerManager
+from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import DEFINITION
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest_args import guest_argument_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 
 
 def main():

@@ -422,13 +422,10 @@ actions:
   sample: [define, start]
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_manager import DomainManager
-from ansible_collections.virtkit.virt.plugins.module_utils.guest_args import guest_argument_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
-
-DEFINITION = ('virt_type', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware',
-              'boot', 'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent',
-              'rng', 'cloud_init', 'tags')
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest_args import guest_argument_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import DEFINITION
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 
 
 def main():

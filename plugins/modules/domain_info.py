@@ -76,8 +76,8 @@ actions:
   elements: str
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain_facts import DomainInfoManager
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import DomainInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 
 
 def main():

@@ -109,8 +109,8 @@ actions:
   elements: str
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.host_facts import HostInfoManager
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import HostInfoManager
 
 
 def main():

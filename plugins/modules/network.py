@@ -260,8 +260,9 @@ actions:
   sample: [define, start, "add ipv4 DHCP host 52:54:00:aa:00:01 (192.168.150.10)"]
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.network_manager import NetworkManager
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.network.manager import NetworkManager
+from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import DEFINITION
 
 IP_OPTIONS = dict(
     address=dict(type='str', required=True),
@@ -275,7 +276,6 @@ IP_OPTIONS = dict(
             ip=dict(type='str', required=True),
             name=dict(type='str'))))),
 )
-DEFINITION = ('mode', 'bridge', 'forward_dev', 'mtu', 'domain', 'mac', 'ipv4', 'ipv6', 'dns')
 
 
 def main():

@@ -176,8 +176,8 @@ actions:
   sample: [define, build, start]
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.pool_manager import PoolManager
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
 
 
 def main():

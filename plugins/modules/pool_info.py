@@ -54,8 +54,8 @@ actions:
   elements: str
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.pool_manager import PoolInfoManager
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolInfoManager
 
 
 def main():

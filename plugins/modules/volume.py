@@ -233,11 +233,11 @@ actions:
   sample: ["create overlay on /var/lib/libvirt/images/base.qcow2", "grow from 2GiB to 30GiB"]
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
-from ansible_collections.virtkit.virt.plugins.module_utils.volume_manager import VolumeManager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import SOURCES
 
 VOLUME_REF = dict(name=dict(type='str', required=True), pool=dict(type='str'))
-SOURCES = ['backing_volume', 'backing_path', 'clone_from', 'import', 'cloud_init']
 
 
 def main():
@@ -267,7 +267,7 @@ def main():
         checksum=dict(type='str'),
         format=dict(type='str'),
         validate_certs=dict(type='bool', default=True)))
-    module, result = run_module(argument_spec, VolumeManager, mutually_exclusive=[SOURCES])
+    module, result = run_module(argument_spec, VolumeManager, mutually_exclusive=[list(SOURCES)])
     if result.get('failed'):
         module.fail_json(**result)
     module.exit_json(**result)

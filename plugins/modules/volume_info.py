@@ -62,8 +62,8 @@ actions:
   elements: str
 '''
 
-from ansible_collections.virtkit.virt.plugins.module_utils.runner import run_module
-from ansible_collections.virtkit.virt.plugins.module_utils.volume_manager import VolumeInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeInfoManager
 
 
 def main():

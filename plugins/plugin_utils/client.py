@@ -14,7 +14,7 @@ import contextlib
 
 from ansible.errors import AnsibleError
 
-from ansible_collections.virtkit.virt.plugins.module_utils.connection import connect
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
 
 

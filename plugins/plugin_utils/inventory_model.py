@@ -5,7 +5,7 @@
 
 Pure functions (no Ansible, no libvirt), so that naming, grouping and
 filtering are tested without a daemon. Domain XML is parsed by the domain
-module's own parser (xml_domain.parse_domain_xml): one meaning of a domain's
+module's own parser (xmlmodel.domain.parse_domain_xml): one meaning of a domain's
 XML for the modules and the inventory.
 """
 
@@ -16,10 +16,10 @@ __metaclass__ = type
 import ipaddress
 import re
 
-from ansible_collections.virtkit.virt.plugins.module_utils.connection import resolve_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri, resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, VirtError
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import parse_domain_xml
-from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import ACTIVE_STATES
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
+from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import ADDRESSED_STATES
 
 try:
     from urllib.parse import urlparse
@@ -93,10 +93,6 @@ def uri_host(uri):
     return urlparse(uri).hostname or 'localhost'
 
 
-def uri_is_local(uri):
-    return not urlparse(uri).hostname
-
-
 def container_host_vars(source):
     """What the virtkit.virt.lxc connection plugin needs to enter a container
     of ``source``: the URI as the container host names it, and how to reach
@@ -104,7 +100,7 @@ def container_host_vars(source):
     uri = source['uri']
     if source.get('ssh'):
         extra = dict(source['ssh'], virt_lxc_uri=uri)
-    elif uri_is_local(uri):
+    elif is_local_uri(uri):
         extra = {'virt_lxc_uri': uri}
     else:
         parsed = urlparse(uri)
@@ -243,7 +239,7 @@ def guest_vars(record, source, listing, ip_sources=('lease', 'agent'), leases=No
         if text not in ips:
             ips.append(text)
 
-    if record['state'] in ACTIVE_STATES:
+    if record['state'] in ADDRESSED_STATES:
         found = (listing.get('addresses') or {}).get(record['name'], {})
         for kind in ip_sources:
             if kind == 'lease':

@@ -20,17 +20,22 @@ __metaclass__ = type
 import threading
 import time
 
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
 
 LISTING_VERSION = 1
 IP_SOURCES = ('lease', 'agent', 'arp')
-# States in which a guest has a live network stack whose addresses mean something.
-ACTIVE_STATES = ('running', 'blocked', 'paused', 'shutdown', 'pmsuspended')
+# States in which a guest has a live network stack whose addresses mean something:
+# the active ones, and a guest shutting down (its interfaces still answer until it is off).
+ADDRESSED_STATES = ACTIVE_STATES + ('shutdown',)
 
 
 def collect_listing(driver, ip_sources=('lease', 'agent'), agent_timeout=5.0, agent_channel=None):
     """{version, domains: [list_domains_with_xml records], leases: {network:
     [lease]}, addresses: {domain: {source: [interface]}}, skipped: [message]}.
+
+    ``driver``: a Driver, or anything with its four reads used here
+    (remote_listing.VirshListingReader).
 
     ``agent_channel``: the name of the guest agent's virtio channel; only guests
     whose XML names it are asked (the agent path must not wait on guests that
@@ -38,7 +43,7 @@ def collect_listing(driver, ip_sources=('lease', 'agent'), agent_timeout=5.0, ag
     """
     listing = {'version': LISTING_VERSION, 'domains': driver.list_domains_with_xml(),
                'leases': {}, 'addresses': {}, 'skipped': []}
-    active = [d for d in listing['domains'] if d['state'] in ACTIVE_STATES]
+    active = [d for d in listing['domains'] if d['state'] in ADDRESSED_STATES]
     if not active:
         return listing
     for source in ip_sources:

@@ -3,10 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The listing helper that runs on a hypervisor host reached over SSH.
 
-ssh.py sends this file, listing.py and the driver layer (errors, driver,
-libvirt_driver) to ``python3 -`` on the host, so the host lists with the
-very driver the controller uses. Without libvirt-python there, VirshDriver
-gets the same raw data from ``virsh``. Either way the helper prints one JSON
+ssh.py sends this file, listing.py and the driver layer (errors, driver/
+interface, parallel, libvirt_driver) to ``python3 -`` on the host, so the host lists with the
+very driver the controller uses. Without libvirt-python there,
+VirshListingReader gets the same raw data from ``virsh``. Either way the helper prints one JSON
 document of raw listings (names, states, XML, leases, addresses): the
 controller parses them with its own XML parsers. Standard library only.
 """
@@ -40,8 +40,10 @@ def _quote(word):
     return '"%s"' % word.replace('\\', '\\\\').replace('"', '\\"')
 
 
-class VirshDriver(object):
-    """The part of the driver interface the listing uses, through ``virsh``."""
+class VirshListingReader(object):
+    """What collect_listing reads from a driver (list_domains_with_xml,
+    list_networks, network_leases, domain_addresses, close), through
+    ``virsh``: those calls of the driver interface, no more, so not a Driver."""
 
     def __init__(self, uri, virsh='virsh', timeout=None):
         self.uri = uri
@@ -167,14 +169,14 @@ def parse_virsh_addresses(out):
 def open_host_driver(uri):
     """The libvirt driver when libvirt-python is here, else virsh."""
     try:
-        from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import LibvirtDriver
+        from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
         return LibvirtDriver(uri, readonly=False), 'libvirt-python'
     except MissingLibrary:
-        return VirshDriver(uri), 'virsh'
+        return VirshListingReader(uri), 'virsh'
 
 
 def list_uri(uri, params, force_virsh=False):
-    driver, helper = (VirshDriver(uri), 'virsh') if force_virsh else open_host_driver(uri)
+    driver, helper = (VirshListingReader(uri), 'virsh') if force_virsh else open_host_driver(uri)
     try:
         listing = collect_listing(driver, ip_sources=params.get('ip_sources', ('lease', 'agent')),
                                   agent_timeout=params.get('agent_timeout', 5),

@@ -7,8 +7,9 @@ Host keys are always checked against a known_hosts file: an unknown or a
 changed key is an error that says what to do, never a key silently accepted.
 
 list_over_ssh() ships the listing code itself (remote_listing.py, listing.py
-and the driver layer's errors/driver/parallel/libvirt_driver) to ``python3 -`` on the
-host, the way Ansible ships a module: one listing code path, here and there.
+and the driver layer: errors.py and driver/interface.py, parallel.py,
+libvirt_driver.py) to ``python3 -`` on the host, the way Ansible ships a
+module: one listing code path, here and there.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,8 +32,8 @@ except ImportError:
 
 _PACKAGE = 'ansible_collections.virtkit.virt.plugins'
 # In import order: each imports only those before it (and the standard library).
-SHIPPED = ('module_utils.errors', 'module_utils.driver', 'module_utils.parallel', 'module_utils.libvirt_driver',
-           'plugin_utils.listing', 'plugin_utils.remote_listing')
+SHIPPED = ('module_utils.errors', 'module_utils.driver.interface', 'module_utils.driver.parallel',
+           'module_utils.driver.libvirt_driver', 'plugin_utils.listing', 'plugin_utils.remote_listing')
 _PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _BOOTSTRAP = '''

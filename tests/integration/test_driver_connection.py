@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.connection import connect
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import ConnectionFailed, InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import LibvirtDriver
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
 
 from harness import wait_for
 

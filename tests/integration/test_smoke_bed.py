@@ -3,10 +3,10 @@ guest from the cached kernel and initrd, its console marker, its DHCP lease."""
 import os
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import LibvirtDriver
-from ansible_collections.virtkit.virt.plugins.module_utils.plan import diff_specified
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_domain import build_domain_xml, parse_domain_xml
-from ansible_collections.virtkit.virt.plugins.module_utils.xml_network import build_network_xml, parse_network_xml
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import build_domain_xml, parse_domain_xml
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import build_network_xml, parse_network_xml
 
 from harness import free_subnet, unique_prefix, wait_for
 

@@ -3,10 +3,10 @@ import re
 
 import pytest
 
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.plugin_utils.inventory_model import (
     assign_hostnames, compile_name_pattern, connection_vars, default_groups, guest_vars, guests_from_listing,
     passes_filters, sanitize_group_name, source_qualifiers, uri_driver, uri_entries, uri_host, wanted)
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 
 MAC = '52:54:00:aa:bb:01'
 MAC2 = '52:54:00:aa:bb:02'

@@ -4,61 +4,51 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import collect_listing
-from ansible_collections.virtkit.virt.plugins.module_utils.parallel import JobTimeout, run_bounded
 from ansible_collections.virtkit.virt.plugins.plugin_utils.remote_listing import (
     _quote, parse_virsh_addresses, parse_virsh_leases)
 from ansible_collections.virtkit.virt.plugins.plugin_utils.ssh import listing_payload
+from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
 
 AGENT = 'org.qemu.guest_agent.0'
 
 
-class FakeDriver:
-    def __init__(self, domains, networks=('net0', 'net1'), agent_delay=0, agent_fails=()):
-        self.domains = domains
-        self.networks = networks
-        self.calls = []
-        self.agent_delay = agent_delay
-        self.agent_fails = agent_fails
+def listing_driver(domains, agent_delay=0, agent_fails=()):
+    """Guests, and networks net0 (one lease), net1 (its dnsmasq gone) and down (inactive)."""
+    driver = FakeDriver()
+    for name, state, xml in domains:
+        driver.add_domain(name, state, xml)
+    driver.add_network('net0', leases=[{'mac': '52:54:00:00:00:01', 'ip': '192.168.130.5'}])
+    driver.add_network('net1')
+    driver.add_network('down', active=False)
+    driver.script('network_leases', DriverError('no dnsmasq', resource="network 'net1'", action='read DHCP leases of'),
+                  name='net1')
+    for name in agent_fails:
+        driver.script('domain_addresses', DriverError('agent not connected', resource='domain %r' % name,
+                                                      action='read agent addresses of'), name=name)
+    driver.delay('domain_addresses', agent_delay)
+    return driver
 
-    def list_domains_with_xml(self):
-        self.calls.append(('list',))
-        return self.domains
 
-    def list_networks(self):
-        self.calls.append(('networks',))
-        return [{'name': n, 'active': True} for n in self.networks] + [{'name': 'down', 'active': False}]
-
-    def network_leases(self, name):
-        self.calls.append(('leases', name))
-        if name == 'net1':
-            raise DriverError('no dnsmasq', resource='network %r' % name, action='read DHCP leases of')
-        return [{'mac': '52:54:00:00:00:01', 'ip': '192.168.130.5'}]
-
-    def domain_addresses(self, name, source):
-        self.calls.append((source, name))
-        time.sleep(self.agent_delay)
-        if name in self.agent_fails:
-            raise DriverError('agent not connected', resource='domain %r' % name, action='read agent addresses of')
-        return [{'name': 'eth0', 'mac': '52:54:00:00:00:01', 'addresses': []}]
+def asked(driver, source):
+    return [call['name'] for call in driver.called('domain_addresses') if call['source'] == source]
 
 
 def dom(name, state, agent=False):
     xml = '<domain><name>%s</name>%s</domain>' % (name, '<channel><target name="%s"/></channel>' % AGENT if agent else '')
-    return {'name': name, 'state': state, 'xml': xml}
+    return name, state, xml
 
 
 def test_leases_once_per_network_and_failures_skipped():
     domains = [dom('a%d' % i, 'running') for i in range(20)]
-    driver = FakeDriver(domains)
+    driver = listing_driver(domains)
     listing = collect_listing(driver, ip_sources=['lease'], agent_channel=AGENT)
-    assert [c for c in driver.calls if c[0] == 'leases'] == [('leases', 'net0'), ('leases', 'net1')]
+    assert driver.called('network_leases') == [{'name': 'net0'}, {'name': 'net1'}]
     assert listing['leases'] == {'net0': [{'mac': '52:54:00:00:00:01', 'ip': '192.168.130.5'}]}
     assert len(listing['skipped']) == 1 and 'no dnsmasq' in listing['skipped'][0]
 
@@ -67,61 +57,28 @@ def test_agent_only_for_running_guests_with_the_channel():
     domains = [dom('run-agent', 'running', agent=True), dom('run-plain', 'running'),
                dom('paused-agent', 'paused', agent=True), dom('off-agent', 'shutoff', agent=True),
                dom('run-agent-broken', 'running', agent=True)]
-    driver = FakeDriver(domains, agent_fails=('run-agent-broken',))
+    driver = listing_driver(domains, agent_fails=('run-agent-broken',))
     listing = collect_listing(driver, ip_sources=['agent'], agent_channel=AGENT)
-    assert [c[1] for c in driver.calls if c[0] == 'agent'] == ['run-agent', 'run-agent-broken']
+    assert asked(driver, 'agent') == ['run-agent', 'run-agent-broken']
     assert set(listing['addresses']) == {'run-agent'}
     assert any('agent not connected' in s for s in listing['skipped'])
-    assert not [c for c in driver.calls if c[0] in ('leases', 'networks')]
+    assert not driver.called('network_leases') and not driver.called('list_networks')
 
 
 def test_nothing_but_the_list_when_no_guest_runs():
-    driver = FakeDriver([dom('off', 'shutoff', agent=True)])
+    driver = listing_driver([dom('off', 'shutoff', agent=True)])
     collect_listing(driver, ip_sources=['lease', 'agent', 'arp'], agent_channel=AGENT)
-    assert driver.calls == [('list',)]
+    assert driver.names() == ['list_domains_with_xml']
 
 
 def test_agent_time_limit():
     domains = [dom('slow%d' % i, 'running', agent=True) for i in range(10)]
-    driver = FakeDriver(domains, agent_delay=0.3)
+    driver = listing_driver(domains, agent_delay=0.3)
     started = time.monotonic()
     listing = collect_listing(driver, ip_sources=['agent'], agent_timeout=1, agent_channel=AGENT)
     assert time.monotonic() - started < 2
     assert 1 <= len(listing['addresses']) < 10
     assert any('no answer within 1s' in s for s in listing['skipped'])
-
-
-def test_run_bounded_order_concurrency_and_timeout():
-    running, peak, lock = [0], [0], threading.Lock()
-
-    def job(value, delay):
-        def run():
-            with lock:
-                running[0] += 1
-                peak[0] = max(peak[0], running[0])
-            time.sleep(delay)
-            with lock:
-                running[0] -= 1
-            if value == 'boom':
-                raise ValueError('boom')
-            return value
-        return run
-    jobs = [job('a', 0.2), job('hang', 5), job('boom', 0.1), job('b', 0.2), job('c', 0.2)]
-    started = time.monotonic()
-    results = run_bounded(jobs, concurrency=2, timeout=1)
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.5
-    assert results[0] == (True, 'a') and results[3] == (True, 'b') and results[4] == (True, 'c')
-    assert not results[1][0] and isinstance(results[1][1], JobTimeout)
-    assert not results[2][0] and isinstance(results[2][1], ValueError)
-    assert peak[0] <= 2
-
-
-def test_run_bounded_side_by_side():
-    started = time.monotonic()
-    results = run_bounded([lambda: time.sleep(0.5) or i for i in range(4)], concurrency=8, timeout=5)
-    assert time.monotonic() - started < 1.2
-    assert [outcome[0] for outcome in results] == [True] * 4
 
 
 LEASES = """ Expiry Time           MAC address         Protocol   IP address           Hostname        Client ID or DUID
@@ -180,62 +137,3 @@ def test_shipped_program_lists_the_test_driver(force_virsh):
     assert listing['leases'] == {} and any(s.startswith('lease: ') for s in listing['skipped'])
     assert listing['addresses']['test']['arp'][0]['addresses'][0]['addr'] == '192.168.122.3'
     assert 'agent' not in listing['addresses']['test']  # no agent channel in its XML
-
-
-def test_list_domains_with_xml_bulk_and_default():
-    pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver import Driver
-    from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import LibvirtDriver
-    driver = LibvirtDriver('test:///default', readonly=True)
-    try:
-        bulk = driver.list_domains_with_xml()
-        # the interface's default, one domain_xml call per domain, gives the same records
-        assert Driver.list_domains_with_xml(driver) == bulk
-    finally:
-        driver.close()
-    (record,) = bulk
-    assert record['name'] == 'test' and record['state'] == 'running' and record['persistent']
-    assert record['xml'].startswith('<domain') and '<name>test</name>' in record['xml']
-
-
-def test_list_domains_with_xml_many_domains_in_order(tmp_path):
-    """Several XML readers on one connection: every domain, each with its own XML."""
-    pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver import Driver
-    from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import LibvirtDriver
-    host = tmp_path / 'host.xml'
-    host.write_text('<node><cpu><mhz>2000</mhz><nodes>1</nodes><sockets>1</sockets><cores>2</cores>'
-                    '<threads>1</threads></cpu><memory>8388608</memory>%s</node>' % ''.join(
-                        "<domain type='test'><name>d%02d</name><memory unit='MiB'>%d</memory>"
-                        "<os><type>hvm</type></os></domain>" % (i, 64 + i) for i in range(37)))
-    driver = LibvirtDriver('test://%s' % host, readonly=True)
-    try:
-        bulk = driver.list_domains_with_xml()
-        assert Driver.list_domains_with_xml(driver) == bulk
-    finally:
-        driver.close()
-    assert sorted(r['name'] for r in bulk) == ['d%02d' % i for i in range(37)]
-    for record in bulk:
-        assert '<name>%s</name>' % record['name'] in record['xml']
-        assert "<memory unit='KiB'>%d</memory>" % ((64 + int(record['name'][1:])) * 1024) in record['xml']
-
-
-def test_in_threads_keeps_order_and_raises_the_first_error():
-    pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.libvirt_driver import _in_threads
-    seen = set()
-
-    def slow_square(n):
-        seen.add(threading.current_thread().name)
-        time.sleep(0.001 * (n % 3))
-        return n * n
-    assert _in_threads(list(range(50)), slow_square, 4) == [n * n for n in range(50)]
-    assert len(seen) == 4
-    assert _in_threads([], slow_square, 4) == []
-
-    def fails_on_7(n):
-        if n == 7:
-            raise ValueError('seven')
-        return n
-    with pytest.raises(ValueError, match='seven'):
-        _in_threads(list(range(20)), fails_on_7, 3)

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Power transitions of a domain: the actions that bring it from its state
+to the wanted one, graceful shutdown (a timeout, then ``force`` or an
+error), start, restart, autostart - and waiting for a power state.
+
+PowerTransitions is a part of DomainManager; ContainerManager overrides its
+hooks (how a container is asked to stop, what a started one needs).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound, Timeout
+
+
+def wait_for_state(driver, name, states, timeout, interval=0.5, clock=time.monotonic, sleep=time.sleep):
+    """True once the domain is in one of ``states`` (or gone), False after ``timeout`` s."""
+    deadline = clock() + timeout
+    while True:
+        try:
+            if driver.domain_status(name)['state'] in states:
+                return True
+        except NotFound:
+            return True
+        if clock() >= deadline:
+            return False
+        sleep(interval)
+
+
+class PowerTransitions:
+    """Power actions of a DomainManager's plan (uses its driver, name,
+    state, params, shutdown_timeout, kind, warnings and hooks)."""
+
+    def _final_state(self, current):
+        return {'running': 'running', 'paused': 'paused', 'shutdown': 'shutoff', 'destroyed': 'shutoff',
+                'present': current or 'shutoff'}[self.state]
+
+    def _plan_power(self, plan, state):
+        name = self.name
+        active = state in ACTIVE_STATES
+        if self.state in ('running', 'paused'):
+            if state == 'crashed':
+                plan.add('destroy', lambda: self.driver.destroy_domain(name))
+                active = False
+            if not active:
+                plan.add('start', self._start)
+                state = 'running'
+            if self.state == 'running' and state == 'paused':
+                plan.add('resume', lambda: self.driver.resume_domain(name))
+            elif self.state == 'paused' and state != 'paused':
+                plan.add('pause', lambda: self.driver.suspend_domain(name))
+        elif self.state == 'shutdown' and (active or state == 'crashed'):
+            if state == 'paused':
+                plan.add('resume', lambda: self.driver.resume_domain(name))  # a frozen guest ignores ACPI
+            plan.add('shutdown', self._shutdown)
+        elif self.state == 'destroyed' and (active or state == 'crashed'):
+            plan.add('destroy', lambda: self.driver.destroy_domain(name))
+
+    def request_shutdown(self):
+        """Hook: ask the guest to shut down (returns at once)."""
+        self.driver.shutdown_domain(self.name)
+
+    def _shutdown(self):
+        """Graceful shutdown; after shutdown_timeout, destroy with force, else fail."""
+        self.request_shutdown()
+        if wait_for_state(self.driver, self.name, ('shutoff', 'crashed'), self.shutdown_timeout):
+            return
+        if self.params.get('force'):
+            self.warnings.append('%s %r did not shut down within %s s (%s); powered it off (force: true)'
+                                 % (self.kind, self.name, self.shutdown_timeout, self.shutdown_hint))
+            self.driver.destroy_domain(self.name)
+            return
+        raise Timeout('it did not shut down within %s s (%s, or it takes longer); set force: true to power it '
+                      'off after the timeout, or raise shutdown_timeout' % (self.shutdown_timeout, self.shutdown_hint),
+                      resource=self.resource, action='shut down')
+
+    def _restart(self, paused):
+        if paused:
+            self.driver.resume_domain(self.name)
+        self._shutdown()
+        self._start()
+
+    def _start(self):
+        self.driver.start_domain(self.name)
+        self.after_start()
+
+    def after_start(self):
+        """Hook: what a started domain needs before the task returns."""
+
+    def _plan_autostart(self, plan, current):
+        wanted = self.params.get('autostart')
+        if wanted is not None and wanted != current:
+            plan.add('autostart %s' % ('on' if wanted else 'off'),
+                     lambda: self.driver.set_domain_autostart(self.name, wanted))

@@ -1,0 +1,378 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtkit.virt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plans and facts for storage volumes (the ``volume`` and ``volume_info`` modules).
+
+A new volume gets its content from at most one source: nothing, a backing
+file (copy-on-write overlay), a full copy of another volume, an imported
+image or a cloud-init seed. An existing volume keeps its data: it grows in
+place, shrinks only when allowed, and a spec whose content source does not
+match what the volume shows (its backing file, its seed marker, its format)
+fails unless ``replace`` says to delete and recreate it. What a volume was
+cloned or imported from leaves no trace libvirt can show, so an existing
+plain volume satisfies ``clone_from`` and ``import`` as it is.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import io
+import os
+import posixpath
+
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, prune
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import (
+    HEADER_BYTES, build_seed, require_pycdlib, seed_hash)
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image, probe
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import volume_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
+    build_volume_xml, parse_pool_xml, parse_volume_xml)
+
+MAX_CHAIN = 16
+# How far a pool may round a capacity up: LVM extents (4 MiB by default),
+# partition alignment, qcow2 sectors. A current capacity that far above the
+# wanted one is the wanted one, rounded - not something to shrink.
+ROUNDING = {'logical': 4 * 1024 ** 2, 'disk': 1024 ** 2}
+SECTOR = 512
+# Pools whose volumes are block devices carved out in full (LVs, partitions).
+FULLY_ALLOCATED = ('logical', 'disk')
+
+
+def read_seed_hash(driver, pool, name):
+    return seed_hash(driver.download_volume(pool, name, 0, HEADER_BYTES))
+
+
+def backing_chain(driver, volume):
+    """The backing files under ``volume``, nearest first, as far as libvirt knows them."""
+    chain, backing, seen = [], volume.get('backing'), set()
+    while backing and len(chain) < MAX_CHAIN and backing['path'] not in seen:
+        seen.add(backing['path'])
+        link = {'path': backing['path'], 'format': backing.get('format'), 'pool': None, 'name': None}
+        chain.append(link)
+        try:
+            found = driver.volume_by_path(backing['path'])
+        except NotFound:
+            break  # a file outside every pool: its own backing is unknown
+        link.update(found)
+        parsed = parse_volume_xml(driver.volume_xml(found['pool'], found['name']))
+        link['format'] = link['format'] or parsed['format']
+        backing = parsed['backing']
+    return chain
+
+
+def volume_facts(driver, pool, name):
+    parsed = parse_volume_xml(driver.volume_xml(pool, name))
+    facts = dict((key, parsed[key]) for key in ('name', 'key', 'path', 'type', 'format', 'capacity', 'allocation'))
+    facts['pool'] = pool
+    facts['backing_chain'] = backing_chain(driver, parsed)
+    facts['cloud_init'] = None
+    if parsed['format'] == 'iso':  # file pools probe seeds as ISO images; only those are read
+        sha = read_seed_hash(driver, pool, name)
+        facts['cloud_init'] = {'sha256': sha} if sha else None
+    return facts
+
+
+def _same_path(a, b):
+    return bool(a and b) and posixpath.normpath(a) == posixpath.normpath(b)
+
+
+class VolumeManager(Manager):
+    kind = 'volume'
+    result_key = 'volume'
+
+    def validate(self):
+        v.plain_name(self.params['name'], 'name')
+        v.plain_name(self.params['pool'], 'pool')
+        self.state = self.params['state']
+        self.spec = volume_spec(self.params)
+        self.source = self.spec['source']
+        if self.source and self.source['kind'] == 'cloud_init':
+            require_pycdlib()
+        if self.source and self.source['kind'] == 'import':
+            self.source['validate_certs'] = (self.params.get('import') or {}).get('validate_certs', True)
+
+    @property
+    def pool(self):
+        return self.params['pool']
+
+    @property
+    def label(self):
+        return 'volume %r in pool %r' % (self.name, self.pool)
+
+    def _pool_status(self):
+        try:
+            return self.driver.pool_status(self.pool)
+        except NotFound:
+            return None
+
+    def _current(self):
+        try:
+            return parse_volume_xml(self.driver.volume_xml(self.pool, self.name))
+        except NotFound:
+            return None
+
+    def plan(self):
+        plan = Plan(self.kind, '%s/%s' % (self.pool, self.name))
+        pool = self._pool_status()
+        if pool is None:
+            if self.state == 'absent':
+                return plan  # no pool, no volume
+            raise NotFound('pool %r does not exist' % self.pool, resource=self.label, action='manage')
+        if not pool['active']:
+            raise Conflict('pool %r is inactive, so its volumes cannot be seen; start it first' % self.pool,
+                           resource=self.label, action='manage')
+        self.pool_type = self._pool_type()
+        current = self._current()
+        if self.state == 'absent':
+            if current is not None:
+                plan.before, plan.after = prune(self._shown(current)), {}
+                wipe = bool(self.params.get('wipe'))
+                plan.add('wipe and delete' if wipe else 'delete',
+                         lambda: self.driver.delete_volume(self.pool, self.name, wipe=wipe))
+            return plan
+        if current is None:
+            plan.before = {}
+            self._plan_create(plan)
+        else:
+            self._plan_update(plan, current)
+        return plan
+
+    def _pool_type(self):
+        return parse_pool_xml(self.driver.pool_xml(self.pool))['type']
+
+    def _shown(self, current, seed=None):
+        """What the diff shows of a volume (never seed content: its hash)."""
+        shown = {'capacity': current['capacity'], 'format': current['format'],
+                 'backing': (current.get('backing') or {}).get('path')}
+        if seed:
+            shown['cloud_init'] = {'sha256': seed}
+        return shown
+
+    def _wanted(self):
+        source = self.source or {}
+        wanted = {'capacity': self.spec['capacity'], 'format': self.spec['format']}
+        kind = source.get('kind')
+        if kind == 'backing':
+            wanted['backing'] = source.get('path') or '%(pool)s/%(name)s' % source['volume']
+        elif kind == 'clone':
+            wanted['clone_from'] = '%(pool)s/%(name)s' % source
+        elif kind == 'import':
+            wanted['import'] = source['shown']
+        elif kind == 'cloud_init':
+            wanted['cloud_init'] = {'sha256': source['sha256']}
+        return prune(wanted)
+
+    # -- sources ----------------------------------------------------------
+    def _volume_or_fail(self, ref, field):
+        try:
+            return parse_volume_xml(self.driver.volume_xml(ref['pool'], ref['name']))
+        except NotFound:
+            raise NotFound('%s: volume %r in pool %r does not exist' % (field, ref['name'], ref['pool']),
+                           resource=self.label, action='create')
+
+    def _backing(self):
+        """``{path, format, capacity}`` of the wanted backing file."""
+        if self.source['volume']:
+            vol = self._volume_or_fail(self.source['volume'], 'backing_volume')
+            return {'path': vol['path'], 'format': vol['format'], 'capacity': vol['capacity']}
+        path = self.source['path']
+        try:
+            found = self.driver.volume_by_path(path)
+        except NotFound:
+            return self._backing_file(path)
+        vol = parse_volume_xml(self.driver.volume_xml(found['pool'], found['name']))
+        return {'path': path, 'format': vol['format'], 'capacity': vol['capacity']}
+
+    def _backing_file(self, path):
+        """A backing file outside every pool. libvirt would take it as raw
+        without looking (a qcow2 base would show its header to the guest), so
+        its header is read here - possible only on the daemon's own host."""
+        if not is_local_uri(self.driver.uri):
+            raise NotFound('backing_path: %s is in no storage pool, and on a remote host its format cannot be read; '
+                           'use a volume (backing_volume) instead' % path, resource=self.label, action='create')
+        try:
+            with open(path, 'rb') as handle:
+                fmt, size = probe(handle.read(32), os.path.getsize(path))
+        except (IOError, OSError) as exc:
+            raise NotFound('backing_path: %s cannot be read: %s' % (path, exc), resource=self.label, action='create')
+        return {'path': path, 'format': fmt, 'capacity': size}
+
+    # -- create -----------------------------------------------------------
+    def _plan_create(self, plan):
+        plan.after = self._wanted()
+        kind = (self.source or {}).get('kind')
+        spec = self.spec
+        if kind is None:
+            if spec['capacity'] is None:
+                raise InvalidSpec('capacity', 'a new volume needs a capacity (%s does not exist yet)' % self.label)
+            # libvirt makes a sparse snapshot LV for allocation < capacity in
+            # LVM pools: their volumes are always allocated in full.
+            full = spec['preallocate'] or self.pool_type in FULLY_ALLOCATED
+            xml = build_volume_xml({'name': self.name, 'capacity': spec['capacity'], 'format': spec['format'],
+                                    'allocation': spec['capacity'] if full else 0})
+            plan.add('create (preallocated)' if spec['preallocate'] else 'create', self._creator(xml))
+        elif kind == 'backing':
+            backing = self._backing()
+            xml = build_volume_xml({'name': self.name, 'format': spec['format'],
+                                    'capacity': spec['capacity'] or backing['capacity'],
+                                    'backing': {'path': backing['path'], 'format': backing['format']}})
+            plan.add('create overlay on %s' % backing['path'], self._creator(xml))
+        elif kind == 'clone':
+            origin = self._volume_or_fail(self.source, 'clone_from')
+            xml = build_volume_xml({'name': self.name, 'format': spec['format'] or origin['format'],
+                                    'capacity': origin['capacity']})
+            plan.add('clone %s/%s' % (self.source['pool'], self.source['name']), self._creator(xml, self.source))
+            self._plan_capacity(plan, origin['capacity'], None)
+        elif kind == 'import':
+            if self.source['path'] and not os.path.isfile(self.source['path']):
+                # Known before anything is touched, so check mode says it too.
+                raise NotFound('import.path: no such file on the target host: %s' % self.source['path'],
+                               resource=self.label, action='create')
+            plan.add('import %s' % self.source['shown'], self._import)
+        else:
+            plan.add('create cloud-init seed (sha256 %s)' % self.source['sha256'][:12], self._create_seed)
+
+    def _creator(self, xml, clone_from=None):
+        origin = (clone_from['pool'], clone_from['name']) if clone_from else None
+        return lambda: self.driver.create_volume(self.pool, xml, clone_from=origin)
+
+    def _filled(self, xml, reader, length):
+        """Create a volume and upload its content; a failed upload leaves no volume."""
+        self.driver.create_volume(self.pool, xml)
+        try:
+            self.driver.upload_volume(self.pool, self.name, reader, length)
+        except Exception:
+            self.driver.delete_volume(self.pool, self.name)
+            raise
+        # File pools learn the uploaded image's format and size on a refresh.
+        self.driver.refresh_pool(self.pool)
+
+    def _create_seed(self):
+        image = build_seed(self.source['files'])
+        xml = build_volume_xml({'name': self.name, 'capacity': len(image), 'allocation': 0, 'format': 'raw'})
+        self._filled(xml, io.BytesIO(image), len(image))
+
+    def _import(self):
+        image = open_image(self.source)
+        try:
+            wanted = self.spec['capacity']
+            if wanted is not None and wanted < image.virtual_size and not self.params.get('allow_shrink'):
+                raise self._shrink_refused(image.virtual_size, wanted)
+            xml = build_volume_xml({'name': self.name, 'capacity': image.length, 'allocation': 0, 'format': 'raw'})
+            with open(image.path, 'rb') as reader:
+                self._filled(xml, reader, image.length)
+            if wanted is not None and wanted != image.virtual_size:
+                self.driver.resize_volume(self.pool, self.name, wanted, shrink=wanted < image.virtual_size)
+        finally:
+            image.close()
+
+    # -- update -----------------------------------------------------------
+    def _plan_update(self, plan, current):
+        kind = (self.source or {}).get('kind')
+        seed = read_seed_hash(self.driver, self.pool, self.name) if kind == 'cloud_init' or current['format'] == 'iso' else None
+        plan.before = prune(self._restricted(self._shown(current, seed)))
+        plan.after = self._wanted()
+        mismatch = self._mismatch(kind, current, seed)
+        if mismatch:
+            if not self.params.get('replace'):
+                raise Conflict('%s; set replace: true to delete it and create it anew (its data is lost)' % mismatch,
+                               resource=self.label, action='update')
+            plan.add('delete (to replace it)', lambda: self.driver.delete_volume(self.pool, self.name))
+            self._plan_create(plan)
+            return
+        if kind == 'cloud_init' and seed != self.source['sha256']:
+            plan.add('rebuild cloud-init seed (sha256 %s -> %s)' % (seed[:12], self.source['sha256'][:12]),
+                     self._rebuild_seed)
+            return
+        self._plan_capacity(plan, current['capacity'], current['format'])
+
+    def _restricted(self, shown):
+        """The diff's *before*: what the spec speaks about. A clone or an
+        import leaves no trace, so its *before* shows the backing file instead."""
+        keys = set(self._wanted())
+        if keys & {'clone_from', 'import'}:
+            keys.add('backing')
+        return dict((key, value) for key, value in shown.items() if key in keys)
+
+    def _mismatch(self, kind, current, seed):
+        """Why the existing volume is not what the spec describes, or None."""
+        backing = (current.get('backing') or {}).get('path')
+        if kind == 'cloud_init':
+            return None if seed else 'it is not a cloud-init seed (no seed marker)'
+        if self.spec['format'] and current['format'] and self.spec['format'] != current['format']:
+            return 'format: it is %s, not %s, and cannot be converted in place' % (current['format'], self.spec['format'])
+        if kind == 'backing':
+            wanted = self._backing()['path']
+            if not _same_path(backing, wanted):
+                return 'it is %s, not an overlay on %s' % (
+                    'an overlay on %s' % backing if backing else 'no overlay', wanted)
+        elif kind in ('clone', 'import'):
+            if backing:
+                return 'it is an overlay on %s, not a copy' % backing
+            if seed:
+                return 'it is a cloud-init seed'
+        return None
+
+    def _rebuild_seed(self):
+        self.driver.delete_volume(self.pool, self.name)
+        self._create_seed()
+
+    def _plan_capacity(self, plan, have, fmt):
+        want = self.spec['capacity']
+        if want is None or have is None or want == have:
+            return
+        if want > have:
+            plan.add('grow from %s to %s' % (format_bytes(have), format_bytes(want)),
+                     lambda: self.driver.resize_volume(self.pool, self.name, want))
+            return
+        if have - want < max(ROUNDING.get(self.pool_type, 1), SECTOR if fmt != 'raw' else 1):
+            return  # the pool rounded the wanted capacity up
+        if not self.params.get('allow_shrink'):
+            raise self._shrink_refused(have, want)
+        plan.add('shrink from %s to %s' % (format_bytes(have), format_bytes(want)),
+                 lambda: self.driver.resize_volume(self.pool, self.name, want, shrink=True))
+
+    def _shrink_refused(self, have, want):
+        return Conflict('capacity: %s is smaller than its current %s; shrinking cuts off data: '
+                        'set allow_shrink: true to do it anyway' % (format_bytes(want), format_bytes(have)),
+                        resource=self.label, action='resize')
+
+    def facts(self, plan):
+        try:
+            return dict(volume_facts(self.driver, self.pool, self.name), exists=True)
+        except NotFound:
+            return {'name': self.name, 'pool': self.pool, 'exists': False}
+
+
+class VolumeInfoManager(Manager):
+    kind = 'volume'
+    result_key = 'volumes'
+    # Reading a seed's marker streams 2 KiB of it, which libvirt refuses on
+    # read-only connections ("read only access prevents virStorageVolDownload").
+    readonly = False
+    reports_restart = False
+
+    def validate(self):
+        v.plain_name(self.params['pool'], 'pool')
+        if self.params.get('name') is not None:
+            v.plain_name(self.params['name'], 'name')
+
+    def facts(self, plan):
+        pool = self.params['pool']
+        try:
+            names = [self.name] if self.name else sorted(vol['name'] for vol in self.driver.list_volumes(pool))
+        except NotFound:
+            return []  # no such pool
+        result = []
+        for name in names:
+            try:
+                result.append(volume_facts(self.driver, pool, name))
+            except NotFound:
+                continue  # no such volume, or it went away while listing
+        return result

@@ -1,0 +1,74 @@
+"""The domain manager end to end on libvirt's test driver (test:///default:
+an in-memory host with one running domain, fresh for every connection)."""
+import pytest
+
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
+
+libvirt = pytest.importorskip('libvirt')
+
+OPTIONS = ('autostart', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware', 'boot',
+           'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent', 'rng',
+           'cloud_init', 'tags', 'xml', 'xml_patches', 'wait_for_ip', 'auth')
+
+
+def run(check=False, **kw):
+    params = dict((key, None) for key in OPTIONS)
+    params.update(uri='test:///default', state='running', virt_type='auto', live=True, restart=False,
+                  shutdown_timeout=120, force=False, remove_storage=False)
+    params.update(kw)
+    return execute(DomainManager(params, check), want_diff=True)
+
+
+def test_libvirt_own_xml_changes_nothing():
+    conn = libvirt.open('test:///default')
+    xml = conn.lookupByName('test').XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    conn.close()
+    result = run(name='test', xml=xml)
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] is False and result['actions'] == []
+
+
+def test_the_domain_as_it_is_changes_nothing_and_check_mode_agrees():
+    same = dict(name='test', memory='2GiB', max_memory='8GiB', vcpus=2, interfaces=[{'network': 'default'}],
+                disks=[{'path': '/guest/diskimage1'}])
+    for check in (True, False):
+        result = run(check=check, **same)
+        assert result['changed'] is False and result['actions'] == [], result
+    changed = dict(same)
+    changed.update(memory='3GiB', tags={'env': 'ci'})
+    predicted, done = run(check=True, **changed), run(**changed)
+    assert predicted['actions'] == done['actions'] == ['redefine', 'set memory to 3072 MiB (live)', 'set tags (live)']
+    assert predicted['diff']['before']['memory_kib'] == 2097152 and predicted['diff']['after']['memory_kib'] == 3145728
+    assert done['domain']['memory'] == 3072 and done['domain']['tags'] == {'env': 'ci'}
+    assert predicted['domain']['memory'] == 2048  # check mode shows the domain as it is
+
+
+def test_a_missing_network_fails_before_anything_is_done():
+    result = run(name='new', memory=64, interfaces=[{'network': 'nowhere'}])
+    assert result['failed'] and result['error'] == 'invalid'
+    assert result['msg'] == "Invalid interfaces[0].network: there is no network 'nowhere'"
+
+
+def test_a_new_domain_needs_memory():
+    result = run(name='new', vcpus=1)
+    assert result['failed'] and result['msg'].startswith('Invalid memory')
+    result = run(name='new')
+    assert result['failed'] and 'does not exist' in result['msg']
+
+
+def test_a_tag_left_out_is_removed_from_the_persistent_definition_too(tmp_path):
+    """Tags are a whole set: a persistent definition with a tag the task
+    leaves out is redefined, not only the running domain's metadata."""
+    host = tmp_path / 'host.xml'
+    host.write_text(
+        "<node><cpu><mhz>2000</mhz><model>i686</model></cpu><domain type='test'><name>tagged</name>"
+        "<memory unit='MiB'>64</memory><os><type>hvm</type></os><metadata>"
+        "<virtkit:tags xmlns:virtkit='https://virtkit.dev/xmlns/virt/1.0'><virtkit:tag name='a'>1</virtkit:tag>"
+        "<virtkit:tag name='b'>2</virtkit:tag></virtkit:tags></metadata></domain></node>")
+    uri = 'test://%s' % host
+    for state, actions in (('running', ['redefine', 'set tags (live)']), ('destroyed', ['redefine', 'destroy'])):
+        result = run(uri=uri, name='tagged', state=state, tags={'a': '1'})
+        assert result['actions'] == actions, result
+        assert result['diff']['before']['tags'] == {'a': '1', 'b': '2'} and result['diff']['after']['tags'] == {'a': '1'}
+    assert run(uri=uri, name='tagged', tags={'a': '1', 'b': '2'})['actions'] == []

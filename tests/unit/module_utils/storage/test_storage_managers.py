@@ -1,0 +1,309 @@
+"""Plans of the pool and volume managers against the in-memory fake driver."""
+import io
+
+import pytest
+
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
+from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
+
+MiB = 1024 ** 2
+
+
+DIR_POOL = "<pool type='dir'><name>p</name><uuid>u-p</uuid><target><path>/pools/p</path></target></pool>"
+
+
+def run(manager_class, driver, params, check=False):
+    manager = manager_class(params, check_mode=check)
+    manager.validate()
+    manager.driver = driver
+    plan = manager.plan()
+    if not check:
+        plan.apply()
+    return plan
+
+
+def pool_params(**kw):
+    base = dict(name='p', state='active', autostart=None, type=None, path=None, source=None, permissions=None,
+                build=True, purge=False, force=False)
+    base.update(kw)
+    return base
+
+
+def vol_params(**kw):
+    base = {'name': 'v', 'pool': 'p', 'state': 'present', 'capacity': None, 'format': None, 'preallocate': False,
+            'backing_volume': None, 'backing_path': None, 'clone_from': None, 'import': None, 'cloud_init': None,
+            'allow_shrink': False, 'replace': False, 'wipe': False}
+    base.update(kw)
+    return base
+
+
+# -- pools --------------------------------------------------------------------
+
+def test_new_pool_is_defined_built_and_started():
+    driver = FakeDriver()
+    plan = run(PoolManager, driver, pool_params(path='/pools/p', autostart=True), check=True)
+    assert plan.action_names == ['define', 'build', 'start', 'autostart on']
+    assert driver.changes() == [] and plan.after['type'] == 'dir'
+
+
+def test_fs_pool_build_never_overwrites():
+    driver = FakeDriver()
+    run(PoolManager, driver, pool_params(type='fs', path='/mnt/p', source={'devices': ['/dev/loop9']}))
+    assert driver.called('build_pool') == [{'name': 'p', 'no_overwrite': True}]
+
+
+def test_a_dir_pool_is_built_plainly():
+    driver = FakeDriver()
+    run(PoolManager, driver, pool_params(type='dir', path='/pools/p'))
+    assert driver.called('build_pool') == [{'name': 'p', 'no_overwrite': False}]
+
+
+def test_existing_pool_same_spec_changes_nothing_and_is_never_rebuilt():
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL)
+    plan = run(PoolManager, driver, pool_params(type='dir', path='/pools/p/'))
+    assert plan.action_names == []
+
+
+def test_changed_definition_is_redefined_and_restart_reported():
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL)
+    plan = run(PoolManager, driver, pool_params(path='/pools/q'))
+    assert plan.action_names == ['redefine'] and plan.restart_required
+    assert plan.before['path'] == '/pools/p' and plan.after['path'] == '/pools/q'
+    assert '<uuid>u-p</uuid>' in driver.pools['p']['xml']
+
+
+def test_type_never_changes():
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL)
+    with pytest.raises(InvalidSpec) as info:
+        run(PoolManager, driver, pool_params(type='fs', path='/pools/p', source={'devices': ['/dev/sdb']}))
+    assert info.value.field == 'type'
+
+
+def test_purge_refused_while_volumes_remain():
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL)
+    driver.add_volume('p', 'disk.qcow2', MiB)
+    with pytest.raises(Conflict) as info:
+        run(PoolManager, driver, pool_params(state='absent', purge=True))
+    assert 'disk.qcow2' in info.value.describe() and 'force' in info.value.describe()
+    assert driver.changes() == []
+    plan = run(PoolManager, driver, pool_params(state='absent', purge=True, force=True), check=True)
+    assert plan.action_names == ['delete volume disk.qcow2', 'stop', 'delete storage', 'undefine']
+
+
+def test_purge_of_an_inactive_pool_needs_force():
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL, active=False)
+    with pytest.raises(Conflict):
+        run(PoolManager, driver, pool_params(state='absent', purge=True))
+    plan = run(PoolManager, driver, pool_params(state='absent', purge=True, force=True), check=True)
+    assert plan.action_names == ['start', 'delete its volumes', 'stop', 'delete storage', 'undefine']
+
+
+def test_absent_without_purge_keeps_storage():
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL)
+    plan = run(PoolManager, driver, pool_params(state='absent'))
+    assert plan.action_names == ['stop', 'undefine']
+
+
+def test_purge_only_with_absent():
+    with pytest.raises(InvalidSpec) as info:
+        PoolManager(pool_params(purge=True)).validate()
+    assert info.value.field == 'purge'
+
+
+# -- volumes ------------------------------------------------------------------
+
+def vol_driver():
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL)
+    return driver
+
+
+def test_new_volume_then_nothing():
+    driver = vol_driver()
+    plan = run(VolumeManager, driver, vol_params(capacity='16MiB', format='qcow2'))
+    assert plan.action_names == ['create']
+    assert plan.after == {'capacity': 16 * MiB, 'format': 'qcow2'}
+    plan = run(VolumeManager, driver, vol_params(capacity='16MiB', format='qcow2'))
+    assert plan.action_names == []
+
+
+def test_new_volume_needs_a_capacity():
+    with pytest.raises(InvalidSpec) as info:
+        run(VolumeManager, vol_driver(), vol_params())
+    assert info.value.field == 'capacity'
+
+
+def test_grow_shrink_and_rounding():
+    driver = vol_driver()
+    driver.add_volume('p', 'v', 16 * MiB, 'qcow2')
+    plan = run(VolumeManager, driver, vol_params(capacity='32MiB'), check=True)
+    assert plan.action_names == ['grow from 16MiB to 32MiB']
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(capacity='8MiB'))
+    assert 'allow_shrink' in info.value.describe() and 'capacity' in info.value.describe()
+    plan = run(VolumeManager, driver, vol_params(capacity='8MiB', allow_shrink=True))
+    assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': 8 * MiB, 'shrink': True})
+    plan = run(VolumeManager, driver, vol_params(capacity=8 * MiB - 100))
+    assert plan.action_names == []  # qcow2 rounds up to whole sectors
+
+
+def test_format_mismatch_needs_replace():
+    driver = vol_driver()
+    driver.add_volume('p', 'v', 16 * MiB, 'raw')
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(format='qcow2'))
+    assert 'replace' in info.value.describe()
+    plan = run(VolumeManager, driver, vol_params(format='qcow2', capacity='16MiB', replace=True))
+    assert plan.action_names == ['delete (to replace it)', 'create']
+
+
+def test_overlay_on_a_volume():
+    driver = vol_driver()
+    driver.add_volume('p', 'base', 64 * MiB, 'qcow2')
+    plan = run(VolumeManager, driver, vol_params(backing_volume={'name': 'base', 'pool': None}))
+    assert plan.action_names == ['create overlay on /pools/p/base']
+    assert driver.pools['p']['volumes']['v']['capacity'] == 64 * MiB
+    plan = run(VolumeManager, driver, vol_params(backing_volume={'name': 'base', 'pool': None}))
+    assert plan.action_names == []
+    driver.add_volume('p', 'other', 64 * MiB, 'qcow2')
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(backing_volume={'name': 'other', 'pool': None}))
+    assert 'overlay on /pools/p/base' in info.value.describe()
+
+
+def test_overlay_on_a_missing_volume_names_the_field():
+    with pytest.raises(NotFound) as info:
+        run(VolumeManager, vol_driver(), vol_params(backing_volume={'name': 'nope', 'pool': None}))
+    assert 'backing_volume' in info.value.describe()
+
+
+def test_clone_then_grow():
+    driver = vol_driver()
+    driver.add_volume('p', 'gold', 16 * MiB, 'qcow2')
+    plan = run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None}, capacity='32MiB'))
+    assert plan.action_names == ['clone p/gold', 'grow from 16MiB to 32MiB']
+    create = driver.called('create_volume')[0]
+    assert (create['pool'], parse_volume_xml(create['xml'])['name'], create['clone_from']) == ('p', 'v', ('p', 'gold'))
+    plan = run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None}, capacity='32MiB'))
+    assert plan.action_names == []
+
+
+def test_volume_in_a_missing_or_inactive_pool():
+    with pytest.raises(NotFound):
+        run(VolumeManager, FakeDriver(), vol_params(capacity='1MiB'))
+    plan = run(VolumeManager, FakeDriver(), vol_params(state='absent'))
+    assert plan.action_names == []
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL, active=False)
+    with pytest.raises(Conflict):
+        run(VolumeManager, driver, vol_params(capacity='1MiB'))
+
+
+def test_absent_with_wipe():
+    driver = vol_driver()
+    driver.add_volume('p', 'v', MiB)
+    plan = run(VolumeManager, driver, vol_params(state='absent', wipe=True))
+    assert plan.action_names == ['wipe and delete']
+    assert driver.changes() == [('delete_volume', {'pool': 'p', 'name': 'v', 'wipe': True})]
+    plan = run(VolumeManager, driver, vol_params(state='absent'))
+    assert plan.action_names == []
+
+
+def test_cloud_init_seed_built_rebuilt_once_and_never_shown():
+    pytest.importorskip('pycdlib')
+    driver = vol_driver()
+    data = {'user_data': 'secret-token-1', 'meta_data': None, 'network_config': None, 'vendor_data': None}
+    plan = run(VolumeManager, driver, vol_params(cloud_init=data))
+    assert len(plan.action_names) == 1 and plan.action_names[0].startswith('create cloud-init seed (sha256 ')
+    content = driver.pools['p']['volumes']['v']['content']
+    assert cloud_init.read_seed_files(content)['user-data'] == b'secret-token-1'
+    plan = run(VolumeManager, driver, vol_params(cloud_init=data))
+    assert plan.action_names == []
+    changed = dict(data, user_data='secret-token-2')
+    plan = run(VolumeManager, driver, vol_params(cloud_init=changed), check=True)
+    assert plan.action_names[0].startswith('rebuild cloud-init seed')
+    assert 'secret' not in repr(plan.diff()) + repr(plan.action_names)
+    assert plan.before['cloud_init']['sha256'] != plan.after['cloud_init']['sha256']
+    run(VolumeManager, driver, vol_params(cloud_init=changed))
+    plan = run(VolumeManager, driver, vol_params(cloud_init=changed))
+    assert plan.action_names == []
+
+
+def test_a_plain_volume_is_not_a_seed():
+    pytest.importorskip('pycdlib')
+    driver = vol_driver()
+    driver.add_volume('p', 'v', MiB, content=b'\0' * 40000)
+    data = {'user_data': 'x', 'meta_data': None, 'network_config': None, 'vendor_data': None}
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(cloud_init=data))
+    assert 'not a cloud-init seed' in info.value.describe()
+
+
+def test_import_from_a_local_file(tmp_path):
+    image = tmp_path / 'img.raw'
+    image.write_bytes(b'\1' * 8192)
+    driver = vol_driver()
+    source = {'path': str(image), 'url': None, 'checksum': None, 'format': None, 'validate_certs': True}
+    plan = run(VolumeManager, driver, vol_params(capacity='1MiB', **{'import': source}))
+    assert plan.action_names == ['import %s' % image]
+    assert driver.pools['p']['volumes']['v']['content'] == b'\1' * 8192
+    assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': MiB, 'shrink': False})
+    assert driver.called('refresh_pool') == [{'name': 'p'}]
+
+
+def test_failed_upload_leaves_nothing(tmp_path):
+    image = tmp_path / 'img.raw'
+    image.write_bytes(b'\1' * 8192)
+    driver = vol_driver()
+    driver.script('upload_volume', IOError('stream broke'))
+    source = {'path': str(image), 'url': None, 'checksum': None, 'format': None, 'validate_certs': True}
+    with pytest.raises(IOError):
+        run(VolumeManager, driver, vol_params(**{'import': source}))
+    assert driver.pools['p']['volumes'] == {}
+
+
+def test_import_with_a_wrong_checksum_creates_nothing(tmp_path):
+    image = tmp_path / 'img.raw'
+    image.write_bytes(io.BytesIO(b'\1' * 8192).getvalue())
+    driver = vol_driver()
+    source = {'path': str(image), 'url': None, 'checksum': 'sha256:' + '0' * 64, 'format': None,
+              'validate_certs': True}
+    with pytest.raises(InvalidSpec) as info:
+        run(VolumeManager, driver, vol_params(**{'import': source}))
+    assert info.value.field == 'import.checksum'
+    assert driver.pools['p']['volumes'] == {} and driver.changes() == []
+
+
+def test_import_of_a_missing_file_fails_in_check_mode_too(tmp_path):
+    source = {'path': str(tmp_path / 'nope.img'), 'url': None, 'checksum': None, 'format': None,
+              'validate_certs': True}
+    with pytest.raises(NotFound) as info:
+        run(VolumeManager, vol_driver(), vol_params(**{'import': source}), check=True)
+    assert 'import.path' in info.value.describe()
+
+
+def test_overlay_on_a_file_outside_every_pool_reads_its_header(tmp_path):
+    base = tmp_path / 'base.qcow2'
+    base.write_bytes(b'QFI\xfb' + b'\0' * 20 + (24 * MiB).to_bytes(8, 'big') + b'\0' * 1000)
+    driver = vol_driver()
+    run(VolumeManager, driver, vol_params(backing_path=str(base)))
+    created = driver.pools['p']['volumes']['v']
+    assert created['backing'] == str(base) and created['capacity'] == 24 * MiB
+
+
+def test_overlay_on_a_remote_file_outside_every_pool_is_refused():
+    driver = vol_driver()
+    driver.uri = 'qemu+ssh://root@hv1/system'
+    with pytest.raises(NotFound) as info:
+        run(VolumeManager, driver, vol_params(backing_path='/srv/base.qcow2'))
+    assert 'backing_path' in info.value.describe() and driver.changes() == []

@@ -1,0 +1,99 @@
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
+    build_network_xml, parse_network_xml)
+
+# What libvirt 9 returns for an isolated network defined without uuid or MAC.
+LIBVIRT_ISOLATED = """
+<network>
+  <name>vk-iso</name>
+  <uuid>0b7d9d6e-2c7d-4f43-9d5a-3f8a7f1e2b11</uuid>
+  <bridge name='vkbr0' stp='on' delay='0'/>
+  <mac address='52:54:00:AB:cd:01'/>
+  <ip address='192.168.213.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='192.168.213.100' end='192.168.213.200'/>
+      <host mac='52:54:00:00:00:22' name='b' ip='192.168.213.22'/>
+      <host mac='52:54:00:00:00:11' name='a' ip='192.168.213.11'/>
+    </dhcp>
+  </ip>
+</network>
+"""
+
+SPEC = {
+    'name': 'vk-iso', 'mode': 'isolated', 'bridge': 'vkbr0',
+    'ipv4': {'address': '192.168.213.1/24', 'dhcp': {
+        'ranges': [{'start': '192.168.213.100', 'end': '192.168.213.200'}],
+        'hosts': [{'mac': '52:54:00:00:00:11', 'ip': '192.168.213.11', 'name': 'a'},
+                  {'mac': '52:54:00:00:00:22', 'ip': '192.168.213.22', 'name': 'b'}]}},
+}
+
+
+def test_parse_drops_nothing_the_user_did_not_say_into_a_change():
+    current = parse_network_xml(LIBVIRT_ISOLATED)
+    assert current['mode'] == 'isolated'
+    assert current['uuid'] == '0b7d9d6e-2c7d-4f43-9d5a-3f8a7f1e2b11'
+    assert current['mac'] == '52:54:00:ab:cd:01'
+    assert current['ipv4']['address'] == '192.168.213.1/24'
+    assert diff_specified(SPEC, current) == []
+
+
+def test_round_trip():
+    xml = build_network_xml(SPEC)
+    parsed = parse_network_xml(xml)
+    assert diff_specified(SPEC, parsed) == []
+    assert parsed['uuid'] is None
+
+
+@pytest.mark.parametrize('spec,mode_xml', [
+    ({'name': 'n', 'mode': 'nat', 'forward_dev': 'eth0'}, "<forward mode=\"nat\" dev=\"eth0\"/>"),
+    ({'name': 'n', 'mode': 'route'}, "<forward mode=\"route\"/>"),
+    ({'name': 'n', 'mode': 'bridge', 'bridge': 'br0'}, "<forward mode=\"bridge\"/>"),
+])
+def test_modes_round_trip(spec, mode_xml):
+    xml = build_network_xml(spec)
+    assert mode_xml in xml
+    assert diff_specified(spec, parse_network_xml(xml)) == []
+
+
+def test_direct_mode():
+    spec = {'name': 'n', 'mode': 'direct', 'forward_dev': 'eth1'}
+    xml = build_network_xml(spec)
+    assert '<interface dev="eth1"/>' in xml
+    assert diff_specified(spec, parse_network_xml(xml)) == []
+
+
+def test_ipv6_and_dns_round_trip():
+    spec = {'name': 'n', 'mode': 'isolated', 'domain': 'lab.test', 'mtu': 9000,
+            'ipv6': {'address': 'fd00:1::1/64', 'dhcp': {'ranges': [{'start': 'fd00:1::100', 'end': 'fd00:1::1ff'}]}},
+            'dns': {'hosts': [{'ip': '192.168.5.9', 'hostnames': ['db', 'db.lab.test']}], 'forwarders': ['192.0.2.53']}}
+    parsed = parse_network_xml(build_network_xml(spec))
+    assert diff_specified(spec, parsed) == []
+    assert parsed['dns']['hosts'][0]['hostnames'] == ['db', 'db.lab.test']
+
+
+def test_not_a_network():
+    with pytest.raises(InvalidSpec) as info:
+        parse_network_xml('<domain/>')
+    assert info.value.field == 'xml' and 'network' in str(info.value)
+    with pytest.raises(InvalidSpec):
+        parse_network_xml('<network>')
+
+
+@pytest.mark.skipif(not shutil.which('virt-xml-validate'), reason='virt-xml-validate (libvirt-clients) not installed')
+@pytest.mark.parametrize('spec', [
+    SPEC,
+    {'name': 'n', 'mode': 'nat', 'bridge': 'vkbr1', 'ipv4': {'address': '10.9.0.1/24'}},
+    {'name': 'n', 'mode': 'bridge', 'bridge': 'br0'},
+    {'name': 'n', 'mode': 'direct', 'forward_dev': 'eth1'},
+])
+def test_generated_xml_is_valid(tmp_path, spec):
+    path = tmp_path / 'net.xml'
+    path.write_text(build_network_xml(spec))
+    out = subprocess.run(['virt-xml-validate', str(path), 'network'], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
