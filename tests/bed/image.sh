@@ -200,9 +200,18 @@ EOF
     rm -f "$raw.root"
 }
 
+# Build trees left by an interrupted run. debootstrap mounts proc and sys in
+# its target: unmount what is still mounted there before removing anything.
+remove_old_builds() {
+    local m
+    awk -v p="$CACHE/.debian." 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r \
+        | while read -r m; do umount -l "$m" || true; done
+    rm -rf --one-file-system "$CACHE"/.debian.*
+}
+
 build() {
     local hash=$1 tmp kver='' f t0=$SECONDS
-    rm -rf "$CACHE"/.debian.*    # left by an interrupted build
+    remove_old_builds
     tmp=$(mktemp -d "$CACHE/.debian.XXXXXX")
     mkdir "$tmp/out" "$tmp/efi"
     log "debian: debootstrap $SUITE with ${#IMAGE_PACKAGES[@]} packages (about 2 minutes)"
@@ -244,7 +253,11 @@ EOF
 }
 
 main() {
-    local hash
+    local hash tool missing=()
+    for tool in debootstrap chroot sfdisk partx mkfs.fat mmd mcopy mkfs.ext4 qemu-img apt-get dpkg-deb; do
+        command -v "$tool" >/dev/null || missing+=("$tool")
+    done
+    [ "${#missing[@]}" = 0 ] || die "missing ${missing[*]}: run tests/bed/setup.sh, it installs them"
     mkdir -p "$CACHE"
     # setup.sh holds the cache lock already; alone, take it here.
     if [ -z "${VIRTKIT_BED_LOCKED:-}" ]; then

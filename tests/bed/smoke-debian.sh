@@ -16,7 +16,10 @@
 # 192.168.X.0/24, default random 128-255), VIRTKIT_SMOKE_KEEP=1 keeps the
 # work dir, VIRTKIT_SMOKE_TIMEOUT (seconds per phase, default 420),
 # VIRTKIT_SMOKE_ANALYZE=1 prints systemd-analyze and cloud-init analyze,
-# VIRTKIT_SMOKE_SEED=virtio (read-only virtio disk, default) or scsi-cdrom,
+# VIRTKIT_SMOKE_SEED=virtio (read-only virtio disk, default), scsi-cdrom,
+# ide-cdrom (machine pc only) or sata-cdrom (fails: the kernel has no AHCI),
+# VIRTKIT_SMOKE_CPU=MODE adds <cpu mode='MODE'/> (e.g. maximum; default: QEMU's qemu64),
+# VIRTKIT_SMOKE_RESTART=1 boots the guest a second time (lease, SSH again),
 # VIRTKIT_SMOKE_HOLD=FILE keeps the guest running while FILE exists (to log in).
 # Needs tests/bed/setup.sh to have run.
 set -euo pipefail
@@ -113,7 +116,8 @@ genisoimage -quiet -output "$WORK/seed.iso" -volid cidata -joliet -rock \
     "$WORK/seed/user-data" "$WORK/seed/meta-data"
 
 # -------------------------------------------------------------- domain --
-qemu-img create -q -f qcow2 -F "$DEBIAN_IMAGE_FORMAT" -b "$DEBIAN_IMAGE" "$WORK/disk.qcow2"
+# Bigger than the image (2 GiB): cloud-init grows the root partition and fs.
+qemu-img create -q -f qcow2 -F "$DEBIAN_IMAGE_FORMAT" -b "$DEBIAN_IMAGE" "$WORK/disk.qcow2" 3G
 
 os_attrs='' firmware='' features='<acpi/>' boot='' tpm=''
 case "$FIRMWARE" in
@@ -163,7 +167,15 @@ case "${VIRTKIT_SMOKE_SEED:-virtio}" in
       <target dev='sda' bus='scsi'/>
       <readonly/>
     </disk>" ;;
-    *) fail "VIRTKIT_SMOKE_SEED: virtio or scsi-cdrom, not ${VIRTKIT_SMOKE_SEED}" ;;
+    ide-cdrom|sata-cdrom)
+        # sata-cdrom is expected to fail: cloud-init finds no seed (DataSourceNone).
+        seed_disk="<disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='$WORK/seed.iso'/>
+      <target dev='sda' bus='${VIRTKIT_SMOKE_SEED%-cdrom}'/>
+      <readonly/>
+    </disk>" ;;
+    *) fail "VIRTKIT_SMOKE_SEED: virtio, scsi-cdrom, ide-cdrom (pc only) or sata-cdrom, not ${VIRTKIT_SMOKE_SEED}" ;;
 esac
 
 # type='qemu': TCG. Never kvm here, a nested KVM guest hangs on this host.
@@ -179,7 +191,8 @@ cat > "$WORK/dom.xml" <<EOF
   </os>
   <features>
     $features
-  </features>
+  </features>${VIRTKIT_SMOKE_CPU:+
+  <cpu mode='$VIRTKIT_SMOKE_CPU'/>}
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
@@ -264,6 +277,9 @@ got=$("${SSH[@]}" cat /var/tmp/virtkit-runcmd) || true
 got=$("${SSH[@]}" hostname)
 [ "$got" = "$DOM" ] || fail "hostname: got '$got', want '$DOM'"
 log "runcmd marker and hostname $DOM are there"
+root_kib=$("${SSH[@]}" df -k --output=size / | tail -n 1 | tr -d ' ')
+[ "$root_kib" -gt $((2560 * 1024)) ] || fail "root fs not grown to the 3 GiB volume: ${root_kib} KiB"
+log "root fs grown to the volume: $((root_kib / 1024)) MiB"
 log "datasource: $("${SSH[@]}" 'cloud-init query subplatform 2>/dev/null || sudo cloud-init query subplatform')"
 log "guest: $("${SSH[@]}" 'uname -r; cat /proc/cmdline' | tr '\n' ' ')"
 
@@ -297,14 +313,40 @@ fi
 
 # ACPI explicitly: with a connected guest agent, a plain "virsh shutdown"
 # asks the agent, not the power button.
-t1=$(now)
-virsh -q -c "$URI" shutdown "$DOM" --mode acpi >/dev/null
-end=$((SECONDS + 120))
-until [ "$(virsh -c "$URI" domstate "$DOM")" = "shut off" ]; do
-    [ "$SECONDS" -lt "$end" ] || fail "virsh shutdown --mode acpi: still running after 120 s"
-    sleep 0.5
-done
-log "virsh shutdown --mode acpi: shut off after $(since "$t1") s (total $(since "$t0") s)"
+acpi_shutdown() {
+    local t1 end
+    t1=$(now)
+    virsh -q -c "$URI" shutdown "$DOM" --mode acpi >/dev/null
+    end=$((SECONDS + 120))
+    until [ "$(virsh -c "$URI" domstate "$DOM")" = "shut off" ]; do
+        [ "$SECONDS" -lt "$end" ] || fail "virsh shutdown --mode acpi: still running after 120 s"
+        sleep 0.5
+    done
+    log "virsh shutdown --mode acpi: shut off after $(since "$t1") s (total $(since "$t0") s)"
+}
+acpi_shutdown
+
+if [ "${VIRTKIT_SMOKE_RESTART:-0}" = 1 ]; then
+    # dhclient released its lease when the guest shut down.
+    if has_lease; then log "after shutdown: the lease is still listed"
+    else log "after shutdown: no lease listed any more (dhclient released it)"; fi
+    t2=$(now)
+    virsh -q -c "$URI" start "$DOM" >/dev/null
+    until_ok "DHCP lease after the restart" has_lease
+    IP=$(virsh -q -c "$URI" net-dhcp-leases "$NET" --mac "$MAC" | awk '{ sub("/.*", "", $5); print $5; exit }')
+    log "restart: lease $IP after $(since "$t2") s"
+    SSH=(ssh -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
+         -o ConnectTimeout=5 -i "$WORK/id_ed25519" "$USER_NAME@$IP")
+    until_ok "SSH after the restart" "${SSH[@]}" true
+    log "restart: SSH after $(since "$t2") s"
+    status=$(timeout "$PHASE_TIMEOUT" "${SSH[@]}" cloud-init status --wait) || fail "cloud-init status --wait: $status"
+    log "restart: cloud-init $(tr -d '.\r' <<< "$status" | sed '/^$/d') after $(since "$t2") s"
+    if [ "$TPM" = 1 ]; then
+        "${SSH[@]}" test -c /dev/tpm0 || fail "no /dev/tpm0 after the restart"
+        log "restart: /dev/tpm0 is there"
+    fi
+    acpi_shutdown
+fi
 
 if [ -n "$NVRAM" ]; then
     [ -f "$NVRAM" ] || fail "no NVRAM file $NVRAM"
