@@ -79,13 +79,18 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # ------------------------------------------------------------ network --
-# An isolated network (no <forward>) in 192.168.128.0/17, not routed here.
-for _ in 1 2 3 4 5; do
-    OCTET=${VIRTKIT_SMOKE_OCTET:-$((128 + RANDOM % 128))}
-    ip -4 route show | grep "^192\.168\.$OCTET\." >/dev/null || break
-    [ -z "${VIRTKIT_SMOKE_OCTET:-}" ] || fail "192.168.$OCTET.0/24 is already in use on this host"
-done
-cat > "$WORK/net.xml" <<EOF
+# An isolated network (no <forward>) in 192.168.128.0/17, on a subnet not
+# routed here; a subnet another test's network took makes net-start fail:
+# then another one.
+start_network() {
+    local try out
+    for try in 1 2 3 4 5 6 7 8; do
+        OCTET=${VIRTKIT_SMOKE_OCTET:-$((128 + RANDOM % 128))}
+        if ip -4 route show | grep "^192\.168\.$OCTET\." >/dev/null; then
+            [ -z "${VIRTKIT_SMOKE_OCTET:-}" ] || fail "192.168.$OCTET.0/24 is already in use on this host"
+            continue
+        fi
+        cat > "$WORK/net.xml" <<EOF
 <network>
   <name>$NET</name>
   <bridge name='$BRIDGE' stp='off' delay='0'/>
@@ -96,6 +101,15 @@ cat > "$WORK/net.xml" <<EOF
   </ip>
 </network>
 EOF
+        virt-xml-validate "$WORK/net.xml" network >/dev/null 2>&1 || virt-xml-validate "$WORK/net.xml" network
+        virsh -q -c "$URI" net-define "$WORK/net.xml" >/dev/null
+        out=$(virsh -q -c "$URI" net-start "$NET" 2>&1) && return 0
+        log "net-start on 192.168.$OCTET.0/24 failed ($out), try $try"
+        virsh -q -c "$URI" net-undefine "$NET" >/dev/null
+        [ -z "${VIRTKIT_SMOKE_OCTET:-}" ] || fail "net-start: $out"
+    done
+    fail "no free subnet in 192.168.128.0/17 after 8 tries"
+}
 
 # --------------------------------------------------------------- seed --
 ssh-keygen -q -t ed25519 -N '' -C "$DOM" -f "$WORK/id_ed25519"
@@ -219,11 +233,9 @@ cat > "$WORK/dom.xml" <<EOF
 </domain>
 EOF
 
-virt-xml-validate "$WORK/net.xml" network >/dev/null 2>&1 || virt-xml-validate "$WORK/net.xml" network
 virt-xml-validate "$WORK/dom.xml" domain >/dev/null 2>&1 || virt-xml-validate "$WORK/dom.xml" domain
 
-virsh -q -c "$URI" net-define "$WORK/net.xml" >/dev/null
-virsh -q -c "$URI" net-start "$NET" >/dev/null
+start_network
 virsh -q -c "$URI" define "$WORK/dom.xml" >/dev/null
 UUID=$(virsh -q -c "$URI" domuuid "$DOM")
 MAC=$(virsh -q -c "$URI" domiflist "$DOM" | awk '{ print $5; exit }')
