@@ -32,6 +32,7 @@ PACKAGES=(
     lvm2 e2fsprogs                      # logical and fs storage pools
     python3-venv python3-dev            # .venv (tests/venv.sh); python3-dev: libvirt-python builds
     shellcheck                          # ansible-test sanity's shellcheck test
+    golang-go golang-github-vmware-govmomi-dev  # vSphere simulator for the ESX tests (vcsim.sh)
 )
 
 # Modules loaded by the guest. Their dependencies are added in load order at
@@ -422,6 +423,7 @@ main() {
     start_daemons
     ensure_guest
     ensure_rootfs
+    VIRTKIT_BED_CACHE=$CACHE bash "$BED_DIR/vcsim.sh"
 
     local KERNEL INITRD KVER
     # shellcheck source=/dev/null
