@@ -48,6 +48,7 @@ if libvirt is not None:
     _UNSUPPORTED = frozenset(getattr(libvirt, code) for code in (
         'VIR_ERR_NO_SUPPORT', 'VIR_ERR_INVALID_ARG', 'VIR_ERR_ARGUMENT_UNSUPPORTED')
         if hasattr(libvirt, code))
+    _NO_SUPPORT = getattr(libvirt, 'VIR_ERR_NO_SUPPORT', 3)
     _ADDRESS_SOURCES = {
         'lease': libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
         'agent': libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
@@ -72,6 +73,25 @@ if libvirt is not None:
         'dns-txt': libvirt.VIR_NETWORK_SECTION_DNS_TXT,
         'dns-srv': libvirt.VIR_NETWORK_SECTION_DNS_SRV,
     }
+
+
+# What a connection's driver cannot do although libvirt has the call, by the
+# driver's name (virConnectGetType): libvirt says so only when it is tried, or
+# quietly does less (metadata in a defined XML is dropped). The rest is learned
+# from the calls that fail (LibvirtDriver._learn).
+DRIVER_LIMITS = {
+    'ESX': {
+        'redefine_domain': 'changing the definition of an existing domain (it defines new domains only)',
+        'live_max_memory': 'a live change of the memory size (only a powered-off domain gets one)',
+        'domain_metadata': 'domain metadata (tags)',
+    },
+}
+
+
+def _flags_refused(exc):
+    """libvirt's "unsupported flags (0x2) in function ...": the driver has the
+    call, not with these flags."""
+    return exc.get_error_code() in _UNSUPPORTED and 'unsupported flags' in (exc.get_error_message() or '')
 
 
 def require_libvirt():
@@ -130,6 +150,10 @@ class LibvirtDriver(Driver):
         self._password = password
         self._readonly = readonly
         self._conn = None
+        self._type = None
+        # Calls (and flags of calls) this connection's driver lacks, learned
+        # when one fails: the other path is taken from then on.
+        self._missing = set()
 
     # -- connection --------------------------------------------------------
     def _open(self):
@@ -180,6 +204,46 @@ class LibvirtDriver(Driver):
             except libvirt.libvirtError:
                 pass
 
+    # -- what the connection's driver can do ---------------------------------
+    def _driver_type(self, conn=None):
+        """virConnectGetType: 'QEMU', 'LXC', 'ESX' (for esx:// and vpx://), ..."""
+        if self._type is None:
+            try:
+                self._type = (conn or self._connection()).getType()
+            except libvirt.libvirtError:
+                return ''
+        return self._type
+
+    def driver_label(self):
+        """"libvirt's esx driver", as messages name a driver."""
+        return "libvirt's %s driver" % (self._driver_type().lower() or 'connection')
+
+    def unsupported(self, feature):
+        what = DRIVER_LIMITS.get(self._driver_type(), {}).get(feature)
+        if what is None and feature in self._missing:
+            what = feature
+        return '%s is not supported by %s' % (what, self.driver_label()) if what else None
+
+    def _learn(self, feature, exc, refused_flags=False):
+        """True (and remembered) when ``exc`` says the driver lacks
+        ``feature``: the call (VIR_ERR_NO_SUPPORT), or with
+        ``refused_flags`` the flags of the call."""
+        lacking = _flags_refused(exc) if refused_flags else exc.get_error_code() == _NO_SUPPORT
+        if lacking:
+            self._missing.add(feature)
+        return lacking
+
+    def _either(self, feature, preferred, other, refused_flags=False):
+        """``preferred()`` while the connection's driver has ``feature``,
+        else ``other()``: bulk listing or one name at a time, flags or none."""
+        if feature not in self._missing:
+            try:
+                return preferred()
+            except libvirt.libvirtError as exc:
+                if not self._learn(feature, exc, refused_flags):
+                    raise
+        return other()
+
     def _lost(self, exc):
         if exc.get_error_code() not in _CONNECTION_LOST:
             return False
@@ -200,9 +264,11 @@ class LibvirtDriver(Driver):
                     continue
                 raise self._translate(exc, action, resource)
 
-    @staticmethod
-    def _translate(exc, action, resource):
+    def _translate(self, exc, action, resource):
         message = exc.get_error_message() or str(exc)
+        if exc.get_error_code() == _NO_SUPPORT:
+            # "this function is not supported by the connection driver: virDomainSetMetadata"
+            message = 'not supported by %s (%s)' % (self.driver_label(), message.rsplit(': ', 1)[-1])
         if exc.get_error_code() in _NOT_FOUND:
             return NotFound('%s not found: %s' % (resource, message), resource=resource, action=action)
         error = DriverError(message, resource=resource, action=action)
@@ -348,7 +414,12 @@ class LibvirtDriver(Driver):
             return
         flag = {'acpi': 'VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN', 'agent': 'VIR_DOMAIN_SHUTDOWN_GUEST_AGENT',
                 'initctl': 'VIR_DOMAIN_SHUTDOWN_INITCTL', 'signal': 'VIR_DOMAIN_SHUTDOWN_SIGNAL'}[mode]
-        self._domain_call('shut down', name, 'shutdownFlags', getattr(libvirt, flag))
+        try:
+            self._domain_call('shut down', name, 'shutdownFlags', getattr(libvirt, flag))
+        except DriverError as exc:
+            if 'unsupported flags' in exc.message:  # esx shuts down through VMware Tools only: mode None
+                exc.message = 'shutdown mode %r is not supported by %s' % (mode, self.driver_label())
+            raise
 
     def destroy_domain(self, name):
         self._domain_call('destroy', name, 'destroy')
@@ -372,10 +443,20 @@ class LibvirtDriver(Driver):
         return flags
 
     def set_domain_memory(self, name, kib, live, config):
-        self._domain_call('set memory of', name, 'setMemoryFlags', kib, self._affect(live, config))
+        # Without flags, where the driver takes none (esx: the memory limit,
+        # which is the configuration and applies to a running domain at once).
+        self._run('set memory of', 'domain %r' % name, lambda conn: self._either(
+            'setMemoryFlags', lambda: self._domain(conn, name).setMemoryFlags(kib, self._affect(live, config)),
+            lambda: self._domain(conn, name).setMemory(kib), refused_flags=True))
 
     def set_domain_vcpus(self, name, count, live, config):
-        self._domain_call('set vcpus of', name, 'setVcpusFlags', count, self._affect(live, config))
+        # esx takes only VIR_DOMAIN_AFFECT_LIVE, which reconfigures the VM: running or not, config included.
+        self._run('set vcpus of', 'domain %r' % name, lambda conn: self._either(
+            'setVcpusFlags', lambda: self._domain(conn, name).setVcpusFlags(count, self._affect(live, config)),
+            lambda: self._domain(conn, name).setVcpus(count), refused_flags=True))
+
+    def set_domain_max_memory(self, name, kib):
+        self._domain_call('set the memory size of', name, 'setMaxMemory', kib)
 
     def container_namespaces(self, name):
         def count(conn):
@@ -420,7 +501,13 @@ class LibvirtDriver(Driver):
                                   for addr in data.get('addrs') or []],
                 })
             return result
-        return self._run('read %s addresses of' % source, 'domain %r' % name, addresses)
+        try:
+            return self._run('read %s addresses of' % source, 'domain %r' % name, addresses)
+        except DriverError as exc:
+            if getattr(exc, 'code', None) == getattr(libvirt, 'VIR_ERR_ARGUMENT_UNSUPPORTED', None):
+                # esx: "Unknown IP address data source 0" (it reads VMware Tools' report: source agent)
+                exc.message = 'address source %r is not supported by %s' % (source, self.driver_label())
+            raise
 
     # -- networks ----------------------------------------------------------
     @staticmethod
@@ -500,9 +587,16 @@ class LibvirtDriver(Driver):
                 'state': POOL_STATES[state] if state < len(POOL_STATES) else 'unknown',
                 'capacity': capacity, 'allocation': allocation, 'available': available}
 
+    def _pools(self, conn):
+        """Every pool, in one call where the driver has it (esx has not)."""
+        return self._either(
+            'listAllStoragePools', lambda: conn.listAllStoragePools(0),
+            lambda: [conn.storagePoolLookupByName(name)
+                     for name in conn.listStoragePools() + conn.listDefinedStoragePools()])
+
     def list_pools(self):
         return self._run('list storage pools', 'storage pools',
-                         lambda conn: [self._pool_record(pool) for pool in conn.listAllStoragePools(0)])
+                         lambda conn: [self._pool_record(pool) for pool in self._pools(conn)])
 
     def pool_status(self, name):
         return self._run('read', 'storage pool %r' % name,
@@ -554,12 +648,17 @@ class LibvirtDriver(Driver):
     def list_volumes(self, pool):
         def listing(conn):
             result = []
-            for vol in conn.storagePoolLookupByName(pool).listAllVolumes(0):
+            for vol in self._volumes(conn.storagePoolLookupByName(pool)):
                 kind, capacity, allocation = vol.info()
                 result.append({'name': vol.name(), 'key': vol.key(), 'path': vol.path(),
                                'type': kind, 'capacity': capacity, 'allocation': allocation})
             return result
         return self._run('list volumes of', 'storage pool %r' % pool, listing)
+
+    def _volumes(self, pool):
+        """Every volume of a pool, in one call where the driver has it (esx has not)."""
+        return self._either('listAllVolumes', lambda: pool.listAllVolumes(0),
+                            lambda: [pool.storageVolLookupByName(name) for name in pool.listVolumes()])
 
     def _volume(self, conn, pool, name):
         return conn.storagePoolLookupByName(pool).storageVolLookupByName(name)
