@@ -29,15 +29,14 @@ SETTABLE = ('memory_kib', 'max_memory_kib', 'vcpus', 'max_vcpus')
 def setter_changes(desired, config):
     """``{'max_memory_kib': kib, 'memory_kib': kib, 'vcpus': n}`` - what to set,
     in that order, for ``desired`` over the persistent ``config``. The memory
-    a domain has when no limit is set follows its size."""
+    is set whenever it is wanted other than it is: a limit equal to the size
+    looks like no limit, and only a limit stays when the size changes."""
     changes = {}
     size = desired.get('max_memory_kib')
     if size is not None and size != config.get('max_memory_kib'):
         changes['max_memory_kib'] = size
-    limited = config.get('memory_kib') not in (None, config.get('max_memory_kib'))
-    after = config.get('memory_kib') if limited else changes.get('max_memory_kib', config.get('max_memory_kib'))
     memory = desired.get('memory_kib')
-    if memory is not None and memory != after:
+    if memory is not None and memory != config.get('memory_kib'):
         changes['memory_kib'] = memory
     count = desired.get('vcpus') if desired.get('vcpus') is not None else desired.get('max_vcpus')
     if count is not None and count != config.get('vcpus'):

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import DOMAIN_STATES, POOL_STATES, Driver
@@ -94,6 +95,30 @@ def _flags_refused(exc):
     return exc.get_error_code() in _UNSUPPORTED and 'unsupported flags' in (exc.get_error_message() or '')
 
 
+def _esx_folder_missing(message):
+    """esx finds a volume by searching its folder in the datastore; a folder
+    that is not there fails the search ("Could not search in datastore 'ds1':
+    File [ds1] web1 was not found"; the simulator says FileNotFound)."""
+    return 'Could not search in datastore' in message and re.search(r'not found|NotFound', message) is not None
+
+
+def _connect_hint(message):
+    """What to do about a failed connection, where libvirt's message leaves it
+    open (client-side drivers such as esx ask for credentials and check the
+    host's certificate themselves)."""
+    auth_file = os.environ.get('LIBVIRT_AUTH_FILE')
+    if auth_file and not os.path.exists(auth_file):
+        return '; LIBVIRT_AUTH_FILE names %s, which does not exist' % auth_file
+    if 'Missing authentication credentials' in message:
+        return ('; give the credentials with auth (username, password) or in a libvirt auth file '
+                '(LIBVIRT_AUTH_FILE, ~/.config/libvirt/auth.conf or /etc/libvirt/auth.conf)')
+    if 'certificate' in message and 'curl' in message:
+        return ("; the host's TLS certificate is not trusted on the host the module runs on: add its CA "
+                'to the system trust store there (update-ca-certificates), or add ?no_verify=1 to the URI '
+                '(no verification at all)')
+    return ''
+
+
 def require_libvirt():
     if libvirt is None:
         raise MissingLibrary(
@@ -173,8 +198,9 @@ class LibvirtDriver(Driver):
                 tried.append('a read-write connection')
                 conn = libvirt.open(self.uri)
         except libvirt.libvirtError as exc:
+            message = exc.get_error_message() or str(exc)
             raise ConnectionFailed(
-                '%s (tried %s)' % (exc.get_error_message() or exc, ', '.join(tried)),
+                '%s (tried %s)%s' % (message, ', '.join(tried), _connect_hint(message)),
                 resource='libvirt at %r' % self.uri, action='connect to')
         if conn is None:
             raise ConnectionFailed('no connection (tried %s)' % ', '.join(tried),
@@ -269,7 +295,7 @@ class LibvirtDriver(Driver):
         if exc.get_error_code() == _NO_SUPPORT:
             # "this function is not supported by the connection driver: virDomainSetMetadata"
             message = 'not supported by %s (%s)' % (self.driver_label(), message.rsplit(': ', 1)[-1])
-        if exc.get_error_code() in _NOT_FOUND:
+        if exc.get_error_code() in _NOT_FOUND or _esx_folder_missing(message):
             return NotFound('%s not found: %s' % (resource, message), resource=resource, action=action)
         error = DriverError(message, resource=resource, action=action)
         error.code = exc.get_error_code()
@@ -422,7 +448,19 @@ class LibvirtDriver(Driver):
             raise
 
     def destroy_domain(self, name):
-        self._domain_call('destroy', name, 'destroy')
+        def destroy(conn):
+            dom = self._domain(conn, name)
+            try:
+                dom.destroy()
+            except libvirt.libvirtError as exc:
+                # esx powers off only a powered-on VM ("Domain is not powered on"):
+                # a paused (suspended) one is resumed first.
+                if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID \
+                        or dom.state()[0] != libvirt.VIR_DOMAIN_PAUSED:
+                    raise
+                dom.resume()
+                dom.destroy()
+        self._run('destroy', 'domain %r' % name, destroy)
 
     def suspend_domain(self, name):
         self._domain_call('pause', name, 'suspend')

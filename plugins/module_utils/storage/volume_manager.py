@@ -87,7 +87,7 @@ class VolumeManager(Manager):
     result_key = 'volume'
 
     def validate(self):
-        v.plain_name(self.params['name'], 'name')
+        v.volume_name(self.params['name'], 'name')
         v.plain_name(self.params['pool'], 'pool')
         self.state = self.params['state']
         self.spec = volume_spec(self.params)

@@ -43,11 +43,13 @@ def plan(driver, check=False, **kw):
 
 def test_memory_and_vcpus_of_a_shut_off_domain_by_their_own_calls():
     driver = esx_driver()
-    result = plan(driver, memory=512, vcpus=2)
+    result = plan(driver, max_memory=512, vcpus=2)
     assert result.action_names == ['set max_memory to 512 MiB', 'set vcpus to 2']
     result.apply()
     assert driver.changes() == [('set_domain_max_memory', {'name': 'vm1', 'kib': 524288}),
                                 ('set_domain_vcpus', {'name': 'vm1', 'count': 2, 'live': False, 'config': True})]
+    # memory alone raises the size too, and sets the memory (a limit equal to the size looks like none)
+    assert plan(esx_driver(), memory=512).action_names == ['set max_memory to 512 MiB', 'set memory to 512 MiB']
     assert 'define_domain' not in driver.names()
 
 
@@ -67,7 +69,7 @@ def test_a_running_domain_gets_a_new_memory_size_only_with_restart_or_stopped():
     assert plan(esx_driver(state='running'), max_memory=512, restart=True).action_names == [
         'shutdown', 'set max_memory to 512 MiB', 'start']
     assert plan(esx_driver(state='running'), memory=512, state='destroyed').action_names == [
-        'destroy', 'set max_memory to 512 MiB']
+        'destroy', 'set max_memory to 512 MiB', 'set memory to 512 MiB']
 
 
 def test_anything_else_is_refused_naming_the_options_before_anything_changes():
@@ -98,11 +100,11 @@ def test_tags_where_the_driver_has_no_metadata():
 
 
 @pytest.mark.parametrize('desired, config, changes', [
-    # a new size; the memory follows it while no limit is set
-    ({'max_memory_kib': 2048, 'memory_kib': 2048}, {'max_memory_kib': 1024, 'memory_kib': 1024},
+    # a new size alone: a limit stays, or the memory follows the size
+    ({'max_memory_kib': 2048, 'memory_kib': None}, {'max_memory_kib': 1024, 'memory_kib': 512},
      {'max_memory_kib': 2048}),
-    # a limit stays a limit when the size grows
-    ({'max_memory_kib': 2048, 'memory_kib': 2048}, {'max_memory_kib': 1024, 'memory_kib': 512},
+    # a new size and the memory: both set (a limit as large as the size looks like none)
+    ({'max_memory_kib': 2048, 'memory_kib': 2048}, {'max_memory_kib': 1024, 'memory_kib': 1024},
      {'max_memory_kib': 2048, 'memory_kib': 2048}),
     ({'memory_kib': 512, 'max_memory_kib': None}, {'max_memory_kib': 1024, 'memory_kib': 1024}, {'memory_kib': 512}),
     ({'vcpus': None, 'max_vcpus': 4}, {'vcpus': 2, 'max_vcpus': 2}, {'vcpus': 4}),
