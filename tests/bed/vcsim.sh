@@ -46,7 +46,7 @@ main() {
     # The sources sit outside any GOPATH: GOPATH mode builds them as a
     # local package and finds govmomi and its dependencies in Debian's tree.
     cp "$BED_DIR"/vcsim/*.go "$tmp/"
-    (cd "$tmp" && GOPATH=$GOPATH_DEBIAN GO111MODULE=off GOFLAGS= GOCACHE="$OUT/gocache" \
+    (cd "$tmp" && GOPATH=$GOPATH_DEBIAN GO111MODULE=off GOFLAGS="" GOCACHE="$OUT/gocache" \
         go build -o "$tmp/vcsim-virtkit" .) \
         || { rm -rf "$tmp"; die "go build of tests/bed/vcsim failed"; }
     mv -f "$tmp/vcsim-virtkit" "$OUT/vcsim-virtkit"
