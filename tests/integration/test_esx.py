@@ -66,6 +66,7 @@ def vsphere(tmp_path_factory):
         vpx_base = 'vpx://127.0.0.1:%s/DC0/DC0_H0' % vpx['port']
         yield {'esx': esx, 'vpx': vpx, 'password': password, 'tmp': tmp,
                'esx_uri': esx_base + '?no_verify=1', 'vpx_uri': vpx_base + '?no_verify=1',
+               'vpx_cluster_uri': 'vpx://127.0.0.1:%s/DC0/DC0_C0/DC0_C0_H0?no_verify=1' % vpx['port'],
                'esx_verified_uri': esx_base, 'vpx_verified_uri': vpx_base}
     finally:
         for proc in running:
@@ -80,7 +81,7 @@ def vsphere(tmp_path_factory):
 
 def target_vars(vsphere, tmp_path):
     return {'vk_prefix': unique_prefix(), 'vk_tmp': str(tmp_path),
-            'esx_uri': vsphere['esx_uri'], 'vpx_uri': vsphere['vpx_uri'],
+            'esx_uri': vsphere['esx_uri'], 'vpx_uri': vsphere['vpx_uri'], 'vpx_cluster_uri': vsphere['vpx_cluster_uri'],
             'esx_username': USERNAME, 'esx_password': vsphere['password'],
             'esx_datastore': DATASTORE, 'esx_portgroup': PORTGROUP, 'esx_vm': ESX_VMS[0]}
 

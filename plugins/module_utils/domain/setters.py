@@ -62,6 +62,11 @@ class DefinitionSetters:
                            resource=self.resource, action='update')
         changes = setter_changes(desired, config)
         active = status['state'] in ACTIVE_STATES
+        if active and changes and self.params.get('live') is False and self._final_state(status['state']) != 'shutoff':
+            raise Conflict('%s: live: false, but %s; a running domain takes these changes at once there (set live: '
+                           'true), or shut it down first (state: shutdown)'
+                           % (', '.join(self.option_names.get(k, k) for k in changes), why),
+                           resource=self.resource, action='update')
         stops = self._final_state(status['state']) == 'shutoff'
         new_state = None
         if active and 'max_memory_kib' in changes:

@@ -86,6 +86,13 @@ def test_a_vcpu_maximum_above_the_count_is_refused():
     assert refused.value.message.startswith('max_vcpus: ')
 
 
+def test_live_false_refuses_what_would_change_a_running_domain_at_once():
+    with pytest.raises(Conflict) as refused:
+        plan(esx_driver(state='running', vcpus=1), vcpus=2, live=False)
+    assert refused.value.message.startswith('vcpus: live: false, but ')
+    assert plan(esx_driver(state='shutoff'), vcpus=2, live=False).action_names == ['set vcpus to 2']
+
+
 def test_unchanged_is_unchanged():
     assert plan(esx_driver(vcpus=2), memory=256, vcpus=2).action_names == []
 
