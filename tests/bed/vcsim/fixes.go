@@ -570,16 +570,17 @@ func syncVMX(req []byte, _ []byte) []byte {
 	if !ok {
 		return nil
 	}
-	set := map[string]string{
-		"memsize":  strconv.Itoa(int(vm.Config.Hardware.MemoryMB)),
-		"numvcpus": strconv.Itoa(int(vm.Config.Hardware.NumCPU)),
-	}
-	if a := vm.Config.MemoryAllocation; a != nil && a.Limit != nil {
-		set["sched.mem.max"] = ""
-		if *a.Limit >= 0 {
-			set["sched.mem.max"] = strconv.FormatInt(*a.Limit, 10)
+	set := map[string]string{}
+	simulator.Map.WithLock(vm, func() {
+		set["memsize"] = strconv.Itoa(int(vm.Config.Hardware.MemoryMB))
+		set["numvcpus"] = strconv.Itoa(int(vm.Config.Hardware.NumCPU))
+		if a := vm.Config.MemoryAllocation; a != nil && a.Limit != nil {
+			set["sched.mem.max"] = ""
+			if *a.Limit >= 0 {
+				set["sched.mem.max"] = strconv.FormatInt(*a.Limit, 10)
+			}
 		}
-	}
+	})
 	setVMXValues(file, set)
 	return nil
 }
