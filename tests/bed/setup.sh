@@ -36,6 +36,7 @@ PACKAGES=(
     ovmf swtpm swtpm-tools              # UEFI firmware (+ secure boot), emulated TPM 2.0
     fdisk dosfstools mtools             # real guest image: GPT, EFI system partition
     openssh-client                      # ssh into the real guest (smoke.sh, tests)
+    golang-go golang-github-vmware-govmomi-dev  # vSphere simulator for the ESX tests (vcsim.sh)
 )
 
 # Modules loaded by the guest. Their dependencies are added in load order at
@@ -447,6 +448,7 @@ main() {
     # its own script, run under our lock.
     VIRTKIT_BED_CACHE=$CACHE VIRTKIT_BED_REBUILD=$REBUILD VIRTKIT_BED_LOCKED=1 \
         bash "$BED_DIR/image.sh"
+    VIRTKIT_BED_CACHE=$CACHE bash "$BED_DIR/vcsim.sh"
 
     local KERNEL INITRD KVER DEBIAN_IMAGE DEBIAN_KVER
     # shellcheck source=/dev/null
