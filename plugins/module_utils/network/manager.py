@@ -183,11 +183,14 @@ class NetworkManager(Manager):
         xml = self.params.get('xml') or build_network_xml(spec)
         plan.before = {}
         plan.after = prune(dict(spec, active=self.state == 'active', autostart=bool(self.params.get('autostart'))))
-        plan.add('define', lambda: self.driver.define_network(xml))
+        # A new network whose start fails (a bridge or subnet in use) is taken back.
+        name = self.name
+        plan.add('define', lambda: self.driver.define_network(xml), undo=lambda: self.driver.undefine_network(name))
         if self.state == 'active':
-            plan.add('start', lambda: self.driver.start_network(self.name))
+            plan.add('start', lambda: self.driver.start_network(name), undo=lambda: self.driver.stop_network(name))
         if self.params.get('autostart'):
-            plan.add('autostart on', lambda: self.driver.set_network_autostart(self.name, True))
+            plan.add('autostart on', lambda: self.driver.set_network_autostart(name, True),
+                     undo=lambda: self.driver.set_network_autostart(name, False))
         return plan
 
     def _plan_update(self, plan, status):
