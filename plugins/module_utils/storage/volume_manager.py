@@ -295,8 +295,9 @@ class VolumeManager(Manager):
     def _no_space(self, exc):
         """A libvirt error that says the pool filled up, in our words."""
         if isinstance(exc, DriverError) and getattr(exc, 'no_space', False):
+            action = 'create' if (exc.action or 'create').startswith('create') else exc.action
             return Conflict('not enough space in pool %r (%s)' % (self.pool, exc.message),
-                            resource=self.label, action=exc.action or 'create')
+                            resource=self.label, action=action)
         return exc
 
     # -- create -----------------------------------------------------------
