@@ -17,8 +17,9 @@ file:
 - QEMU runs as root without cgroups, its console logs go to files (no
   virtlogd socket in the private /run/libvirt), and the QEMU capability cache
   is a copy of the host's (a start takes a second, not a probe);
-- no TCP listener (the host's daemon has 127.0.0.1:16509), a pid file of its
-  own (the default /run/libvirtd.pid is the host daemon's).
+- no TCP listener unless asked for one (on a port of its own: the host's
+  daemon has 127.0.0.1:16509), a pid file of its own (the default
+  /run/libvirtd.pid is the host daemon's).
 
 Networks it starts live in the host's network namespace: tests give them
 unique bridge names and free subnets, isolated (no <forward>), and
@@ -27,6 +28,7 @@ the daemon ever had (QEMU, dnsmasq), bridges and iptables rules with the
 prefix.
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -50,8 +52,12 @@ def _alive(pid, comm):
 
 
 class PrivateDaemon:
-    def __init__(self, prefix, base='/var/tmp'):
+    def __init__(self, prefix, base='/var/tmp', sasl=None):
+        """``sasl``: (port, user, password) - a TCP listener on 127.0.0.1
+        that asks for that SASL user (the bed's /etc/sasl2/libvirt.conf
+        points at /etc/libvirt/passwd.db, which is ours in the namespace)."""
         self.prefix = prefix
+        self.sasl = sasl
         self.state = os.path.join(base, '%s-libvirtd' % prefix)
         self.socket_dir = '/run/%s' % prefix
         self.pid_file = os.path.join(self.state, 'libvirtd.pid')
@@ -81,8 +87,16 @@ class PrivateDaemon:
         if os.path.isdir(HOST_CACHE) and not os.path.exists(cache):
             shutil.copytree(HOST_CACHE, cache)
         with open(os.path.join(self.state, 'etc', 'libvirtd.conf'), 'w') as handle:
-            handle.write('unix_sock_dir = "%s"\nlisten_tls = 0\nlisten_tcp = 0\nlog_outputs = "3:file:%s"\n'
+            handle.write('unix_sock_dir = "%s"\nlisten_tls = 0\nlog_outputs = "3:file:%s"\n'
                          % (self.socket_dir, self.log_file))
+            if self.sasl:
+                handle.write('listen_tcp = 1\nlisten_addr = "127.0.0.1"\ntcp_port = "%d"\nauth_tcp = "sasl"\n'
+                             % self.sasl[0])
+                subprocess.run(['saslpasswd2', '-p', '-a', 'libvirt', '-f',
+                                os.path.join(self.state, 'etc', 'passwd.db'), self.sasl[1]],
+                               input=self.sasl[2], text=True, check=True)
+            else:
+                handle.write('listen_tcp = 0\n')
         with open(os.path.join(self.state, 'etc', 'qemu.conf'), 'w') as handle:
             handle.write('user = "root"\ngroup = "root"\nstdio_handler = "file"\ncgroup_controllers = [ ]\n')
 
@@ -92,8 +106,8 @@ class PrivateDaemon:
         if self.pid() is not None:
             raise RuntimeError('the private libvirtd of %s runs already (pid %d)' % (self.prefix, self.pid()))
         binds = ' && '.join('mount --bind %s %s' % (os.path.join(self.state, name), target) for name, target in MOUNTS)
-        script = '%s && { umount /sys/fs/cgroup/unified 2>/dev/null; true; } && exec libvirtd -d -p %s' % (
-            binds, self.pid_file)
+        script = '%s && { umount /sys/fs/cgroup/unified 2>/dev/null; true; } && exec libvirtd -d -p %s%s' % (
+            binds, self.pid_file, ' --listen' if self.sasl else '')
         with open(os.path.join(self.state, 'start.log'), 'a') as log:
             subprocess.run(['unshare', '-m', '--propagation', 'slave', 'sh', '-c', script], check=True,
                            stdout=log, stderr=log, timeout=timeout)
@@ -170,7 +184,9 @@ class PrivateDaemon:
             for net in conn.listAllNetworks(0):
                 found['network/' + net.name()] = (net.isActive(), net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
             for pool in conn.listAllStoragePools(0):
-                found['pool/' + pool.name()] = (pool.isActive(), pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE))
+                # Without its sizes: the free space moves with every file written on its filesystem.
+                found['pool/' + pool.name()] = (pool.isActive(), re.sub(
+                    r'<(capacity|allocation|available)[^<]*</\1>', '', pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE)))
                 if pool.isActive():
                     pool.refresh(0)
                     for vol in pool.listAllVolumes(0):

@@ -18,11 +18,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
 sys.path.insert(0, HERE)
 
+import importlib.util  # noqa: E402
+
 from harness import bed_facts, free_subnets  # noqa: E402  (paths set just above)
 from private_daemon import PrivateDaemon  # noqa: E402
 from suite import DOC, Report  # noqa: E402
 
 REPORT = Report()
+
+# The integration tests' own sshd on 127.0.0.1 (host keys, a wrong known_hosts), shared.
+_SPEC = importlib.util.spec_from_file_location('virtkit_integration_conftest',
+                                               os.path.join(os.path.dirname(HERE), 'integration', 'conftest.py'))
+_INTEGRATION = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_INTEGRATION)
+sshd = _INTEGRATION.sshd
 _STATE = {'items': 0, 'passed': 0, 'failed': 0, 'deselected': 0, 'started': None}
 
 
@@ -92,7 +101,8 @@ def daemon(prefix, report):
     """The suite's own libvirtd; at the end everything in it is removed, it
     is stopped, and what it left on the host (processes, bridges, iptables
     rules) is a row of the table - and a failure when there is any."""
-    private = PrivateDaemon(prefix)
+    password = report.secret('SASL password of the private daemon', secrets.token_urlsafe(18))
+    private = PrivateDaemon(prefix, sasl=(_INTEGRATION._free_port(), '%s-user' % prefix, password))
     private.start()
     try:
         yield private

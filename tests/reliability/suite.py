@@ -191,13 +191,23 @@ def run_play(text, tmp, report, extra_vars=None, check=False, verbosity=0, timeo
     path = os.path.join(str(tmp), '%s.yml' % name)
     with open(path, 'w') as handle:
         handle.write(text)
+    # Variables from a file, as users keep secrets (-vvvv prints -e values given inline).
+    vars_path = os.path.join(str(tmp), '%s-vars.json' % name)
+    with open(vars_path, 'w') as handle:
+        json.dump(dict(extra_vars or {}, ansible_python_interpreter=sys.executable), handle)
+    os.chmod(vars_path, 0o600)
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), path, '-i', 'localhost,', '-c', 'local',
-           '-e', 'ansible_python_interpreter=%s' % sys.executable, '-e', json.dumps(extra_vars or {})]
+           '-e', '@' + vars_path]
     if check:
         cmd.append('--check')
     if verbosity:
         cmd.append('-' + 'v' * verbosity)
+    record = os.path.join(str(tmp), '%s.jsonl' % name)
+    if os.path.exists(record):
+        os.unlink(record)
     run_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
+                   ANSIBLE_CALLBACK_PLUGINS=os.path.join(os.path.dirname(HERE), 'integration', 'callback_plugins'),
+                   ANSIBLE_CALLBACKS_ENABLED='virtkit_record', VIRTKIT_TASK_RECORD=record,
                    ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_LOCAL_TEMP=str(tmp),
                    ANSIBLE_CALLBACK_RESULT_FORMAT='yaml', ANSIBLE_DEPRECATION_WARNINGS='0', **(env or {}))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=run_env,
@@ -213,13 +223,15 @@ def finish_play(proc, report, name, timeout=600):
     return proc.returncode, out
 
 
-def failed_msg(output):
-    """The msg of the first failed task in a play's output (yaml callback)."""
-    for line in output.splitlines():
-        stripped = line.strip()
-        if stripped.startswith('msg:'):
-            return stripped[4:].strip().strip("'\"")
-    return ''
+def task_records(tmp, name):
+    """[record] of each task result of the play ``name`` (host, task, status, changed, msg when it failed)."""
+    with open(os.path.join(str(tmp), '%s.jsonl' % name)) as handle:
+        return [json.loads(line) for line in handle]
+
+
+def failed_msg(tmp, name):
+    """The msg of the first failed task of the play ``name``."""
+    return next((r.get('msg', '') for r in task_records(tmp, name) if r['status'] in ('failed', 'ignored')), '')
 
 
 def files_under(*roots):

@@ -257,9 +257,9 @@ class LibvirtDriver(Driver):
         error = DriverError(message, resource=resource, action=action)
         error.code = exc.get_error_code()
         error.unsupported = exc.get_error_code() in _UNSUPPORTED
-        if exc.get_error_code() == getattr(libvirt, 'VIR_ERR_OPERATION_DENIED', None) and 'read only' in message:
-            error.message = message = ('%s (the connection is read-only - a read-only socket or URI: a task that '
-                                       'changes something needs a read-write one)' % message)
+        if exc.get_error_code() == getattr(libvirt, 'VIR_ERR_OPERATION_DENIED', None):
+            error.message = message = ('%s (the connection is read-only - the daemon\'s read-only socket, or a '
+                                       'user without write access: this task needs a read-write connection)' % message)
         error.invalid_xml = exc.get_error_code() in _INVALID_XML
         error.no_space = 'No space left on device' in message or 'Not enough space' in message
         return error

@@ -154,6 +154,8 @@ class Plan:
                 action.run()
             except BaseException as exc:
                 outcome.failed = True
+                # What the failing step itself could not clean up (its error says so).
+                outcome.left.extend(getattr(exc, 'left', None) or [])
                 self._roll_back(done)
                 if isinstance(exc, VirtError):
                     if not exc.resource:

@@ -370,12 +370,17 @@ class VolumeManager(Manager):
         try:
             fill()
         except BaseException as exc:
+            kept = []
             for name in (self.name, marker):
                 try:
                     self._deleter(name)()
                 except Exception:
-                    pass  # the marker stays: the next run cleans up
-            raise self._no_space(exc) if isinstance(exc, DriverError) else exc
+                    kept.append(name)  # the marker stays: the next run cleans up
+            error = self._no_space(exc) if isinstance(exc, DriverError) else exc
+            if kept:
+                error.left = ['%s: %s (half made; the next run deletes it and makes it anew)'
+                              % (self.label, ', '.join(kept))]
+            raise error
         self.driver.delete_volume(self.pool, marker)
 
     def _filled(self, xml, reader, length):
