@@ -112,6 +112,14 @@ def run_module(argument_spec, manager_class, **module_kwargs):
     spec = connection_argument_spec()
     spec.update(argument_spec)
     module_kwargs.setdefault('supports_check_mode', True)
+    shape = shape_problem(spec, _raw_params())
+    if shape:
+        # ansible-core says "dictionary requested, could not parse JSON or
+        # key=value" without naming the option: fail here, naming it, with a
+        # module that checks nothing else (secrets still masked).
+        module = AnsibleModule(argument_spec=_lenient(spec), supports_check_mode=True)
+        module.no_log_values.update(_secrets(spec, module.params))
+        module.fail_json(msg='Invalid %s: %s' % shape, error='invalid')
     module = AnsibleModule(argument_spec=spec, **module_kwargs)
     # A password inside a URL (an import from https://user:password@host/...)
     # is as secret as a no_log option: Ansible masks it wherever it shows.
@@ -120,6 +128,66 @@ def run_module(argument_spec, manager_class, **module_kwargs):
     for warning in result.pop('warnings', []):
         module.warn(warning)
     return module, result
+
+
+def _raw_params():
+    """The module's arguments as Ansible handed them over, before validation."""
+    try:
+        from ansible.module_utils.basic import _load_params
+        return _load_params() or {}
+    except Exception:  # another way of passing them: leave the checks to AnsibleModule
+        return {}
+
+
+def shape_problem(spec, params, path=''):
+    """``(option, what is wrong)`` for the first value of a dict option (or a
+    list of dicts) that is no dict and no string Ansible could read as one."""
+    from ansible.module_utils.common.validation import check_type_dict
+    for name, option in spec.items():
+        value = params.get(name) if isinstance(params, dict) else None
+        if value is None:
+            continue
+        field = '%s%s' % (path, name)
+        kind, elements = option.get('type'), option.get('elements')
+        items = None
+        if kind == 'dict':
+            items = [(field, value)]
+        elif kind == 'list' and elements == 'dict':
+            items = [('%s[%d]' % (field, i), v) for i, v in enumerate(value if isinstance(value, list) else [value])]
+        for where, item in items or ():
+            if isinstance(item, str):
+                try:
+                    item = check_type_dict(item)
+                except (TypeError, ValueError):
+                    return where, 'a dictionary is needed, not %r' % (item,)
+            elif not isinstance(item, dict):
+                return where, 'a dictionary is needed, not %s %r' % (type(item).__name__, item)
+            if option.get('options'):
+                found = shape_problem(option['options'], item, where + '.')
+                if found:
+                    return found
+    return None
+
+
+def _lenient(spec):
+    """``spec`` with every type raw and nothing required: a module that only
+    reports (the no_log values it cannot see in raw options: _secrets)."""
+    return dict((name, {'type': 'raw', 'no_log': option.get('no_log', False)}) for name, option in spec.items())
+
+
+def _secrets(spec, params):
+    """The values of the no_log options anywhere in ``params``."""
+    found = set()
+    for name, option in spec.items():
+        value = params.get(name) if isinstance(params, dict) else None
+        if value is None:
+            continue
+        if option.get('no_log'):
+            found.add(str(value))
+        for item in value if isinstance(value, list) else [value]:
+            if option.get('options') and isinstance(item, dict):
+                found |= _secrets(option['options'], item)
+    return found
 
 
 def url_passwords(value):
