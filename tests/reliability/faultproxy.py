@@ -38,6 +38,7 @@ PROC = {
     'domain_get_state': 212,
     'domain_interface_addresses': 353,
     'connect_list_all_domains': 273,
+    'connect_get_all_domain_stats': 344,
     'network_update': 291,
     'storage_pool_define_xml': 77,
     'storage_pool_create': 78,

@@ -14,7 +14,7 @@ import pytest
 from helpers import make_dir_pool, make_network, proxy_for, remove
 from suite import finish_play, run_play
 
-HOLD = 4.0
+HOLD = 3.0
 PLAY = """- hosts: localhost
   gather_facts: false
   tasks:
@@ -121,16 +121,24 @@ def test_two_volume_creations_of_one_name(daemon, report, prefix, tmp_path):
         codes, results, held, seconds = two_plays(report, daemon, tmp_path, 'vol', 'volume',
                                                   dict(base, capacity='16M'), dict(base, capacity='32M'),
                                                   'storage_vol_create_xml')
-        assert codes == [0, 0], results
         info = daemon.virsh('vol-info', 'same.qcow2', '--pool', pool, '--bytes').stdout
         capacity = int(re.search(r'Capacity:\s+(\d+)', info).group(1)) // (1024 * 1024)
         assert capacity in (16, 32)
-        actions = [r['actions'] for r in results]
+        made = [i for i, r in enumerate(results) if 'create' in (r.get('actions') or [])]
+        assert len(made) == 1, results  # one made it, the other found it
+        other = results[1 - made[0]]
+        if capacity == 32 and made == [1]:
+            # the 32 MiB one came first: the 16 MiB request would shrink it
+            assert codes[0] != 0 and 'shrinking cuts off data' in other['msg'] and 'allow_shrink' in other['msg']
+            saw = 'the 32 MiB play created it; the 16 MiB play then found it larger and failed clearly: %s' \
+                % ' '.join(other['msg'].split()).strip("'")
+        else:
+            assert codes == [0, 0], results
+            saw = 'both ok: the 16 MiB play created it, the 32 MiB play then found it and grew it'
         report.add('concurrency', 'two volume tasks at once create the same name, 16 and 32 MiB',
                    'two plays side by side; the relay held the first create for the other',
-                   'both ok: one created it (%s), the other waited, found it and %s; final capacity %d MiB'
-                   % (actions[0] if 'create' in actions[0] else actions[1],
-                      'grew it' if capacity == 32 else 'left it', capacity), left='nothing (one volume)')
+                   '%s; final capacity %d MiB; no error from libvirt about a volume that exists' % (saw, capacity),
+                   left='nothing (one volume)')
     finally:
         remove(daemon, ('pool', pool))
 
@@ -162,3 +170,31 @@ def test_two_dhcp_host_edits(daemon, report, prefix, subnets, tmp_path):
                    % ', '.join(hosts), left='nothing')
     finally:
         remove(daemon, ('network', name))
+
+
+def test_a_guest_removed_by_another_client_while_listed(daemon, report, prefix, tmp_path):
+    """On a busy host guests come and go while a task lists them: the
+    listing leaves out the one that went, it does not fail."""
+    from harness import wait_for
+    from suite import finish_module, start_module
+    keep, gone = '%s-keep' % prefix, '%s-gone' % prefix
+    for name in (keep, gone):
+        assert daemon.virsh('define', '/dev/stdin', stdin="<domain type='qemu'><name>%s</name><memory unit='MiB'>64"
+                            "</memory><os><type>hvm</type></os></domain>" % name).returncode == 0
+    try:
+        with proxy_for(daemon, 'vanish') as proxy:
+            held = proxy.on('connect_get_all_domain_stats', 'hold', hold_timeout=2.0, count=10 ** 6)
+            proc, _t = start_module('domain_info', {'uri': daemon.uri(proxy.path)}, tmp_path)
+            wait_for(lambda: held.held or proc.poll() is not None, 60, interval=0.05, what='the listing')
+            assert daemon.virsh('undefine', gone).returncode == 0
+            result, _ended = finish_module(proc, report, 'vanish')
+        assert not result.get('failed'), result['msg']
+        names = [d['name'] for d in result['domains']]
+        assert keep in names and gone not in names
+        report.add('concurrency', 'domain_info while another client undefines a guest between the listing and '
+                   'the state query (the relay held the bulk state call while it went)',
+                   'domain_info of all guests', 'ok: the guest that went is left out, the others listed (before: '
+                   '"Failed to list domains: Domain not found", seen when a colleague\'s test removed its guests '
+                   'during test_ansible_core_matrix.py)', left='nothing')
+    finally:
+        remove(daemon, ('domain', keep), ('domain', gone))

@@ -16,7 +16,7 @@ from harness import wait_for
 from helpers import make_dir_pool, proxy_for, remove
 from suite import finish_play, run_play, task_records
 
-HOLD = 5.0
+HOLD = 3.0
 PLAY = """- hosts: localhost
   gather_facts: false
   tasks:

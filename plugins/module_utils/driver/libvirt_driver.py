@@ -121,6 +121,19 @@ def _xml_or_none(dom):
         raise
 
 
+def _each(objects, record):
+    """[record(obj)] of the listed objects, without those that went away
+    since the listing (another client removed them meanwhile)."""
+    result = []
+    for obj in objects:
+        try:
+            result.append(record(obj))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() not in _NOT_FOUND:
+                raise
+    return result
+
+
 def _in_threads(items, func, workers):
     """[func(item)] in the order of ``items``, ``workers`` calls at a time
     (libvirt-python lets go of the GIL while it waits on the daemon): one
@@ -337,21 +350,27 @@ class LibvirtDriver(Driver):
             for dom, stats in conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0):
                 states[dom.name()] = stats.get('state.state')
         except libvirt.libvirtError as exc:
-            if exc.get_error_code() not in _UNSUPPORTED:
+            # Unsupported, or one went away during the call: asked one by one below.
+            if exc.get_error_code() not in _UNSUPPORTED | _NOT_FOUND:
                 raise
         result = []
         for dom in domains:
             name = dom.name()
-            state = states.get(name)
-            if state is None:
-                state = dom.state()[0]
-            dom_id = dom.ID()
-            result.append(({
-                'name': name, 'uuid': dom.UUIDString(), 'id': dom_id if dom_id >= 0 else None,
-                'state': DOMAIN_STATES[state] if state < len(DOMAIN_STATES) else 'nostate',
-                'autostart': name in autostart if autostart is not None else bool(dom.autostart()),
-                'persistent': name in persistent if persistent is not None else bool(dom.isPersistent()),
-            }, dom))
+            try:
+                state = states.get(name)
+                if state is None:
+                    state = dom.state()[0]
+                record = {
+                    'name': name, 'uuid': dom.UUIDString(), 'id': dom.ID() if dom.ID() >= 0 else None,
+                    'state': DOMAIN_STATES[state] if state < len(DOMAIN_STATES) else 'nostate',
+                    'autostart': name in autostart if autostart is not None else bool(dom.autostart()),
+                    'persistent': name in persistent if persistent is not None else bool(dom.isPersistent()),
+                }
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() in _NOT_FOUND:
+                    continue  # undefined since the listing: on a busy host, others' guests come and go
+                raise
+            result.append((record, dom))
         return result
 
     def list_domains_with_xml(self):
@@ -530,7 +549,7 @@ class LibvirtDriver(Driver):
             active = self._names(lister, libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)
             persistent = self._names(lister, libvirt.VIR_CONNECT_LIST_NETWORKS_PERSISTENT)
             autostart = self._names(lister, libvirt.VIR_CONNECT_LIST_NETWORKS_AUTOSTART)
-            return [self._network_record(net, active, persistent, autostart) for net in lister(0)]
+            return _each(lister(0), lambda net: self._network_record(net, active, persistent, autostart))
         return self._run('list networks', 'networks', listing)
 
     def network_status(self, name):
@@ -606,7 +625,7 @@ class LibvirtDriver(Driver):
 
     def list_pools(self):
         return self._run('list storage pools', 'storage pools',
-                         lambda conn: [self._pool_record(pool) for pool in conn.listAllStoragePools(0)])
+                         lambda conn: _each(conn.listAllStoragePools(0), self._pool_record))
 
     def pool_status(self, name):
         return self._run('read', 'storage pool %r' % name,
@@ -672,12 +691,11 @@ class LibvirtDriver(Driver):
     # -- storage volumes ---------------------------------------------------
     def list_volumes(self, pool):
         def listing(conn):
-            result = []
-            for vol in conn.storagePoolLookupByName(pool).listAllVolumes(0):
+            def record(vol):
                 kind, capacity, allocation = vol.info()
-                result.append({'name': vol.name(), 'key': vol.key(), 'path': vol.path(),
-                               'type': kind, 'capacity': capacity, 'allocation': allocation})
-            return result
+                return {'name': vol.name(), 'key': vol.key(), 'path': vol.path(),
+                        'type': kind, 'capacity': capacity, 'allocation': allocation}
+            return _each(conn.storagePoolLookupByName(pool).listAllVolumes(0), record)
         return self._run('list volumes of', 'storage pool %r' % pool, listing)
 
     def _volume(self, conn, pool, name):
