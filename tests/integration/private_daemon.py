@@ -103,8 +103,9 @@ class PrivateDaemon:
     def start(self, timeout=60):
         """Start the daemon (a new mount namespace) and wait, bounded, until it answers."""
         self.prepare()
-        if self.pid() is not None:
-            raise RuntimeError('the private libvirtd of %s runs already (pid %d)' % (self.prefix, self.pid()))
+        running = self.pid()
+        if running is not None:
+            raise RuntimeError('the private libvirtd of %s runs already (pid %s)' % (self.prefix, running))
         binds = ' && '.join('mount --bind %s %s' % (os.path.join(self.state, name), target) for name, target in MOUNTS)
         script = '%s && { umount /sys/fs/cgroup/unified 2>/dev/null; true; } && exec libvirtd -d -p %s%s' % (
             binds, self.pid_file, ' --listen' if self.sasl else '')
@@ -118,7 +119,7 @@ class PrivateDaemon:
                                    % (self.socket, timeout, self.log_file))
             time.sleep(0.1)
         pid = self.pid()
-        self.namespaces.add(os.readlink('/proc/%d/ns/mnt' % pid))
+        self.namespaces.add(os.readlink('/proc/%s/ns/mnt' % pid))
         self.starts += 1
         return pid
 
@@ -150,7 +151,7 @@ class PrivateDaemon:
         deadline = time.monotonic() + timeout
         while _alive(pid, 'libvirtd'):
             if time.monotonic() > deadline:
-                raise RuntimeError('the private libvirtd (pid %d) did not exit within %s s of signal %d'
+                raise RuntimeError('the private libvirtd (pid %s) did not exit within %s s of signal %s'
                                    % (pid, timeout, sig))
             time.sleep(0.05)
         # A killed daemon leaves its pid file and sockets behind: nothing must

@@ -119,8 +119,8 @@ def daemon(prefix, report):
 
 @pytest.fixture(scope='session')
 def subnets():
-    """Free /24s for the suite's isolated networks (third octets handed out in turn)."""
-    pool = [str(net.network_address).rsplit('.', 1)[0] for net in free_subnets(6)]
+    """Free /24s for the suite's isolated networks ("192.168.N", handed out in turn)."""
+    pool = [str(net.network_address).rsplit('.', 1)[0] for net in free_subnets(8)]
     return iter(pool)
 
 

@@ -18,8 +18,8 @@ NET4 = {'address': '10.77.0.1/24'}
 
 
 def dhcp(**kw):
-    return {'address': '10.77.0.1/24', 'dhcp': dict({'ranges': [{'start': '10.77.0.100', 'end': '10.77.0.150'}]},
-                                                     **kw)}
+    ranges = {'ranges': [{'start': '10.77.0.100', 'end': '10.77.0.150'}]}
+    return {'address': '10.77.0.1/24', 'dhcp': dict(ranges, **kw)}
 
 
 DOMAIN = [

@@ -105,8 +105,8 @@ def test_bad_input_corpus(daemon, report, prefix, sshd, tmp_path):
                                                                           if t not in ('inventory', 'connection')]),
                      'checks': [(label, sum(1 for r in rows if r[4][label])) for label in labels],
                      'by_target': by_target}
-    bad = ['%s %s (option %s): %s -> %s %s' % (r[0], json.dumps(r[1]), r[2], r[3][:300],
-                                              [k for k, v in r[4].items() if not v], r[5][:200])
+    bad = ['%s %s (option %s): %s -> %s %s'
+           % (r[0], json.dumps(r[1]), r[2], r[3][:300], [k for k, v in r[4].items() if not v], r[5][:200])
            for r in rows if not all(r[4].values())]
     if os.environ.get('VIRTKIT_CORPUS_DUMP'):
         with open(os.environ['VIRTKIT_CORPUS_DUMP'], 'w') as handle:

@@ -10,7 +10,7 @@ import shutil
 
 from harness import prediction_mismatches, task_changes
 from helpers import remove
-from suite import run_play, task_records, warnings_of
+from suite import run_play, task_records
 
 PLAY = """- hosts: localhost
   gather_facts: false

@@ -7,6 +7,7 @@ task - before the daemon sees it, or after it answered but before the task
 hears the answer - and restarts it a moment later (or not at all)."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -97,11 +98,10 @@ def test_volume_upload_the_daemon_dies_mid_stream(daemon, report, prefix, tmp_pa
 def test_network_update_is_not_repeated_blindly(daemon, report, prefix, subnets, tmp_path):
     name, subnet = '%s-nu' % prefix, next(subnets)
     make_network(daemon, name, '%s-nu' % prefix, subnet)
+    dhcp = {'ranges': [{'start': '%s.100' % subnet, 'end': '%s.150' % subnet}],
+            'hosts': [{'mac': '52:54:00:aa:00:01', 'ip': '%s.10' % subnet}]}
     args = {'name': name, 'mode': 'isolated', 'bridge': '%s-nu' % prefix,
-            'ipv4': {'address': '%s.1/24' % subnet, 'dhcp': {'ranges': [{'start': '%s.100' % subnet,
-                                                                          'end': '%s.150' % subnet}],
-                                                             'hosts': [{'mac': '52:54:00:aa:00:01',
-                                                                        'ip': '%s.10' % subnet}]}}}
+            'ipv4': {'address': '%s.1/24' % subnet, 'dhcp': dhcp}}
     try:
         result, rerun, detect = fault_case(report, daemon, 'nu', ('network_update', 'kill'), 'network', args,
                                            tmp_path)
@@ -147,7 +147,7 @@ def test_inventory_listing_survives_a_restart(daemon, report, prefix, tmp_path):
     faults = Faults(daemon)
     try:
         with proxy_for(daemon, 'inv') as proxy:
-            fired = proxy.on('connect_list_all_domains', 'kill', fault=faults.kill(1.0))
+            fired = proxy.on('connect_list_all_domains', 'kill', fault=faults.kill(1.0, sig=signal.SIGTERM))
             config = tmp_path / 'rel.virt.yml'
             config.write_text(json.dumps({'plugin': 'virtkit.virt.guests', 'uris': [daemon.uri(proxy.path)],
                                           'strict': True, 'name_pattern': '^%s' % prefix}))
@@ -162,8 +162,8 @@ def test_inventory_listing_survives_a_restart(daemon, report, prefix, tmp_path):
         assert fired.fired.is_set()
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert name in json.loads(proc.stdout)['_meta']['hostvars']
-        report.add('daemon', 'inventory listing (virtkit.virt.guests, strict): libvirtd killed when the listing '
-                   'call reached it, restarted 1 s later', 'ansible-inventory --list',
+        report.add('daemon', 'inventory listing (virtkit.virt.guests, strict): libvirtd restarted (SIGTERM, then '
+                   'started 1 s later) when the listing call reached it', 'ansible-inventory --list',
                    'the guest listed, rc 0: the listing call was made again on a new connection',
                    detect=ended - fired.fired_at, left='nothing')
     finally:
@@ -182,7 +182,7 @@ def test_a_daemon_that_does_not_come_back(daemon, report, prefix, tmp_path):
             started, _t = start_module('volume', args, tmp_path)
             result, ended = finish_module(started, report, 'daemon gone')
         left = sorted(os.listdir(path))
-        assert fired.fired.is_set(), (result, proxy.procedures(), [c for c in proxy.calls])
+        assert fired.fired.is_set(), (result, proxy.procedures(), list(proxy.calls))
         daemon.start()
         assert result.get('failed') and 'went away during the call' in result['msg'], result
         assert 'did not answer again within 20 s' in result['msg'] and result['changed'] is False

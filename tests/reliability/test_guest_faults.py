@@ -20,8 +20,8 @@ TIMEOUT = 300
 
 @pytest.fixture(scope='module')
 def no_dhcp(daemon, prefix, subnets):
-    name = '%s-nd' % prefix
-    make_network(daemon, name, '%s-nd' % prefix, next(subnets), dhcp=False)
+    name, subnet = '%s-nd' % prefix, next(subnets, None)
+    make_network(daemon, name, '%s-nd' % prefix, subnet, dhcp=False)
     yield name
     remove(daemon, ('network', name))
 

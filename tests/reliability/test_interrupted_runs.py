@@ -73,7 +73,7 @@ def interrupted(report, daemon, tmp, label, args, proc, types, sig):
         signalled = time.monotonic()
         rc, _out = finish_play(play, report, label)
         ended = time.monotonic()
-        wait_for(lambda: held.fired.is_set(), HOLD + 5, interval=0.1, what='the held call to go on')
+        wait_for(held.fired.is_set, HOLD + 5, interval=0.1, what='the held call to go on')
         time.sleep(1)  # what the daemon still does with it
     return rc, ended - signalled
 

@@ -21,8 +21,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage impo
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
 # The calls that change nothing: changes() leaves them out (a refresh rescans a pool).
-READS = frozenset(('refresh_pool', 
-    'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
+READS = frozenset((
+    'refresh_pool', 'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
     'domain_status', 'domain_addresses', 'container_namespaces', 'list_networks', 'network_xml', 'network_status',
     'network_leases', 'list_pools', 'pool_xml', 'pool_status', 'list_volumes', 'volume_xml', 'download_volume',
     'volume_by_path'))

@@ -237,8 +237,8 @@ class VolumeManager(Manager):
         except NotFound:
             if self.check_mode:
                 self.warnings.append('%s: %s: volume %r in pool %r does not exist: check mode predicts the volume '
-                                     'is created; the real run needs it by then' % (self.label, field, ref['name'],
-                                                                                   ref['pool']))
+                                     'is created; the real run needs it by then'
+                                     % (self.label, field, ref['name'], ref['pool']))
                 return {'path': '%s/%s' % (ref['pool'], ref['name']), 'format': None, 'capacity': None,
                         'allocation': None}
             raise NotFound('%s: volume %r in pool %r does not exist' % (field, ref['name'], ref['pool']),
