@@ -99,3 +99,34 @@ class Faults:
 
 def proxy_for(daemon, label):
     return FaultProxy(os.path.join(daemon.socket_dir, 'proxy-%s' % label), daemon.socket)
+
+
+def process_tree(pid):
+    """``pid`` and every process below it (ansible's workers run in sessions of their own)."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/stat' % entry) as handle:
+                    parent = int(handle.read().rsplit(') ', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def module_running(pid):
+    """Whether a module (AnsiballZ_*.py) runs under process ``pid`` (a play)."""
+    for member in process_tree(pid):
+        try:
+            with open('/proc/%d/cmdline' % member, 'rb') as handle:
+                if b'AnsiballZ_' in handle.read():
+                    return True
+        except OSError:
+            continue
+    return False

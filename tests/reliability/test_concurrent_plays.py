@@ -3,18 +3,21 @@ reported as success; the final state is one of the two requests (or both,
 where they do not contradict each other) and a re-run converges.
 
 Both plays run for real (ansible-playbook, side by side). The relay holds
-the first changing call until the other play's arrives too (or 4 s pass),
-so that without coordination both would write over a state they read
-before the other wrote: the race is certain, not left to timing."""
+the first play's changing call; the second play starts then, and its own
+changing call is held too until both are there (or 3 s pass), so that
+without coordination both would write over a state they read before the
+other wrote: the race is certain, not left to timing, and so is the order."""
 import re
+import threading
 import time
 
 import pytest
 
-from helpers import make_dir_pool, make_network, proxy_for, remove
-from suite import finish_play, run_play
+from harness import wait_for
+from helpers import make_dir_pool, make_network, module_running, proxy_for, remove
+from suite import failed_msg, finish_play, run_play
 
-HOLD = 3.0
+HOLD = 20.0  # a bound only: the hold ends when both calls are there, or the second play waits
 PLAY = """- hosts: localhost
   gather_facts: false
   tasks:
@@ -34,13 +37,22 @@ def two_plays(report, daemon, tmp, label, module, first, second, proc):
     import json
     with proxy_for(daemon, label) as proxy:
         hold = proxy.on(proc, 'hold', hold_timeout=HOLD, count=2)
-        uri = daemon.uri(proxy.path)
         plays = []
+        # Let the held call go once both calls are held - or once the second
+        # play's module has run a while without calling (it waits for the first).
+        waiter = threading.Thread(target=release_when_waiting, args=(hold, plays), daemon=True)
+        waiter.start()
+        uri = daemon.uri(proxy.path)
         started = time.monotonic()
         for index, args in enumerate((first, second)):
             text = PLAY.format(name='%s %d' % (label, index), module=module, label='%s-%d' % (label, index),
                                args=json.dumps(dict(args, uri=uri)))
             plays.append(run_play(text, tmp, report, name='%s-%d' % (label, index), background=True))
+            if index == 0:
+                # The second starts once the first is at its changing call: without
+                # coordination it then plans on the state the first is changing.
+                wait_for(lambda: hold.held or plays[0].poll() is not None, 120, interval=0.05,
+                         what='the first play to reach its changing call')
         codes, results = [], []
         for index, proc_ in enumerate(plays):
             rc, out = finish_play(proc_, report, '%s-%d' % (label, index))
@@ -48,14 +60,19 @@ def two_plays(report, daemon, tmp, label, module, first, second, proc):
             try:
                 with open(str(tmp / ('%s-%d.json' % (label, index)))) as handle:
                     results.append(json.load(handle))
-            except OSError:
-                results.append({'failed': True, 'msg': _failed_msg(out)})
+            except OSError:  # the task failed: the play stopped before it wrote its result
+                results.append({'failed': True, 'msg': failed_msg(tmp, '%s-%d' % (label, index)) or out[-500:]})
         return codes, results, hold.held, time.monotonic() - started
 
 
-def _failed_msg(out):
-    found = re.search(r'msg: (.*)', out)
-    return found.group(1) if found else out[-500:]
+def release_when_waiting(hold, plays, patience=3.0):
+    waiting_since = None
+    while not hold.release.is_set():
+        if len(plays) == 2 and module_running(plays[1].pid):
+            waiting_since = waiting_since or time.monotonic()
+            if time.monotonic() - waiting_since >= patience:
+                hold.release.set()
+        time.sleep(0.1)
 
 
 def memory_mib(daemon, name):
@@ -93,8 +110,7 @@ def test_two_tasks_set_memory_differently(daemon, report, shutoff_guest, tmp_pat
     assert all(r['changed'] for r in results)
     assert results[last]['domain']['memory'] == final
     report.add('concurrency', 'two domain tasks at once, memory 300 and 400 MiB (a shut-off guest: one redefinition '
-               'each)', 'two plays side by side; the relay held the first redefinition %.0f s for the other'
-               % HOLD, 'both ok and changed; the second waited for the first (the object lock), then read its result '
+               'each)', 'two plays side by side; the relay held the first redefinition until the other play was there', 'both ok and changed; the second waited for the first (the object lock), then read its result '
                'and redefined on top of it; final memory %d MiB, what play %d asked, which ran last'
                % (final, last), detect='-', left='nothing')
 
@@ -131,7 +147,7 @@ def test_two_volume_creations_of_one_name(daemon, report, prefix, tmp_path):
             # the 32 MiB one came first: the 16 MiB request would shrink it
             assert codes[0] != 0 and 'shrinking cuts off data' in other['msg'] and 'allow_shrink' in other['msg']
             saw = 'the 32 MiB play created it; the 16 MiB play then found it larger and failed clearly: %s' \
-                % ' '.join(other['msg'].split()).strip("'")
+                % other['msg']
         else:
             assert codes == [0, 0], results
             saw = 'both ok: the 16 MiB play created it, the 32 MiB play then found it and grew it'

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from harness import wait_for
-from helpers import make_dir_pool, proxy_for, remove
+from helpers import make_dir_pool, process_tree, proxy_for, remove
 from suite import finish_play, run_play, task_records
 
 HOLD = 3.0
@@ -23,25 +23,6 @@ PLAY = """- hosts: localhost
     - name: The volume
       virtkit.virt.volume: {args}
 """
-
-
-def process_tree(pid):
-    """``pid`` and every process below it (ansible's workers run in sessions of their own)."""
-    children = {}
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open('/proc/%s/stat' % entry) as handle:
-                    parent = int(handle.read().rsplit(') ', 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(children.get(current, []))
-    return tree
 
 
 def signal_job(pid, sig):
