@@ -45,7 +45,7 @@ class Report:
     def secret(self, label, value):
         """Register a secret the suite uses; every later output is checked for it."""
         if value and len(value) >= 6:
-            self.secrets[label] = value
+            self.secrets['%s (%d)' % (label, len(self.secrets))] = value
         return value
 
     def scan(self, text, where):
@@ -68,6 +68,7 @@ class Report:
     def summary(self):
         faults = sum(1 for r in self.rows if r['group'] != 'cleanup')
         survived = sum(1 for r in self.rows if r['group'] not in ('cleanup',) and r['outcome'] == 'ok')
+        self.limits = [r for r in self.rows if r['outcome'] == 'documented limit']
         refused = self.corpus['clean'] if self.corpus else 0
         # Something left on the host that the task neither asked for, undid, nor reported.
         partial = sum(1 for r in self.rows if r['outcome'] == 'partial')
@@ -98,6 +99,20 @@ class Report:
                 lines.append('| %s |' % ' | '.join(_cell(v) for v in (r['case'], r['done'], r['saw'], detect,
                                                                       r['left'], r['outcome'])))
             lines.append('')
+        lines += ['## Cases that cannot be made safe', '',
+                  '- **A daemon that hangs** (its socket open, nothing answering): see the row above. libvirt\'s '
+                  'client sends keepalives only with an event loop running, which a module does not have; a task '
+                  'is bounded with Ansible\'s `timeout:` keyword.',
+                  '- **Two tasks on one object from different machines**: the object lock (`engine/lock.py`) is '
+                  'a file on the host the module runs on, so tasks from one controller (or on the hypervisor '
+                  'itself) take turns, but tasks reaching one daemon from two machines are not coordinated: '
+                  'libvirt has no lock or compare-and-set for definitions, so the last definition written wins.',
+                  '- **What a pool build made on a device** (a filesystem, a volume group) stays when a later step '
+                  'of a new pool fails: it cannot be taken back without destroying the device\'s content. The '
+                  'result names it and reports `changed`; the next run finds it and does not build again.',
+                  '- **A clone or an upload cut off by SIGKILL** stays on the host until the next run (no process '
+                  'is left to clean up): the marker volume beside it makes that run delete it and make it anew.',
+                  '']
         if self.corpus:
             c = self.corpus
             lines += ['## Bad input corpus', '',

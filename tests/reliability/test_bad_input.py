@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-from corpus import CONNECTION, INVENTORY, module_cases
+from corpus import CONNECTION, INVENTORY, SECRETS, module_cases
 from helpers import make_dir_pool, network_xml, remove
 from suite import collections_path, difference, files_under, in_process, task_records
 
@@ -61,6 +61,8 @@ def judge(result_failed, msg, option, before, after):
 
 
 def test_bad_input_corpus(daemon, report, prefix, sshd, tmp_path):
+    for value in SECRETS:
+        report.secret('a password in the bad-input corpus', value)
     scratch = tmp_path / 'scratch'
     scratch.mkdir()
     ctroot = tmp_path / 'ctroot'

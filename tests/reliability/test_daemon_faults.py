@@ -195,3 +195,34 @@ def test_a_daemon_that_does_not_come_back(daemon, report, prefix, tmp_path):
     finally:
         faults.settle()
         remove(daemon, ('pool', pool))
+
+
+HUNG_PLAY = """- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: List the guests of a daemon that hangs
+      virtkit.virt.domain_info:
+        uri: "{{ uri }}"
+      timeout: 8
+"""
+
+
+def test_a_daemon_that_hangs(daemon, report, tmp_path):
+    """A daemon that stops answering without closing its socket (SIGSTOP, a
+    deadlock) is a limit: libvirt's client has no keepalive without an event
+    loop, so a call waits for the answer. Ansible's task ``timeout`` bounds it."""
+    from suite import failed_msg, run_play
+    pid = daemon.pid()
+    os.kill(pid, signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        rc, out = run_play(HUNG_PLAY, tmp_path, report, {'uri': daemon.uri()}, name='hung')
+        ended = time.monotonic()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    said = failed_msg(tmp_path, 'hung')
+    assert rc != 0 and 'timed out' in said.lower(), out[-3000:]
+    report.add('daemon', 'libvirtd hangs (SIGSTOP: the socket stays open, nothing answers) - a documented limit: '
+               'without an event loop libvirt\'s client has no keepalive, so a call waits for its answer; a task '
+               'bounds it with Ansible\'s timeout keyword', 'domain_info with timeout: 8',
+               ' '.join(said.split()), detect=ended - stopped, left='nothing', outcome='documented limit')
