@@ -92,8 +92,9 @@ def bed():
 
 
 @pytest.fixture(scope='session')
-def prefix():
-    return 'vkrel%s' % secrets.token_hex(2)
+def prefix(report):
+    report.prefix = 'vkrel%s' % secrets.token_hex(2)
+    return report.prefix
 
 
 @pytest.fixture(scope='session')

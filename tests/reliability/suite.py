@@ -5,6 +5,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -35,6 +36,7 @@ class Report:
     the suite saw, checked for every secret it used."""
 
     def __init__(self):
+        self.prefix = None  # the session's name prefix, written as PREFIX in the table
         self.rows = []
         self.secrets = {}
         self.outputs = 0
@@ -62,8 +64,20 @@ class Report:
 
     # -- rows ------------------------------------------------------------------------
     def add(self, group, case, done, saw, left='nothing', detect=None, outcome='ok'):
-        self.rows.append({'group': group, 'case': case, 'done': done, 'saw': _short(saw), 'left': left or 'nothing',
+        self.rows.append({'group': group, 'case': self.stable(case), 'done': self.stable(done),
+                          'saw': _short(self.stable(saw)), 'left': self.stable(left or 'nothing'),
                           'detect': detect, 'outcome': outcome})
+
+    def stable(self, text):
+        """``text`` without what changes from run to run (names, paths, ports,
+        subnets), so that the table changes only when behaviour does."""
+        text = str(text)
+        if self.prefix:
+            text = text.replace(self.prefix, 'PREFIX')
+        text = re.sub(r'/tmp/pytest-of-[^/]+/pytest-\d+/[^/\s\'"]+', 'TMPDIR', text)
+        text = re.sub(r'127\.0\.0\.1:\d{2,5}', '127.0.0.1:PORT', text)
+        text = re.sub(r'192\.168\.\d{1,3}\.', '192.168.N.', text)
+        return re.sub(r'AAAA[A-Za-z0-9+/]{8,}', 'AAAA...', text)
 
     def summary(self):
         faults = sum(1 for r in self.rows if r['group'] != 'cleanup')

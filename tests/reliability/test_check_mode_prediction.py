@@ -90,9 +90,9 @@ def test_check_mode_predicts_a_play_that_builds_what_it_uses(daemon, report, pre
         records = task_records(tmp_path, 'ck-check')
         assert all(r['status'] == 'changed' for r in records)
         report.add('check', 'a play that makes a network, a pool, a volume in it, a copy of that volume, a guest '
-                   'with a disk created in the pool and an interface on the network, a container on the network; '
-                   'run in check mode, then for real',
-                   'before: check mode failed at the volume task ("pool does not exist")',
+                   'with a disk created in the pool and an interface on the network, a container on the network '
+                   '(before: check mode failed at the volume task, "pool does not exist")',
+                   'ansible-playbook --check, then ansible-playbook',
                    'check mode predicted all 6 changes, task by task equal to the real run, each assumption said '
                    'as a warning (e.g. "%s")'
                    % ' '.join(said[0].split())[:160], left='nothing from check mode; the real run\'s objects '

@@ -102,7 +102,8 @@ def test_fs_pool_with_a_bad_source_device(daemon, report, prefix, tmp_path, devi
             left = 'nothing (refused before anything was defined)'
         else:
             assert '(undone: define)' in said[0], said
-            case = ('pool type fs whose source "device" is a directory (mkfs fails in the build), run twice')
+            case = ('pool type fs whose source "device" is a directory (the build fails after it made the target '
+                    'directory), run twice')
             left = 'nothing (the definition undone, the target directory the build made removed)'
         report.add('found', case, 'ansible-playbook, twice', said[0], left=left)
     finally:

@@ -428,7 +428,7 @@ class DomainManager(LiveOperations, PowerTransitions, Manager):
         for index, patch in enumerate(patches):
             if canonical_string(apply_patches(config_xml, [patch], new_domain=False)) != canonical_string(config_xml):
                 raise InvalidSpec('xml_patches[%d]' % index, 'libvirt did not keep what it sets at %r (an element '
-                                  'or value it does not know or ignores); the definition was taken back'
+                                  'or value it does not know, ignores or rewrites); the definition was taken back'
                                   % patch['xpath'])
         raise InvalidSpec('xml_patches', 'libvirt did not keep what the patches set together; the definition was '
                                          'taken back')
