@@ -54,6 +54,7 @@ def pytest_deselected(items):
 def pytest_runtest_logreport(report):
     if not str(report.fspath).startswith(HERE + os.sep) and not report.nodeid.startswith('tests/reliability'):
         return
+    _STATE['ended'] = time.monotonic()  # the suite's time ends with its last test, not the session
     if report.when == 'call' and report.passed:
         _STATE['passed'] += 1
     elif report.failed or report.skipped:
@@ -63,7 +64,7 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session, exitstatus):
     if not _STATE['items'] or _STATE['started'] is None:
         return
-    seconds = time.monotonic() - _STATE['started']
+    seconds = _STATE.get('ended', time.monotonic()) - _STATE['started']
     text = REPORT.markdown(seconds) + '\n'
     whole = _STATE.get('whole') and not _STATE['deselected'] and not _STATE['failed'] and \
         _STATE['passed'] == _STATE['items']

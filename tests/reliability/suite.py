@@ -149,7 +149,8 @@ def _short(text, limit=300):
 
 
 def _cell(value):
-    return str(value).replace('|', '\\|').replace('\n', ' ')
+    """A table cell: no column breaks, no line breaks, nothing read as HTML."""
+    return str(value).replace('|', '\\|').replace('\n', ' ').replace('<', '&lt;').replace('>', '&gt;')
 
 
 # -- running tasks -----------------------------------------------------------------------
