@@ -110,7 +110,8 @@ def test_two_tasks_set_memory_differently(daemon, report, shutoff_guest, tmp_pat
     assert all(r['changed'] for r in results)
     assert results[last]['domain']['memory'] == final
     report.add('concurrency', 'two domain tasks at once, memory 300 and 400 MiB (a shut-off guest: one redefinition '
-               'each)', 'two plays side by side; the relay held the first redefinition until the other play was there', 'both ok and changed; the second waited for the first (the object lock), then read its result '
+               'each)', 'two plays side by side; the relay held the first redefinition until the other play was there',
+               'both ok and changed; the second waited for the first (the object lock), then read its result '
                'and redefined on top of it; final memory %d MiB, what play %d asked, which ran last'
                % (final, last), detect='-', left='nothing')
 
