@@ -12,11 +12,15 @@ while it reports success, or a final state neither asked for. So a task
 that changes an object holds its lock from the read to the last write, and
 a second task waits for it, then reads the state the first one left.
 
-The lock is an flock on a file named by the object and the URI, so it
-vanishes with its holder, even one killed with SIGKILL. It serialises the
-tasks of one host (local URIs, and remote URIs managed from the same
-controller); tasks that reach one daemon from different machines are not
-seen (libvirt has no lock of its own to offer).
+The lock is an flock on one of 256 files (the object and the URI hashed to
+a file), so it vanishes with its holder, even one killed with SIGKILL, and
+a busy host never gathers more than 256 lock files. Two objects may share a
+file: then their tasks take turns too, which costs a wait, never a wrong
+result; a task that needs several files takes them in one order, so two
+tasks never wait for each other. It serialises the tasks of one host (local
+URIs, and remote URIs managed from the same controller); tasks that reach
+one daemon from different machines are not seen (libvirt has no lock of its
+own to offer).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -35,25 +39,31 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflic
 # Long enough for another task's graceful shutdown or volume import; a task
 # that waits longer is told who to wait for.
 LOCK_WAIT = 900
+BUCKETS = 256
 _DIRS = ('/run/lock', '/var/lock')
 
 
 def lock_path(uri, kind, name):
-    digest = hashlib.sha256(('%s\0%s\0%s' % (uri, kind, name)).encode('utf-8')).hexdigest()[:32]
+    bucket = int(hashlib.sha256(('%s\0%s\0%s' % (uri, kind, name)).encode('utf-8')).hexdigest(), 16) % BUCKETS
     for directory in _DIRS + (tempfile.gettempdir(),):
         if os.path.isdir(directory) and os.access(directory, os.W_OK | os.X_OK):
-            return os.path.join(directory, 'virtkit-%s.lock' % digest)
+            return os.path.join(directory, 'virtkit-%03d.lock' % bucket)
     return None
 
 
 @contextlib.contextmanager
 def object_locks(uri, objects, wait=LOCK_WAIT, clock=time.monotonic, sleep=time.sleep):
-    """Hold the locks of ``objects`` ([(kind, name)], taken in that order)
-    on ``uri`` for the ``with`` block."""
+    """Hold the locks of ``objects`` ([(kind, name)]) on ``uri`` for the
+    ``with`` block; their files are taken in sorted order, each once."""
     held = []
+    paths = {}
+    for kind, name in objects:
+        path = lock_path(uri, kind, name)
+        if path is not None:
+            paths.setdefault(path, '%s %r' % (kind, name))
     try:
-        for kind, name in objects:
-            fd = _acquire(lock_path(uri, kind, name), '%s %r' % (kind, name), wait, clock, sleep)
+        for path in sorted(paths):
+            fd = _acquire(path, paths[path], wait, clock, sleep)
             if fd is not None:
                 held.append(fd)
         yield
@@ -64,8 +74,6 @@ def object_locks(uri, objects, wait=LOCK_WAIT, clock=time.monotonic, sleep=time.
 
 def _acquire(path, what, wait, clock, sleep):
     import fcntl
-    if path is None:
-        return None
     try:
         # Read-only is enough for flock, and opens a lock file another user made.
         fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)

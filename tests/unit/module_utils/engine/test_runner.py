@@ -88,8 +88,24 @@ def test_two_real_runs_on_one_object_take_turns(tmp_path, monkeypatch):
     execute(Scripted({'name': 't'}, [('b', step('second', 0), None)]))
     first.join()
     assert order == ['first begins', 'first ends', 'second begins', 'second ends']
-    # check mode waits for nobody; another object's lock is another lock
-    assert lock.lock_path('test:///default', 'thing', 't') != lock.lock_path('test:///default', 'thing', 'u')
+    # one object, one file; at most BUCKETS files however many objects there are
+    assert lock.lock_path('test:///default', 'thing', 't') == lock.lock_path('test:///default', 'thing', 't')
+    paths = set(lock.lock_path('test:///default', 'thing', str(n)) for n in range(5000))
+    assert len(paths) == lock.BUCKETS
+
+
+def test_several_locks_are_taken_in_one_order(tmp_path, monkeypatch):
+    """Two tasks that need the same two files never wait for each other."""
+    monkeypatch.setattr(lock, '_DIRS', (str(tmp_path),))
+    taken = []
+    monkeypatch.setattr(lock, '_acquire', lambda path, what, *rest: taken.append(path) or os.open(path, os.O_RDONLY | os.O_CREAT))
+    objects = [('domain', 'd%d' % n) for n in range(20)]
+    with lock.object_locks('qemu:///system', objects):
+        pass
+    with lock.object_locks('qemu:///system', list(reversed(objects))):
+        pass
+    first, second = taken[:len(taken) // 2], taken[len(taken) // 2:]
+    assert first == second == sorted(set(first))
 
 
 def test_a_lock_held_too_long_is_a_clear_refusal(tmp_path, monkeypatch):
