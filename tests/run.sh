@@ -8,10 +8,11 @@
 #       site and changelog, unit tests and sanity on every other ansible-core;
 #     daemon lane (foreground): unit and integration tests against the real
 #       libvirtd (through the installed tarball), the demo's steps on every
-#       supported ansible-core.
+#       supported ansible-core, and the reliability suite (faults against a
+#       private libvirtd of its own; it writes docs/reliability.md).
 # The static lane touches no daemon, so nothing it does can disturb the
-# integration tests (which restart the host's libvirtd once); it only competes
-# for the CPU. See tests/README.md.
+# integration tests; it only competes for the CPU. No test restarts the
+# host's libvirtd. See tests/README.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -69,7 +70,7 @@ STATIC_PID=$!
 
 step "unit and integration tests"
 set +e
-python -m pytest -rs --durations=20 tests/unit tests/integration "$@"
+python -m pytest -rs --durations=20 tests/unit tests/integration tests/reliability "$@"
 DAEMON_RC=$?
 set -e
 

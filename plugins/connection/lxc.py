@@ -107,6 +107,7 @@ EXAMPLES = r'''
 
 import importlib.util
 import os
+import re
 import sys
 import time
 
@@ -121,6 +122,8 @@ from ansible_collections.virtkit.virt.plugins.plugin_utils.lxc_exec import (
     interpret, run_local, run_ssh)
 
 display = Display()
+# lxc:/// and its transports (the connection runs virsh on the container host itself).
+_LXC_URI_RE = re.compile(r'^lxc(\+[a-z0-9]+)?://[^\s/]*/[^\s]*$')
 
 
 def python_here():
@@ -147,6 +150,10 @@ class Connection(ConnectionBase):
     def _connect(self):
         if self._connected:
             return self
+        uri = self.get_option('uri')
+        if not _LXC_URI_RE.match(uri or ''):
+            raise AnsibleConnectionFailure('virtkit.virt.lxc: invalid uri (virt_lxc_uri) %r: not a libvirt LXC URI '
+                                           '(lxc:/// on the container host)' % (uri,))
         host = self.get_option('virt_host')
         if host:
             # Shared with the inventory's SSH path: same host key policy.

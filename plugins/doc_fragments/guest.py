@@ -32,6 +32,10 @@ options:
       - A plain path of elements (V(/domain/clock), V(/domain/devices/controller[@type='usb'])) that matches nothing
         is created. Any other XPath that matches nothing fails, naming the patch - except a removal on an existing
         domain, which is already done.
+      - The result is defined with libvirt's schema validation, so an element or attribute libvirt does not know
+        fails, naming the patch, before anything is defined. A patch whose result libvirt does not keep as written
+        (a value it rewrites or ignores) fails after the define, which is taken back - never a change reported on
+        every run.
     type: list
     elements: dict
     suboptions:

@@ -213,7 +213,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtErr
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import AGENT_CHANNEL
 from ansible_collections.virtkit.virt.plugins.plugin_utils.client import as_ansible_error, driver_for
 from ansible_collections.virtkit.virt.plugins.plugin_utils.inventory_model import (
-    assign_hostnames, compile_name_pattern, connection_vars, guests_from_listing, passes_filters,
+    assign_hostnames, check_options, compile_name_pattern, connection_vars, guests_from_listing, passes_filters,
     source_qualifiers, uri_driver, uri_entries, uri_host)
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import collect_listing
 
@@ -240,6 +240,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
+        try:
+            check_options(self.get_option)
+        except VirtError as exc:
+            raise as_ansible_error(exc)
         sources, credentials = self._sources()
         # Passwords stay out of the fingerprint (it is kept in the cache).
         fingerprint = hashlib.sha256(json.dumps(

@@ -31,7 +31,10 @@ extends_documentation_fragment:
   - virtkit.virt.guest
 attributes:
   check_mode:
-    description: Check mode reports exactly the actions a real run would take, the archive to unpack included.
+    description:
+      - Check mode reports exactly the actions a real run would take, the archive to unpack included.
+      - A network the container names that does not exist yet - an earlier task of the play makes it - is no error
+        in check mode; the container is predicted as planned, with a warning. The real run needs it by then.
 options:
   uri:
     description:

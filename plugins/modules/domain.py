@@ -31,6 +31,11 @@ extends_documentation_fragment:
   - virtkit.virt.attributes
   - virtkit.virt.guest
 attributes:
+  check_mode:
+    description:
+      - Check mode reports exactly the actions a real run would take.
+      - A network, pool or volume the domain names that does not exist yet - an earlier task of the play makes it -
+        is no error in check mode; the domain is predicted as planned, with a warning. The real run needs it by then.
   diff_mode:
     description: The diff shows the specified fields before and after, plus state and autostart; passwords are hidden.
 options:

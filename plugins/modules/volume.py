@@ -23,6 +23,13 @@ description:
     backing file, not a seed, another format) fails instead of replacing data, unless O(replace=true).
   - A cloud-init seed is rebuilt only when its content changes. It carries the SHA-256 of its content in its ISO
     header, which the module reads back (2 KiB) to decide; the diff and the actions show that hash, never the data.
+  - While a clone, an import or a seed fills a new volume, an empty marker volume C(NAME.virtkit-partial) sits
+    beside it. A run stopped half way (killed, its host or the daemon gone) leaves both; the next run deletes the
+    half-made volume and its marker and makes it anew. A failure or SIGTERM/SIGINT deletes both at once.
+  - Space is checked before a volume that needs it is made - preallocated, in an LVM or disk pool, an import, a
+    clone, a seed, a preallocated volume grown - and the task fails with "not enough space in pool X" before
+    anything is created. A thin volume larger than the pool's free space is made, with a warning.
+  - Two tasks on the same volume (from one host) take turns; the second sees what the first made.
 author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
@@ -30,7 +37,10 @@ extends_documentation_fragment:
   - virtkit.virt.attributes
 attributes:
   check_mode:
-    description: Check mode reports exactly the actions a real run would take; nothing is fetched.
+    description:
+      - Check mode reports exactly the actions a real run would take; nothing is fetched.
+      - A pool (or a source volume) that does not exist yet - an earlier task of the play makes it - is no error in
+        check mode; the volume is predicted as created, with a warning. The real run needs it by then.
   diff_mode:
     description: The diff shows capacity, format and content source before and after (a seed by its hash).
 options:

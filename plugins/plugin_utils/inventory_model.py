@@ -166,7 +166,30 @@ def assign_hostnames(guests, qualify_all=False):
 # -- filters --------------------------------------------------------------------
 
 def compile_name_pattern(pattern):
-    return re.compile(pattern) if pattern else None
+    try:
+        return re.compile(pattern) if pattern else None
+    except re.error as exc:
+        raise InvalidSpec('name_pattern', '%r is not a regular expression: %s' % (pattern, exc))
+
+
+_HOST_RE = re.compile(r'^[A-Za-z0-9_.:%\[\]-]+$')
+
+
+def check_options(option):
+    """What the option types cannot refuse, before anything is listed; each
+    error names its option. ``option(name)``: the plugin's get_option."""
+    for name in ('concurrency', 'timeout'):
+        if option(name) < 1:
+            raise InvalidSpec(name, 'must be at least 1, not %r' % option(name))
+    if option('agent_timeout') < 0:
+        raise InvalidSpec('agent_timeout', 'must not be negative, not %r' % option('agent_timeout'))
+    compile_name_pattern(option('name_pattern'))
+    for index, entry in enumerate(option('filters') or ()):
+        if not isinstance(entry, dict) or len(entry) != 1 or list(entry)[0] not in ('include', 'exclude'):
+            raise InvalidSpec('filters[%d]' % index, 'an item has one key, include or exclude, not %r' % (entry,))
+    for index, host in enumerate(option('ssh_hosts') or ()):
+        if not isinstance(host, str) or not _HOST_RE.match(host):
+            raise InvalidSpec('ssh_hosts[%d]' % index, '%r is not a host name or address' % (host,))
 
 
 def wanted(record, states=None, name_re=None):

@@ -20,9 +20,9 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFoun
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
-# The calls that change nothing: changes() leaves them out.
+# The calls that change nothing: changes() leaves them out (a refresh rescans a pool).
 READS = frozenset((
-    'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
+    'refresh_pool', 'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
     'domain_status', 'domain_addresses', 'container_namespaces', 'list_networks', 'network_xml', 'network_status',
     'network_leases', 'list_pools', 'pool_xml', 'pool_status', 'list_volumes', 'volume_xml', 'download_volume',
     'volume_by_path', 'unsupported'))
@@ -65,8 +65,8 @@ class FakeDriver:
     def delay(self, method, seconds):
         self._delays[method] = seconds
 
-    def add_pool(self, name, xml, active=True):
-        self.pools[name] = {'xml': xml, 'active': active, 'autostart': False, 'volumes': {}}
+    def add_pool(self, name, xml, active=True, available=1024 ** 4):
+        self.pools[name] = {'xml': xml, 'active': active, 'autostart': False, 'volumes': {}, 'available': available}
 
     def add_volume(self, pool, name, capacity, fmt='raw', backing=None, content=b''):
         path = '/pools/%s/%s' % (pool, name)
@@ -108,7 +108,7 @@ class FakeDriver:
         pool = self._pool(name)
         return {'name': name, 'uuid': 'u-' + name, 'active': pool['active'], 'persistent': True,
                 'autostart': pool['autostart'], 'state': 'running' if pool['active'] else 'inactive',
-                'capacity': 0, 'allocation': 0, 'available': 0}
+                'capacity': pool['available'], 'allocation': 0, 'available': pool['available']}
 
     def pool_xml(self, name, inactive=False):
         return self._pool(name)['xml']
@@ -153,7 +153,7 @@ class FakeDriver:
         self._vol(pool, name)
         del self.pools[pool]['volumes'][name]
 
-    def resize_volume(self, pool, name, capacity, shrink=False):
+    def resize_volume(self, pool, name, capacity, shrink=False, allocate=False):
         self._vol(pool, name)['capacity'] = capacity
 
     def list_domains(self):

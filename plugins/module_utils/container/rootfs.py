@@ -231,7 +231,7 @@ def _fetch(url, dest):
     except Exception as exc:
         detail = str(exc).replace(url, shown_url(url))  # never echo credentials
         raise DriverError('%s: %s' % (type(exc).__name__, detail), resource='URL %r' % shown_url(url),
-                          action='fetch the rootfs archive')
+                          action='fetch rootfs.archive')
     return digest.hexdigest()
 
 

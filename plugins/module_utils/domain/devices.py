@@ -147,15 +147,22 @@ def resolve_interfaces(interfaces, current, virt_type):
 
 # -- references to other objects on the host ---------------------------------------
 
-def check_references(driver, disks, interfaces, field):
+def check_references(driver, disks, interfaces, field, warnings=None):
     """Networks, pools and volumes the spec names exist. Returns
-    ``{(pool, volume): volume facts}`` of the volumes found."""
+    ``{(pool, volume): volume facts}`` of the volumes found. With
+    ``warnings`` (check mode), a missing one is a warning appended there,
+    not an error: an earlier task of the play may make it."""
+    def missing(where, message):
+        if warnings is None:
+            raise InvalidSpec(where, message)
+        warnings.append('%s: %s: check mode predicts the change; the real run needs it by then' % (where, message))
+
     for index, iface in enumerate(interfaces or []):
         if iface.get('network'):
             try:
                 driver.network_status(iface['network'])
             except NotFound:
-                raise InvalidSpec(field('interfaces', index, 'network'), 'there is no network %r' % iface['network'])
+                missing(field('interfaces', index, 'network'), 'there is no network %r' % iface['network'])
     volumes = {}
     for index, disk in enumerate(disks or []):
         if not disk.get('pool'):
@@ -163,7 +170,8 @@ def check_references(driver, disks, interfaces, field):
         try:
             driver.pool_status(disk['pool'])
         except NotFound:
-            raise InvalidSpec(field('disks', index, 'pool'), 'there is no storage pool %r' % disk['pool'])
+            missing(field('disks', index, 'pool'), 'there is no storage pool %r' % disk['pool'])
+            continue
         names = [disk.get('volume')] if disk.get('volume') else []
         create = disk.get('create') or {}
         if create.get('backing_volume'):
@@ -177,10 +185,11 @@ def check_references(driver, disks, interfaces, field):
                 if create and name == disk.get('volume'):
                     continue  # created for the domain
                 key = 'backing_volume' if name != disk.get('volume') else 'volume'
-                raise InvalidSpec(field('disks', index, key), 'there is no volume %r in pool %r' % (name, disk['pool']))
+                missing(field('disks', index, key), 'there is no volume %r in pool %r' % (name, disk['pool']))
             except DriverError as exc:
-                raise InvalidSpec(field('disks', index, 'pool'), 'cannot read volume %r of pool %r: %s'
-                                  % (name, disk['pool'], exc.message))
+                # An inactive pool cannot be read; in check mode an earlier task may start it.
+                missing(field('disks', index, 'pool'), 'cannot read volume %r of pool %r: %s'
+                        % (name, disk['pool'], exc.message))
     return volumes
 
 

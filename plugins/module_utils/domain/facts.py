@@ -21,7 +21,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface impo
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import kib_to_mib
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec, NotFound, Timeout
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
+    Conflict, DriverError, InvalidSpec, NotFound, Timeout)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 HIDDEN = '********'
@@ -124,22 +125,42 @@ def read_addresses(driver, name, sources, broken=None):
     return dict((mac, addrs) for mac, addrs in found.items() if addrs)
 
 
-def wait_for_addresses(driver, name, sources, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep):
+def wait_for_addresses(driver, name, sources, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep,
+                       kind='domain'):
     """``({mac: [address, ...]}, broken)`` as soon as any interface has an
-    address; raises Timeout naming what each source said."""
-    deadline = clock() + timeout
+    address; raises Timeout naming what each source said. A guest that
+    stops meanwhile (it crashed, powered off, was destroyed) will never get
+    an address: that is said at once, with its state, not after the timeout."""
+    started = clock()
+    deadline = started + timeout
     broken = {}
+    resource = '%s %r' % (kind, name)
     while True:
         found = read_addresses(driver, name, sources, broken)
         if found:
             return found, broken
+        try:
+            status = driver.domain_status(name)
+        except NotFound:
+            raise Conflict('it was undefined while the task waited for its IP address', resource=resource,
+                           action='wait for an IP address of')
+        if status['state'] not in ACTIVE_STATES:
+            raise Conflict('it stopped while the task waited for its IP address (after %d s of %s): it is %s'
+                           % (clock() - started, timeout, describe_state(status)), resource=resource,
+                           action='wait for an IP address of')
         if len(broken) == len(sources):
             raise Timeout('no source of IP addresses works here: %s' % _said(sources, broken),
-                          resource='domain %r' % name, action='wait for an IP address of')
+                          resource=resource, action='wait for an IP address of')
         if clock() >= deadline:
             raise Timeout('no IP address after %s s (%s)' % (timeout, _said(sources, broken)),
-                          resource='domain %r' % name, action='wait for an IP address of')
+                          resource=resource, action='wait for an IP address of')
         sleep(interval)
+
+
+def describe_state(status):
+    """'shutoff (crashed)': a state and, when libvirt knows it, why."""
+    reason = status.get('reason')
+    return '%s (%s)' % (status['state'], reason) if reason and reason != 'unknown' else status['state']
 
 
 def _said(sources, broken):

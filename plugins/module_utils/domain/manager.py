@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.devices import (
     check_references, resolve_disks, resolve_interfaces, volume_format)
@@ -42,7 +43,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface impo
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
     build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
@@ -138,6 +139,11 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
         for _index, volume in self.owned:
             volume.validate()
 
+    def locked_objects(self):
+        """The domain, and the volumes it creates (a ``volume`` task on the same one waits)."""
+        return [('domain', self.name)] + sorted(('volume', '%s/%s' % (volume.pool, volume.name))
+                                                for _index, volume in self.owned)
+
     # -- current state ------------------------------------------------------------
     def _status(self):
         try:
@@ -181,7 +187,8 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
                     disk.pop('type', None)
             desired['disks'].append(copy.deepcopy(self.seed_disk))
         field = (lambda kind, index, key: 'xml') if self.strict else _field
-        self.volumes = check_references(self.driver, desired.get('disks'), desired.get('interfaces'), field)
+        self.volumes = check_references(self.driver, desired.get('disks'), desired.get('interfaces'), field,
+                                        warnings=self.warnings if self.check_mode else None)
         current_disks = (config or {}).get('disks') or []
         if desired.get('disks') is not None:
             if not self.strict:
@@ -287,8 +294,8 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
         plan.before = {}
         plan.after = dict(shown(desired), state=self._final_state(None),
                           autostart=bool(self.params.get('autostart')))
-        plan.add('define', lambda: self.driver.define_domain(xml))
-        self._plan_power(plan, 'shutoff')
+        plan.add('define', lambda: self._define(xml), undo=lambda: self.driver.undefine_domain(self.name))
+        self._plan_power(plan, 'shutoff', new=True)
         self._plan_autostart(plan, False)
 
     def check_new(self):
@@ -338,7 +345,7 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
             return self._plan_setters(plan, status, desired, config, reasons, cannot_redefine)
         if reasons:
             xml = self._definition_xml(desired, config_xml, config)
-            plan.add('redefine', lambda: self.driver.define_domain(xml))
+            plan.add('redefine', lambda: self._define(xml, config_xml), undo=lambda: self.driver.define_domain(config_xml))
         if not active or self._final_state(status['state']) in ('shutoff',):
             return None
         live = parse_domain_xml(self.driver.domain_xml(self.name, secure=True))
@@ -375,6 +382,62 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
                 canonical_string(apply_patches(config_xml, patches, new_domain=False)) != canonical_string(config_xml):
             reasons.append('xml_patches')
         return reasons
+
+    # -- defining ---------------------------------------------------------------------
+    def _define(self, xml, previous=None):
+        """Define ``xml`` (validated against libvirt's schema), then make sure
+        libvirt kept what the user's XML and patches say: an element libvirt
+        drops would otherwise be accepted once and "changed" on every later
+        run. What fails is undone here (the domain undefined, or its
+        ``previous`` definition restored) and blamed on the option."""
+        try:
+            self.driver.define_domain(xml)
+        except DriverError as exc:
+            if getattr(exc, 'invalid_xml', False) and (self.strict or self.params.get('xml_patches')):
+                raise self._refused(exc.message)
+            raise
+        try:
+            self._check_kept(self.driver.domain_xml(self.name, inactive=True, secure=True))
+        except InvalidSpec:
+            if previous is None:
+                self.driver.undefine_domain(self.name)
+            else:
+                self.driver.define_domain(previous)
+            raise
+
+    def _refused(self, detail):
+        """InvalidSpec naming the patch (or the XML) libvirt's schema refused."""
+        detail = ' '.join(detail.split())
+        if self.strict:
+            return InvalidSpec('xml', 'libvirt\'s schema refuses it: %s' % detail)
+        patches = self.params.get('xml_patches') or []
+        # The elements libvirt names, but the root (every patch path starts there).
+        named = set(re.findall(r'(?:element|content|Element|attribute)s?:? ([A-Za-z_][\w.-]*)', detail)) - {'domain'}
+        blamed = [i for i, patch in enumerate(patches)
+                  if named & set(re.findall(r'[A-Za-z_][\w.-]*', patch['xpath'] + ' ' + str(patch.get('xml') or '')
+                                            + ' ' + str(patch.get('attribute') or '')))]
+        field = 'xml_patches[%d]' % blamed[0] if len(blamed) == 1 else 'xml_patches'
+        return InvalidSpec(field, 'libvirt\'s schema refuses the patched %s XML: %s; nothing was defined'
+                           % (self.kind, detail))
+
+    def _check_kept(self, config_xml):
+        if self.strict:
+            missing = missing_parts(self.user_xml, config_xml)
+            if missing:
+                raise InvalidSpec('xml', 'libvirt did not keep %s of it (an element or value it does not know '
+                                         'or ignores); the definition was taken back' % ', '.join(missing))
+            return
+        patches = self.params.get('xml_patches') or []
+        if not patches or canonical_string(apply_patches(config_xml, patches, new_domain=False)) == \
+                canonical_string(config_xml):
+            return
+        for index, patch in enumerate(patches):
+            if canonical_string(apply_patches(config_xml, [patch], new_domain=False)) != canonical_string(config_xml):
+                raise InvalidSpec('xml_patches[%d]' % index, 'libvirt did not keep what it sets at %r (an element '
+                                  'or value it does not know, ignores or rewrites); the definition was taken back'
+                                  % patch['xpath'])
+        raise InvalidSpec('xml_patches', 'libvirt did not keep what the patches set together; the definition was '
+                                         'taken back')
 
     def _before(self, config, desired):
         if self.strict:
@@ -428,7 +491,8 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
             return {'name': self.name, 'exists': False}
         addresses = None
         if self.wait and status['state'] == 'running':
-            addresses, broken = wait_for_addresses(self.driver, self.name, self.wait['sources'], self.wait['timeout'])
+            addresses, broken = wait_for_addresses(self.driver, self.name, self.wait['sources'], self.wait['timeout'],
+                                                   kind=self.kind)
             for source, message in sorted(broken.items()):
                 self.warnings.append('wait_for_ip: skipped address source %s: %s' % (source, message))
         elif self.wait and not self.check_mode:

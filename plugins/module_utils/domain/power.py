@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import describe_state
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound, Timeout
 
@@ -41,7 +42,9 @@ class PowerTransitions:
         return {'running': 'running', 'paused': 'paused', 'shutdown': 'shutoff', 'destroyed': 'shutoff',
                 'present': current or 'shutoff'}[self.state]
 
-    def _plan_power(self, plan, state):
+    def _plan_power(self, plan, state, new=False):
+        """``new``: the domain is defined by this plan, so a start is undone
+        (destroyed) should a later step fail, before the define is undone."""
         name = self.name
         active = state in ACTIVE_STATES
         if self.state in ('running', 'paused'):
@@ -49,12 +52,13 @@ class PowerTransitions:
                 plan.add('destroy', lambda: self.driver.destroy_domain(name))
                 active = False
             if not active:
-                plan.add('start', self._start)
+                plan.add('start', self._start, undo=(lambda: self.driver.destroy_domain(name)) if new else None)
                 state = 'running'
             if self.state == 'running' and state == 'paused':
                 plan.add('resume', lambda: self.driver.resume_domain(name))
             elif self.state == 'paused' and state != 'paused':
-                plan.add('pause', lambda: self.driver.suspend_domain(name))
+                # A new domain's pause goes with its start's undo.
+                plan.add('pause', lambda: self.driver.suspend_domain(name), undo=(lambda: None) if new else None)
         elif self.state == 'shutdown' and (active or state == 'crashed'):
             if state == 'paused':
                 plan.add('resume', lambda: self.driver.resume_domain(name))  # a frozen guest ignores ACPI
@@ -67,9 +71,12 @@ class PowerTransitions:
         self.driver.shutdown_domain(self.name)
 
     def _shutdown(self):
-        """Graceful shutdown; after shutdown_timeout, destroy with force, else fail."""
+        """Graceful shutdown; after shutdown_timeout, destroy with force, else
+        fail. A guest that crashes meanwhile ends the wait at once: it is off
+        (a crashed one kept by on_crash=preserve is powered off), and said."""
         self.request_shutdown()
         if wait_for_state(self.driver, self.name, ('shutoff', 'crashed'), self.shutdown_timeout):
+            self._after_shutdown()
             return
         if self.params.get('force'):
             self.warnings.append('%s %r did not shut down within %s s (%s); powered it off (force: true)'
@@ -79,6 +86,18 @@ class PowerTransitions:
         raise Timeout('it did not shut down within %s s (%s, or it takes longer); set force: true to power it '
                       'off after the timeout, or raise shutdown_timeout' % (self.shutdown_timeout, self.shutdown_hint),
                       resource=self.resource, action='shut down')
+
+    def _after_shutdown(self):
+        try:
+            status = self.driver.domain_status(self.name)
+        except NotFound:
+            return
+        if status['state'] == 'crashed' or status.get('reason') in ('crashed', 'failed'):
+            self.warnings.append('%s %r crashed while it shut down (it was %s)%s'
+                                 % (self.kind, self.name, describe_state(status),
+                                    '; powered it off' if status['state'] == 'crashed' else ''))
+            if status['state'] == 'crashed':
+                self.driver.destroy_domain(self.name)
 
     def _restart(self, paused):
         if paused:
@@ -97,4 +116,5 @@ class PowerTransitions:
         wanted = self.params.get('autostart')
         if wanted is not None and wanted != current:
             plan.add('autostart %s' % ('on' if wanted else 'off'),
-                     lambda: self.driver.set_domain_autostart(self.name, wanted))
+                     lambda: self.driver.set_domain_autostart(self.name, wanted),
+                     undo=lambda: self.driver.set_domain_autostart(self.name, current))

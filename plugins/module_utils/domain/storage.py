@@ -53,8 +53,10 @@ class OwnedVolume:
 
     def plan_into(self, driver, plan):
         self.manager.driver = driver
-        for action in self.manager.plan().actions:
-            plan.add('volume %s/%s: %s' % (self.pool, self.name, action.name), action.run)
+        planned = self.manager.plan()
+        for action in planned.actions:
+            plan.add('volume %s/%s: %s' % (self.pool, self.name, action.name), action.run, undo=action.undo)
+        plan.warnings.extend(planned.warnings + self.manager.warnings)
 
 
 def disk_volumes(domain, disks, check_mode):
@@ -77,7 +79,8 @@ def disk_volumes(domain, disks, check_mode):
 
 def resolve_formats(driver, disks, owned):
     """New volumes are qcow2 in file pools (thin, snapshots) and raw elsewhere
-    (LVM, disks, iSCSI hold no qcow2)."""
+    (LVM, disks, iSCSI hold no qcow2). A pool not there yet (check mode, an
+    earlier task makes it) is taken for a file pool."""
     kinds = {}
     for index, volume in owned:
         if index is None:
@@ -85,7 +88,10 @@ def resolve_formats(driver, disks, owned):
         disk = disks[index]
         if disk.get('format') is None:
             if disk['pool'] not in kinds:
-                kinds[disk['pool']] = parse_pool_xml(driver.pool_xml(disk['pool']))['type']
+                try:
+                    kinds[disk['pool']] = parse_pool_xml(driver.pool_xml(disk['pool']))['type']
+                except NotFound:
+                    kinds[disk['pool']] = 'dir'  # check mode: an earlier task makes it
             fmt = 'qcow2' if kinds[disk['pool']] in FILE_POOLS or disk['create']['backing_volume'] else 'raw'
             disk['format'] = fmt
             volume.manager.params['format'] = fmt

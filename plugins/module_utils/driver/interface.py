@@ -75,7 +75,9 @@ class Driver(abc.ABC):
 
     @abc.abstractmethod
     def domain_status(self, name):
-        """Dict: name, uuid, id, state, persistent, autostart."""
+        """Dict: name, uuid, id, state, persistent, autostart, and ``reason``:
+        why a shut-off or crashed domain is so (shutdown, destroyed, crashed,
+        failed, panicked, ...; None for other states or when unknown)."""
 
     @abc.abstractmethod
     def define_domain(self, xml):
@@ -270,8 +272,9 @@ class Driver(abc.ABC):
         """Delete a volume, wiping its data first with ``wipe``."""
 
     @abc.abstractmethod
-    def resize_volume(self, pool, name, capacity, shrink=False):
-        """Set a volume's capacity in bytes."""
+    def resize_volume(self, pool, name, capacity, shrink=False, allocate=False):
+        """Set a volume's capacity in bytes (``allocate``: the space it grows
+        by is allocated, as a preallocated volume's was)."""
 
     @abc.abstractmethod
     def upload_volume(self, pool, name, reader, length):

@@ -4,8 +4,11 @@
 """The libvirt implementation of the driver interface.
 
 This is the only file of the collection that imports ``libvirt``. Every call
-goes through ``_run``, which maps libvirt errors to the typed errors and
-reconnects once when the daemon connection was lost underneath us.
+goes through ``_run``, which maps libvirt errors to the typed errors and,
+when the daemon went away in the middle of a call (killed, restarted),
+waits a bounded time for it to answer again and makes the call once more -
+or, for a call that may have taken effect and cannot be repeated blindly,
+says that the daemon went away and that a re-run will see what was done.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,12 +17,22 @@ __metaclass__ = type
 
 import os
 import re
+import time
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import DOMAIN_STATES, POOL_STATES, Driver
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import run_bounded
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
     ConnectionFailed, DriverError, MissingLibrary, NotFound)
+
+# How long a task waits for a daemon that went away in the middle of it to
+# answer again: a restart takes a second or two; a first start that probes
+# QEMU takes longer, and then the task fails saying so.
+RECONNECT_WAIT = 20
+# Why a domain is shut off or crashed (virDomainShutoffReason, virDomainCrashedReason).
+_SHUTOFF_REASONS = ('unknown', 'shutdown', 'destroyed', 'crashed', 'migrated', 'saved', 'failed', 'from snapshot',
+                    'daemon')
+_CRASHED_REASONS = ('unknown', 'panicked')
 
 try:
     import libvirt
@@ -50,6 +63,9 @@ if libvirt is not None:
         'VIR_ERR_NO_SUPPORT', 'VIR_ERR_INVALID_ARG', 'VIR_ERR_ARGUMENT_UNSUPPORTED')
         if hasattr(libvirt, code))
     _NO_SUPPORT = getattr(libvirt, 'VIR_ERR_NO_SUPPORT', 3)
+    # The XML does not parse or libvirt's schema refuses it (define with validation).
+    _INVALID_XML = frozenset(getattr(libvirt, code) for code in (
+        'VIR_ERR_XML_INVALID_SCHEMA', 'VIR_ERR_XML_ERROR', 'VIR_ERR_XML_DETAIL') if hasattr(libvirt, code))
     _ADDRESS_SOURCES = {
         'lease': libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
         'agent': libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
@@ -148,6 +164,19 @@ def _xml_or_none(dom):
         if exc.get_error_code() in _NOT_FOUND:
             return None
         raise
+
+
+def _each(objects, record):
+    """[record(obj)] of the listed objects, without those that went away
+    since the listing (another client removed them meanwhile)."""
+    result = []
+    for obj in objects:
+        try:
+            result.append(record(obj))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() not in _NOT_FOUND:
+                raise
+    return result
 
 
 def _in_threads(items, func, workers):
@@ -271,24 +300,57 @@ class LibvirtDriver(Driver):
         return other()
 
     def _lost(self, exc):
-        if exc.get_error_code() not in _CONNECTION_LOST:
+        if exc.get_error_code() not in _CONNECTION_LOST or self._conn is None:
             return False
         try:
             return not self._conn.isAlive()
         except libvirt.libvirtError:
             return True
 
-    def _run(self, action, resource, func):
-        """Call ``func(conn)``; one reconnect on a dropped connection."""
-        for attempt in (1, 2):
-            conn = self._connection()
-            try:
-                return func(conn)
-            except libvirt.libvirtError as exc:
-                if attempt == 1 and self._lost(exc):
-                    self.close()
-                    continue
+    def _run(self, action, resource, func, redo=None):
+        """``func(conn)``, libvirt errors as typed errors. When the connection
+        is lost during the call (the daemon went away), it is reopened -
+        waiting up to ``reconnect_wait`` s for the daemon - and the call made
+        once more as ``redo(conn)`` (default ``func``: a call safe to repeat;
+        a ``redo`` sees whether the first try took effect). ``redo=False``:
+        a call that may have taken effect and cannot tell, which fails saying so."""
+        try:
+            return func(self._connection())
+        except libvirt.libvirtError as exc:
+            if not self._lost(exc):
                 raise self._translate(exc, action, resource)
+            lost = exc.get_error_message() or str(exc)
+        self.close()
+        conn = self._reopen(action, resource, lost)
+        if redo is False:
+            raise ConnectionFailed(
+                'the libvirt daemon at %r went away during the call (%s); it answers again, but whether the call '
+                'took effect is unknown, so it was not repeated: run the task again, it sees what was done'
+                % (self.uri, lost), resource=resource, action=action)
+        try:
+            return (redo or func)(conn)
+        except libvirt.libvirtError as exc:
+            error = self._translate(exc, action, resource)
+            error.message = '%s (on the second try: the libvirt daemon went away during the first: %s)' % (
+                error.message, lost)
+            raise error
+
+    reconnect_wait = RECONNECT_WAIT
+
+    def _reopen(self, action, resource, lost):
+        """A new connection once the daemon answers again, within reconnect_wait s."""
+        deadline = time.monotonic() + self.reconnect_wait
+        while True:
+            try:
+                self._conn = self._open()
+                return self._conn
+            except ConnectionFailed as exc:
+                if time.monotonic() >= deadline:
+                    raise ConnectionFailed(
+                        'the libvirt daemon at %r went away during the call (%s) and did not answer again within '
+                        '%d s (%s); run the task again once it is back: it sees what was done'
+                        % (self.uri, lost, self.reconnect_wait, exc.message), resource=resource, action=action)
+            time.sleep(0.5)
 
     def _translate(self, exc, action, resource):
         message = exc.get_error_message() or str(exc)
@@ -300,7 +362,24 @@ class LibvirtDriver(Driver):
         error = DriverError(message, resource=resource, action=action)
         error.code = exc.get_error_code()
         error.unsupported = exc.get_error_code() in _UNSUPPORTED
+        if exc.get_error_code() == getattr(libvirt, 'VIR_ERR_OPERATION_DENIED', None):
+            error.message = message = ('%s (the connection is read-only - the daemon\'s read-only socket, or a '
+                                       'user without write access: this task needs a read-write connection)' % message)
+        error.invalid_xml = exc.get_error_code() in _INVALID_XML
+        error.no_space = 'No space left on device' in message or 'Not enough space' in message
         return error
+
+    @staticmethod
+    def _unless_found(conn_call):
+        """A redo for a removal: gone already is done."""
+        def redo(conn):
+            try:
+                return conn_call(conn)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() in _NOT_FOUND:
+                    return None
+                raise
+        return redo
 
     # -- host --------------------------------------------------------------
     def host_summary(self):
@@ -363,21 +442,27 @@ class LibvirtDriver(Driver):
             for dom, stats in conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0):
                 states[dom.name()] = stats.get('state.state')
         except libvirt.libvirtError as exc:
-            if exc.get_error_code() not in _UNSUPPORTED:
+            # Unsupported, or one went away during the call: asked one by one below.
+            if exc.get_error_code() not in _UNSUPPORTED | _NOT_FOUND:
                 raise
         result = []
         for dom in domains:
             name = dom.name()
-            state = states.get(name)
-            if state is None:
-                state = dom.state()[0]
-            dom_id = dom.ID()
-            result.append(({
-                'name': name, 'uuid': dom.UUIDString(), 'id': dom_id if dom_id >= 0 else None,
-                'state': DOMAIN_STATES[state] if state < len(DOMAIN_STATES) else 'nostate',
-                'autostart': name in autostart if autostart is not None else bool(dom.autostart()),
-                'persistent': name in persistent if persistent is not None else bool(dom.isPersistent()),
-            }, dom))
+            try:
+                state = states.get(name)
+                if state is None:
+                    state = dom.state()[0]
+                record = {
+                    'name': name, 'uuid': dom.UUIDString(), 'id': dom.ID() if dom.ID() >= 0 else None,
+                    'state': DOMAIN_STATES[state] if state < len(DOMAIN_STATES) else 'nostate',
+                    'autostart': name in autostart if autostart is not None else bool(dom.autostart()),
+                    'persistent': name in persistent if persistent is not None else bool(dom.isPersistent()),
+                }
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() in _NOT_FOUND:
+                    continue  # undefined since the listing: on a busy host, others' guests come and go
+                raise
+            result.append((record, dom))
         return result
 
     def list_domains_with_xml(self):
@@ -391,10 +476,12 @@ class LibvirtDriver(Driver):
     def domain_status(self, name):
         def status(conn):
             dom = self._domain(conn, name)
-            state = dom.state()[0]
+            state, reason = dom.state()
+            name_of = DOMAIN_STATES[state] if state < len(DOMAIN_STATES) else 'nostate'
+            reasons = {'shutoff': _SHUTOFF_REASONS, 'crashed': _CRASHED_REASONS}.get(name_of, ())
             return {'name': dom.name(), 'uuid': dom.UUIDString(),
-                    'id': dom.ID() if dom.ID() >= 0 else None,
-                    'state': DOMAIN_STATES[state] if state < len(DOMAIN_STATES) else 'nostate',
+                    'id': dom.ID() if dom.ID() >= 0 else None, 'state': name_of,
+                    'reason': reasons[reason] if reason < len(reasons) else None,
                     'persistent': bool(dom.isPersistent()), 'autostart': bool(dom.autostart())}
         return self._run('read', 'domain %r' % name, status)
 
@@ -405,7 +492,16 @@ class LibvirtDriver(Driver):
         return self._run('read', 'domain %r' % name, lambda conn: self._domain(conn, name).XMLDesc(flags))
 
     def define_domain(self, xml):
-        return self._run('define', 'domain', lambda conn: conn.defineXML(xml).name())
+        """Validated against libvirt's schema where the driver can: an element
+        it does not know fails instead of being dropped silently."""
+        def define(conn):
+            try:
+                return conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE).name()
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() not in _UNSUPPORTED:
+                    raise
+                return conn.defineXML(xml).name()  # a driver without validation
+        return self._run('define', 'domain', define)
 
     def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True):
         flags = 0
@@ -425,31 +521,39 @@ class LibvirtDriver(Driver):
                 if exc.get_error_code() not in _UNSUPPORTED:
                     raise
                 dom.undefine()
-        return self._run('undefine', 'domain %r' % name, undefine)
+        return self._run('undefine', 'domain %r' % name, undefine, redo=self._unless_found(undefine))
 
-    def _domain_call(self, action, name, method, *args):
+    def _domain_call(self, action, name, method, *args, **kwargs):
         return self._run(action, 'domain %r' % name,
-                         lambda conn: getattr(self._domain(conn, name), method)(*args))
+                         lambda conn: getattr(self._domain(conn, name), method)(*args), **kwargs)
+
+    def _domain_call_unless(self, action, name, method, done, *args):
+        """A power call whose redo first looks whether the first try took
+        effect (``done(virDomain)``): starting a guest twice fails."""
+        def redo(conn):
+            dom = self._domain(conn, name)
+            return None if done(dom) else getattr(dom, method)(*args)
+        return self._domain_call(action, name, method, *args, redo=redo)
 
     def start_domain(self, name):
-        self._domain_call('start', name, 'create')
+        self._domain_call_unless('start', name, 'create', lambda dom: dom.isActive())
 
     def shutdown_domain(self, name, mode=None):
         if mode is None:
-            self._domain_call('shut down', name, 'shutdown')
+            self._domain_call_unless('shut down', name, 'shutdown', lambda dom: not dom.isActive())
             return
         flag = {'acpi': 'VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN', 'agent': 'VIR_DOMAIN_SHUTDOWN_GUEST_AGENT',
                 'initctl': 'VIR_DOMAIN_SHUTDOWN_INITCTL', 'signal': 'VIR_DOMAIN_SHUTDOWN_SIGNAL'}[mode]
         try:
-            self._domain_call('shut down', name, 'shutdownFlags', getattr(libvirt, flag))
+            self._domain_call_unless('shut down', name, 'shutdownFlags', lambda dom: not dom.isActive(),
+                                     getattr(libvirt, flag))
         except DriverError as exc:
             if 'unsupported flags' in exc.message:  # esx shuts down through VMware Tools only: mode None
                 exc.message = 'shutdown mode %r is not supported by %s' % (mode, self.driver_label())
             raise
 
     def destroy_domain(self, name):
-        def destroy(conn):
-            dom = self._domain(conn, name)
+        def destroy(dom):
             try:
                 dom.destroy()
             except libvirt.libvirtError as exc:
@@ -460,13 +564,19 @@ class LibvirtDriver(Driver):
                     raise
                 dom.resume()
                 dom.destroy()
-        self._run('destroy', 'domain %r' % name, destroy)
+
+        def redo(conn):
+            # The daemon went away during the first try: destroy only what still runs.
+            dom = self._domain(conn, name)
+            if dom.isActive():
+                destroy(dom)
+        self._run('destroy', 'domain %r' % name, lambda conn: destroy(self._domain(conn, name)), redo=redo)
 
     def suspend_domain(self, name):
-        self._domain_call('pause', name, 'suspend')
+        self._domain_call_unless('pause', name, 'suspend', lambda dom: dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED)
 
     def resume_domain(self, name):
-        self._domain_call('resume', name, 'resume')
+        self._domain_call_unless('resume', name, 'resume', lambda dom: dom.state()[0] != libvirt.VIR_DOMAIN_PAUSED)
 
     def set_domain_autostart(self, name, enabled):
         self._domain_call('set autostart of', name, 'setAutostart', 1 if enabled else 0)
@@ -512,13 +622,15 @@ class LibvirtDriver(Driver):
                           self._affect(live, config))
 
     def attach_device(self, name, xml, live, config):
-        self._domain_call('attach a device to', name, 'attachDeviceFlags', xml, self._affect(live, config))
+        self._domain_call('attach a device to', name, 'attachDeviceFlags', xml, self._affect(live, config),
+                          redo=False)
 
     def update_device(self, name, xml, live, config):
         self._domain_call('update a device of', name, 'updateDeviceFlags', xml, self._affect(live, config))
 
     def detach_device(self, name, xml, live, config):
-        self._domain_call('detach a device from', name, 'detachDeviceFlags', xml, self._affect(live, config))
+        self._domain_call('detach a device from', name, 'detachDeviceFlags', xml, self._affect(live, config),
+                          redo=False)
 
     def set_domain_metadata(self, name, xml, key, namespace, live, config):
         self._domain_call('set the metadata of', name, 'setMetadata', libvirt.VIR_DOMAIN_METADATA_ELEMENT,
@@ -567,7 +679,7 @@ class LibvirtDriver(Driver):
             active = self._names(lister, libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)
             persistent = self._names(lister, libvirt.VIR_CONNECT_LIST_NETWORKS_PERSISTENT)
             autostart = self._names(lister, libvirt.VIR_CONNECT_LIST_NETWORKS_AUTOSTART)
-            return [self._network_record(net, active, persistent, autostart) for net in lister(0)]
+            return _each(lister(0), lambda net: self._network_record(net, active, persistent, autostart))
         return self._run('list networks', 'networks', listing)
 
     def network_status(self, name):
@@ -579,20 +691,34 @@ class LibvirtDriver(Driver):
         return self._run('read', 'network %r' % name, lambda conn: conn.networkLookupByName(name).XMLDesc(flags))
 
     def define_network(self, xml):
-        return self._run('define', 'network', lambda conn: conn.networkDefineXML(xml).name())
+        def define(conn):
+            try:
+                return conn.networkDefineXMLFlags(xml, libvirt.VIR_NETWORK_DEFINE_VALIDATE).name()
+            except (libvirt.libvirtError, AttributeError) as exc:
+                if isinstance(exc, libvirt.libvirtError) and exc.get_error_code() not in _UNSUPPORTED:
+                    raise
+                return conn.networkDefineXML(xml).name()  # a libvirt before 7.7, or a driver without validation
+        return self._run('define', 'network', define)
 
-    def _network_call(self, action, name, method, *args):
+    def _network_call(self, action, name, method, *args, **kwargs):
         return self._run(action, 'network %r' % name,
-                         lambda conn: getattr(conn.networkLookupByName(name), method)(*args))
+                         lambda conn: getattr(conn.networkLookupByName(name), method)(*args), **kwargs)
+
+    def _network_call_unless(self, action, name, method, done):
+        def redo(conn):
+            net = conn.networkLookupByName(name)
+            return None if done(net) else getattr(net, method)()
+        return self._network_call(action, name, method, redo=redo)
 
     def undefine_network(self, name):
-        self._network_call('undefine', name, 'undefine')
+        self._network_call('undefine', name, 'undefine',
+                           redo=self._unless_found(lambda conn: conn.networkLookupByName(name).undefine()))
 
     def start_network(self, name):
-        self._network_call('start', name, 'create')
+        self._network_call_unless('start', name, 'create', lambda net: net.isActive())
 
     def stop_network(self, name):
-        self._network_call('stop', name, 'destroy')
+        self._network_call_unless('stop', name, 'destroy', lambda net: not net.isActive())
 
     def set_network_autostart(self, name, enabled):
         self._network_call('set autostart of', name, 'setAutostart', 1 if enabled else 0)
@@ -603,9 +729,11 @@ class LibvirtDriver(Driver):
             flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
         if config:
             flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
+        # Not repeated after a lost connection: an entry added twice or
+        # deleted twice fails, and which happened cannot be told.
         self._network_call('update (%s %s)' % (command, section), name, 'update',
                            _NETWORK_UPDATE_COMMANDS[command], _NETWORK_SECTIONS[section],
-                           parent_index, xml, flags)
+                           parent_index, xml, flags, redo=False)
 
     def network_leases(self, name):
         def leases(conn):
@@ -634,7 +762,7 @@ class LibvirtDriver(Driver):
 
     def list_pools(self):
         return self._run('list storage pools', 'storage pools',
-                         lambda conn: [self._pool_record(pool) for pool in self._pools(conn)])
+                         lambda conn: _each(self._pools(conn), self._pool_record))
 
     def pool_status(self, name):
         return self._run('read', 'storage pool %r' % name,
@@ -646,11 +774,25 @@ class LibvirtDriver(Driver):
                          lambda conn: conn.storagePoolLookupByName(name).XMLDesc(flags))
 
     def define_pool(self, xml):
-        return self._run('define', 'storage pool', lambda conn: conn.storagePoolDefineXML(xml, 0).name())
+        def define(conn):
+            flag = getattr(libvirt, 'VIR_STORAGE_POOL_DEFINE_VALIDATE', 0)
+            try:
+                return conn.storagePoolDefineXML(xml, flag).name()
+            except libvirt.libvirtError as exc:
+                if not flag or exc.get_error_code() not in _UNSUPPORTED:
+                    raise
+                return conn.storagePoolDefineXML(xml, 0).name()  # a libvirt before 7.10
+        return self._run('define', 'storage pool', define)
 
-    def _pool_call(self, action, name, method, *args):
+    def _pool_call(self, action, name, method, *args, **kwargs):
         return self._run(action, 'storage pool %r' % name,
-                         lambda conn: getattr(conn.storagePoolLookupByName(name), method)(*args))
+                         lambda conn: getattr(conn.storagePoolLookupByName(name), method)(*args), **kwargs)
+
+    def _pool_call_unless(self, action, name, method, done, *args):
+        def redo(conn):
+            pool = conn.storagePoolLookupByName(name)
+            return None if done(pool) else getattr(pool, method)(*args)
+        return self._pool_call(action, name, method, *args, redo=redo)
 
     def build_pool(self, name, no_overwrite=False):
         flags = libvirt.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE if no_overwrite else 0
@@ -665,16 +807,17 @@ class LibvirtDriver(Driver):
         return None
 
     def start_pool(self, name):
-        self._pool_call('start', name, 'create', 0)
+        self._pool_call_unless('start', name, 'create', lambda pool: pool.isActive(), 0)
 
     def stop_pool(self, name):
-        self._pool_call('stop', name, 'destroy')
+        self._pool_call_unless('stop', name, 'destroy', lambda pool: not pool.isActive())
 
     def delete_pool(self, name):
-        self._pool_call('delete the storage of', name, 'delete', 0)
+        self._pool_call('delete the storage of', name, 'delete', 0, redo=False)
 
     def undefine_pool(self, name):
-        self._pool_call('undefine', name, 'undefine')
+        self._pool_call('undefine', name, 'undefine',
+                        redo=self._unless_found(lambda conn: conn.storagePoolLookupByName(name).undefine()))
 
     def refresh_pool(self, name):
         self._pool_call('refresh', name, 'refresh', 0)
@@ -685,12 +828,11 @@ class LibvirtDriver(Driver):
     # -- storage volumes ---------------------------------------------------
     def list_volumes(self, pool):
         def listing(conn):
-            result = []
-            for vol in self._volumes(conn.storagePoolLookupByName(pool)):
+            def record(vol):
                 kind, capacity, allocation = vol.info()
-                result.append({'name': vol.name(), 'key': vol.key(), 'path': vol.path(),
-                               'type': kind, 'capacity': capacity, 'allocation': allocation})
-            return result
+                return {'name': vol.name(), 'key': vol.key(), 'path': vol.path(),
+                        'type': kind, 'capacity': capacity, 'allocation': allocation}
+            return _each(self._volumes(conn.storagePoolLookupByName(pool)), record)
         return self._run('list volumes of', 'storage pool %r' % pool, listing)
 
     def _volumes(self, pool):
@@ -711,7 +853,17 @@ class LibvirtDriver(Driver):
             if clone_from:
                 return target.createXMLFrom(xml, self._volume(conn, clone_from[0], clone_from[1]), 0).name()
             return target.createXML(xml, 0).name()
-        return self._run('create a volume in', 'storage pool %r' % pool, create)
+
+        def redo(conn):
+            # There already: the first try made it (its content is the
+            # caller's to check). A clone may be half copied: not repeated.
+            try:
+                return create(conn)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() == getattr(libvirt, 'VIR_ERR_STORAGE_VOL_EXIST', None):
+                    return None
+                raise
+        return self._run('create a volume in', 'storage pool %r' % pool, create, redo=False if clone_from else redo)
 
     def delete_volume(self, pool, name, wipe=False):
         def delete(conn):
@@ -719,10 +871,12 @@ class LibvirtDriver(Driver):
             if wipe:
                 vol.wipe(0)
             vol.delete(0)
-        self._run('delete', 'volume %r in pool %r' % (name, pool), delete)
+        self._run('delete', 'volume %r in pool %r' % (name, pool), delete, redo=self._unless_found(delete))
 
-    def resize_volume(self, pool, name, capacity, shrink=False):
+    def resize_volume(self, pool, name, capacity, shrink=False, allocate=False):
         flags = libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK if shrink else 0
+        if allocate:
+            flags |= libvirt.VIR_STORAGE_VOL_RESIZE_ALLOCATE
         self._run('resize', 'volume %r in pool %r' % (name, pool),
                   lambda conn: self._volume(conn, pool, name).resize(capacity, flags))
 

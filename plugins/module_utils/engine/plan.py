@@ -8,6 +8,11 @@ libvirt reports. Comparing only the keys the user named is what makes values
 libvirt fills in (UUIDs, MACs, PCI addresses, ...) never count as a change.
 ``changed``, the diff and the actions all come from one Plan, so check mode
 and a real run cannot disagree.
+
+A plan of several steps that fails half way must not leave half a thing
+behind and call it no change: each step may say how it is undone, and when
+a later one fails, the steps done before it are undone, newest first. What
+cannot be undone stays, and the result says so (and reports a change).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -84,10 +89,28 @@ def prune(value):
 
 
 class Action:
-    __slots__ = ('name', 'run')
+    __slots__ = ('name', 'run', 'undo')
 
-    def __init__(self, name, run):
-        self.name, self.run = name, run
+    def __init__(self, name, run, undo=None):
+        self.name, self.run, self.undo = name, run, undo
+
+
+class Outcome:
+    """What a plan did: ``done`` (action names, in order), and after a failure
+    ``undone`` (newest first) and ``left`` (done and still there)."""
+
+    def __init__(self):
+        self.done, self.undone, self.left = [], [], []
+        self.failed = False
+
+    def describe(self):
+        """The words a failure message ends with, or ''."""
+        parts = []
+        if self.undone:
+            parts.append('undone: %s' % ', '.join(self.undone))
+        if self.left:
+            parts.append('done before it and left as it is: %s' % ', '.join(self.left))
+        return '; '.join(parts)
 
 
 class Plan:
@@ -102,9 +125,12 @@ class Plan:
         self.restart_required = False
         self.before = {}
         self.after = {}
+        self.outcome = Outcome()
 
-    def add(self, name, run):
-        self.actions.append(Action(name, run))
+    def add(self, name, run, undo=None):
+        """``undo``: how to take the action back should a later one fail
+        (None: it stays). It may return a string saying what of it stays."""
+        self.actions.append(Action(name, run, undo))
 
     @property
     def changed(self):
@@ -120,11 +146,37 @@ class Plan:
                 'after_header': '%s %s' % (self.kind, self.name)}
 
     def apply(self):
+        """Run the actions in order; when one fails (or the run is
+        interrupted), undo what the earlier ones made and re-raise."""
+        outcome, done = self.outcome, []
         for action in self.actions:
             try:
                 action.run()
-            except VirtError as exc:
-                if not exc.resource:
-                    exc.resource = '%s %r' % (self.kind, self.name)
-                exc.action = action.name if not exc.action else exc.action
+            except BaseException as exc:
+                outcome.failed = True
+                # What the failing step itself could not clean up (its error says so).
+                outcome.left.extend(getattr(exc, 'left', None) or [])
+                self._roll_back(done)
+                if isinstance(exc, VirtError):
+                    if not exc.resource:
+                        exc.resource = '%s %r' % (self.kind, self.name)
+                    exc.action = action.name if not exc.action else exc.action
                 raise
+            done.append(action)
+            outcome.done.append(action.name)
+
+    def _roll_back(self, done):
+        outcome = self.outcome
+        for action in reversed(done):
+            if action.undo is None:
+                outcome.left.insert(0, action.name)
+                continue
+            try:
+                kept = action.undo()  # a string: what of it stays
+                if kept:
+                    outcome.left.insert(0, '%s (%s)' % (action.name, kept))
+                else:
+                    outcome.undone.append(action.name)
+            except Exception as exc:  # the first failure is what the user must see; this one is said beside it
+                detail = exc.describe() if isinstance(exc, VirtError) else '%s: %s' % (type(exc).__name__, exc)
+                outcome.left.insert(0, '%s (undoing it failed: %s)' % (action.name, detail))

@@ -20,7 +20,7 @@ import copy
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
@@ -188,11 +188,14 @@ class NetworkManager(Manager):
         xml = self.params.get('xml') or build_network_xml(spec)
         plan.before = {}
         plan.after = prune(dict(spec, active=self.state == 'active', autostart=bool(self.params.get('autostart'))))
-        plan.add('define', lambda: self.driver.define_network(xml))
+        # A new network whose start fails (a bridge or subnet in use) is taken back.
+        name = self.name
+        plan.add('define', lambda: self._define(xml), undo=lambda: self.driver.undefine_network(name))
         if self.state == 'active':
-            plan.add('start', lambda: self.driver.start_network(self.name))
+            plan.add('start', lambda: self.driver.start_network(name), undo=lambda: self.driver.stop_network(name))
         if self.params.get('autostart'):
-            plan.add('autostart on', lambda: self.driver.set_network_autostart(self.name, True))
+            plan.add('autostart on', lambda: self.driver.set_network_autostart(name, True),
+                     undo=lambda: self.driver.set_network_autostart(name, False))
         return plan
 
     def _plan_update(self, plan, status):
@@ -249,7 +252,16 @@ class NetworkManager(Manager):
         else:
             # Re-read: live updates above may have changed the persistent XML.
             xml = build_network_xml(self.spec, base=self.driver.network_xml(self.name, inactive=True), uuid=uuid)
-        self.driver.define_network(xml)
+        self._define(xml)
+
+    def _define(self, xml):
+        """Define (validated by libvirt's schema); a user's XML it refuses is that option's error."""
+        try:
+            self.driver.define_network(xml)
+        except DriverError as exc:
+            if self.strict and getattr(exc, 'invalid_xml', False):
+                raise InvalidSpec('xml', "libvirt's schema refuses it: %s" % ' '.join(exc.message.split()))
+            raise
 
     def _restart(self):
         self.driver.stop_network(self.name)

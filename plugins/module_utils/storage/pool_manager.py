@@ -8,12 +8,19 @@ data that is already there) and started. An existing pool is never built
 again; a changed definition is written persistently and an active pool picks
 it up when it restarts (reported as ``restart_required``). Deleting the
 underlying storage (``purge``) is refused while the pool holds volumes.
+
+A new pool whose build or start fails is taken back (stopped, its target
+directory removed if the build made it, undefined): the run changed nothing
+- or says what stays (a filesystem or volume group the build made).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
@@ -127,24 +134,63 @@ class PoolManager(Manager):
     def _plan_create(self, plan):
         spec = dict(self.spec, type=self.spec['type'] or 'dir')
         check_complete(spec, spec['type'])
+        self._check_devices(spec)
         xml = build_pool_xml(spec)
         plan.before = {}
         plan.after = prune(dict(definition(spec), state=self.state,
                                 autostart=bool(self.params.get('autostart'))))
-        plan.add('define', lambda: self.driver.define_pool(xml))
+        name = self.name
+        plan.add('define', lambda: self.driver.define_pool(xml), undo=lambda: self.driver.undefine_pool(name))
         if self.params.get('build', True) and spec['type'] in BUILDABLE:
             no_overwrite = spec['type'] in BUILD_NO_OVERWRITE
-            plan.add('build', lambda: self._build(plan, no_overwrite))
+            made = self._target_made_by_build(spec)
+            plan.add('build', lambda: self._build(plan, no_overwrite, made), undo=lambda: self._unbuild(spec, made))
         if self.state == 'active':
-            plan.add('start', lambda: self.driver.start_pool(self.name))
+            plan.add('start', lambda: self.driver.start_pool(name), undo=lambda: self.driver.stop_pool(name))
         if self.params.get('autostart'):
-            plan.add('autostart on', lambda: self.driver.set_pool_autostart(self.name, True))
+            plan.add('autostart on', lambda: self.driver.set_pool_autostart(name, True),
+                     undo=lambda: self.driver.set_pool_autostart(name, False))
         return plan
 
-    def _build(self, plan, no_overwrite):
-        kept = self.driver.build_pool(self.name, no_overwrite=no_overwrite)
+    def _check_devices(self, spec):
+        """A new pool's source devices exist (on this host: a remote one is
+        libvirt's to check, and the test driver's host is in memory), before
+        anything is defined."""
+        if spec['type'] not in BUILD_NO_OVERWRITE or not is_local_uri(self.driver.uri) or \
+                self.driver.uri.startswith('test:'):
+            return
+        for index, device in enumerate((spec['source'] or {}).get('devices') or []):
+            if not os.path.exists(device):
+                message = 'no such device on this host: %s' % device
+                if not self.check_mode:
+                    raise InvalidSpec('source.devices[%d]' % index, message)
+                self.warnings.append('pool %r: source.devices[%d]: %s: check mode predicts the change; the real run '
+                                     'needs it by then' % (self.name, index, message))
+
+    def _target_made_by_build(self, spec):
+        """The target directory, when the build is what makes it (on this
+        host, where it can be seen not to exist yet); else None."""
+        path = spec.get('path')
+        if path and is_local_uri(self.driver.uri) and not os.path.exists(path):
+            return path
+        return None
+
+    def _build(self, plan, no_overwrite, made):
+        try:
+            kept = self.driver.build_pool(self.name, no_overwrite=no_overwrite)
+        except BaseException:
+            _remove_empty_dir(made)  # libvirt makes the target before it finds the device missing
+            raise
         if kept:
             plan.warnings.append('pool %r: not built, its storage is there already and was kept (%s)' % (self.name, kept))
+
+    def _unbuild(self, spec, made):
+        """Undo a build: the target directory it made goes; what it made on a
+        device (a filesystem, a volume group) stays and is said."""
+        _remove_empty_dir(made)
+        if spec['type'] in BUILD_NO_OVERWRITE:
+            return 'what the build made on %s stays' % ', '.join((spec['source'] or {}).get('devices') or ['the source'])
+        return None if made or not spec.get('path') else 'its directory %s stays' % spec['path']
 
     # -- update -----------------------------------------------------------
     def _plan_update(self, plan, status):
@@ -192,6 +238,14 @@ class PoolManager(Manager):
         if status is None:
             return {'name': self.name, 'exists': False}
         return dict(pool_facts(self.driver, self.name, status), exists=True)
+
+
+def _remove_empty_dir(path):
+    if path:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass  # not empty, or not there: nothing of ours to remove
 
 
 class PoolInfoManager(ListingManager):

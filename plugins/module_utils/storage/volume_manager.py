@@ -11,6 +11,19 @@ match what the volume shows (its backing file, its seed marker, its format)
 fails unless ``replace`` says to delete and recreate it. What a volume was
 cloned or imported from leaves no trace libvirt can show, so an existing
 plain volume satisfies ``clone_from`` and ``import`` as it is.
+
+That is only true of a volume whose content was written to the end: while
+a clone, an import or a seed fills a new volume, a marker volume
+``NAME.virtkit-partial`` sits beside it. A run killed half way (SIGKILL, a
+daemon or host that died) leaves both, and the next run deletes the half
+made volume and makes it again; a failure or a catchable signal deletes
+both at once.
+
+Space is checked before a volume that needs it is made (preallocated,
+in a pool that allocates in full, an import, a clone, a seed): "not enough
+space in pool X" before anything is created, not a volume cut off when the
+pool fills up. A thin volume larger than the free space is made, with a
+warning.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +39,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Pl
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import (
     HEADER_BYTES, build_seed, require_pycdlib, seed_hash)
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image, probe
@@ -42,6 +55,14 @@ ROUNDING = {'logical': 4 * 1024 ** 2, 'disk': 1024 ** 2}
 SECTOR = 512
 # Pools whose volumes are block devices carved out in full (LVs, partitions).
 FULLY_ALLOCATED = ('logical', 'disk')
+# Pools whose volumes are files (a preallocated one grows preallocated).
+FILE_POOLS = ('dir', 'fs', 'netfs')
+MARKER_SUFFIX = '.virtkit-partial'
+
+
+def marker_name(name):
+    """The volume that says ``name`` is being filled (or was, by a run that died)."""
+    return name + MARKER_SUFFIX
 
 
 def read_seed_hash(driver, pool, name):
@@ -97,6 +118,9 @@ class VolumeManager(Manager):
         if self.source and self.source['kind'] == 'import':
             self.source['validate_certs'] = (self.params.get('import') or {}).get('validate_certs', True)
 
+    def locked_objects(self):
+        return [('volume', '%s/%s' % (self.pool, self.name))]
+
     @property
     def pool(self):
         return self.params['pool']
@@ -120,15 +144,25 @@ class VolumeManager(Manager):
     def plan(self):
         plan = Plan(self.kind, '%s/%s' % (self.pool, self.name))
         pool = self._pool_status()
-        if pool is None:
-            if self.state == 'absent':
+        if pool is None or not pool['active']:
+            if self.state == 'absent' and pool is None:
                 return plan  # no pool, no volume
-            raise NotFound('pool %r does not exist' % self.pool, resource=self.label, action='manage')
-        if not pool['active']:
+            if self.check_mode and self.state != 'absent':
+                return self._predicted(plan, 'does not exist' if pool is None else 'is inactive')
+            if pool is None:
+                raise NotFound('pool %r does not exist' % self.pool, resource=self.label, action='manage')
             raise Conflict('pool %r is inactive, so its volumes cannot be seen; start it first' % self.pool,
                            resource=self.label, action='manage')
+        self.pool_info = pool
         self.pool_type = self._pool_type()
         current = self._current()
+        if self._partial():
+            # A run that filled it died half way: what it left is no volume.
+            if current is not None:
+                plan.add('delete %s (half made by an interrupted run)' % self.name, self._deleter(self.name))
+            plan.add('delete %s (left by an interrupted run)' % marker_name(self.name),
+                     self._deleter(marker_name(self.name)))
+            current = None
         if self.state == 'absent':
             if current is not None:
                 plan.before, plan.after = prune(self._shown(current)), {}
@@ -142,6 +176,32 @@ class VolumeManager(Manager):
         else:
             self._plan_update(plan, current)
         return plan
+
+    def _predicted(self, plan, why):
+        """Check mode, the pool not there (yet): an earlier task of the play
+        may make it. The volume is predicted as made; the real run needs the pool."""
+        plan.before, plan.after = {}, self._wanted()
+        kind = (self.source or {}).get('kind')
+        plan.add({None: 'create', 'backing': 'create overlay', 'clone': 'clone', 'import': 'import',
+                  'cloud_init': 'create cloud-init seed'}[kind], lambda: None)
+        plan.warnings.append('%s: pool %r %s: check mode predicts the volume is created; the real run needs '
+                             'the pool to exist and be active by then' % (self.label, self.pool, why))
+        return plan
+
+    def _partial(self):
+        try:
+            self.driver.volume_xml(self.pool, marker_name(self.name))
+            return True
+        except NotFound:
+            return False
+
+    def _deleter(self, name):
+        def delete():
+            try:
+                self.driver.delete_volume(self.pool, name)
+            except NotFound:
+                pass  # gone already
+        return delete
 
     def _pool_type(self):
         return parse_pool_xml(self.driver.pool_xml(self.pool))['type']
@@ -170,9 +230,17 @@ class VolumeManager(Manager):
 
     # -- sources ----------------------------------------------------------
     def _volume_or_fail(self, ref, field):
+        """The source volume; in check mode a missing one (an earlier task
+        may make it) is a warning and a stand-in."""
         try:
             return parse_volume_xml(self.driver.volume_xml(ref['pool'], ref['name']))
         except NotFound:
+            if self.check_mode:
+                self.warnings.append('%s: %s: volume %r in pool %r does not exist: check mode predicts the volume '
+                                     'is created; the real run needs it by then'
+                                     % (self.label, field, ref['name'], ref['pool']))
+                return {'path': '%s/%s' % (ref['pool'], ref['name']), 'format': None, 'capacity': None,
+                        'allocation': None}
             raise NotFound('%s: volume %r in pool %r does not exist' % (field, ref['name'], ref['pool']),
                            resource=self.label, action='create')
 
@@ -203,58 +271,130 @@ class VolumeManager(Manager):
             raise NotFound('backing_path: %s cannot be read: %s' % (path, exc), resource=self.label, action='create')
         return {'path': path, 'format': fmt, 'capacity': size}
 
+    # -- space ------------------------------------------------------------
+    def _available(self):
+        """Bytes free in the pool, as it is now (rescanned: uploads and guests
+        write behind libvirt's back; a pool busy with another job keeps the
+        figure it has)."""
+        try:
+            self.driver.refresh_pool(self.pool)
+            return self.driver.pool_status(self.pool)['available']
+        except DriverError:
+            return self.pool_info['available']
+
+    def _need_space(self, needed, what):
+        """Fail before anything is made when ``needed`` bytes are not free."""
+        if not needed:
+            return
+        available = self._available()
+        if needed > available:
+            raise Conflict('not enough space in pool %r: %s needs %s, the pool has %s free'
+                           % (self.pool, what, format_bytes(needed), format_bytes(available)),
+                           resource=self.label, action='create' if what != 'growing it' else 'resize')
+
+    def _no_space(self, exc):
+        """A libvirt error that says the pool filled up, in our words."""
+        if isinstance(exc, DriverError) and getattr(exc, 'no_space', False):
+            action = 'create' if (exc.action or 'create').startswith('create') else exc.action
+            return Conflict('not enough space in pool %r (%s)' % (self.pool, exc.message),
+                            resource=self.label, action=action)
+        return exc
+
     # -- create -----------------------------------------------------------
     def _plan_create(self, plan):
         plan.after = self._wanted()
         kind = (self.source or {}).get('kind')
         spec = self.spec
+        undo = self._deleter(self.name)
         if kind is None:
             if spec['capacity'] is None:
                 raise InvalidSpec('capacity', 'a new volume needs a capacity (%s does not exist yet)' % self.label)
             # libvirt makes a sparse snapshot LV for allocation < capacity in
             # LVM pools: their volumes are always allocated in full.
             full = spec['preallocate'] or self.pool_type in FULLY_ALLOCATED
+            if full:
+                self._need_space(spec['capacity'], 'a volume of %s' % format_bytes(spec['capacity']))
+            elif spec['capacity'] > self.pool_info['available']:
+                plan.warnings.append('%s: its capacity (%s) is more than pool %r has free (%s): it is thin, so it '
+                                     'is made, but writes fail once the pool is full'
+                                     % (self.label, format_bytes(spec['capacity']), self.pool,
+                                        format_bytes(self.pool_info['available'])))
             xml = build_volume_xml({'name': self.name, 'capacity': spec['capacity'], 'format': spec['format'],
                                     'allocation': spec['capacity'] if full else 0})
-            plan.add('create (preallocated)' if spec['preallocate'] else 'create', self._creator(xml))
+            plan.add('create (preallocated)' if spec['preallocate'] else 'create', self._creator(xml), undo=undo)
         elif kind == 'backing':
             backing = self._backing()
             xml = build_volume_xml({'name': self.name, 'format': spec['format'],
                                     'capacity': spec['capacity'] or backing['capacity'],
                                     'backing': {'path': backing['path'], 'format': backing['format']}})
-            plan.add('create overlay on %s' % backing['path'], self._creator(xml))
+            plan.add('create overlay on %s' % backing['path'], self._creator(xml), undo=undo)
         elif kind == 'clone':
             origin = self._volume_or_fail(self.source, 'clone_from')
             xml = build_volume_xml({'name': self.name, 'format': spec['format'] or origin['format'],
                                     'capacity': origin['capacity']})
-            plan.add('clone %s/%s' % (self.source['pool'], self.source['name']), self._creator(xml, self.source))
+            if not self.check_mode or origin['capacity'] is not None:
+                self._need_space(origin.get('allocation') or origin['capacity'],
+                                 'a copy of %s/%s' % (self.source['pool'], self.source['name']))
+            plan.add('clone %s/%s' % (self.source['pool'], self.source['name']),
+                     lambda: self._with_marker(self._creator(xml, self.source)), undo=undo)
             self._plan_capacity(plan, origin['capacity'], None)
         elif kind == 'import':
             if self.source['path'] and not os.path.isfile(self.source['path']):
                 # Known before anything is touched, so check mode says it too.
                 raise NotFound('import.path: no such file on the target host: %s' % self.source['path'],
                                resource=self.label, action='create')
-            plan.add('import %s' % self.source['shown'], self._import)
+            if self.source['path']:
+                self._need_space(os.path.getsize(self.source['path']), 'the image %s' % self.source['path'])
+            plan.add('import %s' % self.source['shown'], self._import, undo=undo)
         else:
-            plan.add('create cloud-init seed (sha256 %s)' % self.source['sha256'][:12], self._create_seed)
+            plan.add('create cloud-init seed (sha256 %s)' % self.source['sha256'][:12], self._create_seed, undo=undo)
 
     def _creator(self, xml, clone_from=None):
         origin = (clone_from['pool'], clone_from['name']) if clone_from else None
-        return lambda: self.driver.create_volume(self.pool, xml, clone_from=origin)
+
+        def create():
+            try:
+                self.driver.create_volume(self.pool, xml, clone_from=origin)
+            except DriverError as exc:
+                raise self._no_space(exc)
+        return create
+
+    def _with_marker(self, fill):
+        """``fill()`` (which makes the volume and writes its content) with
+        the marker volume beside it; anything that stops it half way -
+        an error, SIGTERM, SIGINT - deletes the volume and the marker, and
+        what cannot be caught leaves the marker for the next run."""
+        marker = marker_name(self.name)
+        self.driver.create_volume(self.pool, build_volume_xml({'name': marker, 'capacity': 0, 'allocation': 0,
+                                                               'format': 'raw'}))
+        try:
+            fill()
+        except BaseException as exc:
+            kept = []
+            for name in (self.name, marker):
+                try:
+                    self._deleter(name)()
+                except Exception:
+                    kept.append(name)  # the marker stays: the next run cleans up
+            error = self._no_space(exc) if isinstance(exc, DriverError) else exc
+            if kept:
+                error.left = ['%s: %s (half made; the next run deletes it and makes it anew)'
+                              % (self.label, ', '.join(kept))]
+            raise error
+        self.driver.delete_volume(self.pool, marker)
 
     def _filled(self, xml, reader, length):
-        """Create a volume and upload its content; a failed upload leaves no volume."""
-        self.driver.create_volume(self.pool, xml)
-        try:
+        """Create a volume and upload its content, marked partial until done."""
+        def fill():
+            self.driver.create_volume(self.pool, xml)
             self.driver.upload_volume(self.pool, self.name, reader, length)
-        except Exception:
-            self.driver.delete_volume(self.pool, self.name)
-            raise
+        self._with_marker(fill)
         # File pools learn the uploaded image's format and size on a refresh.
         self.driver.refresh_pool(self.pool)
 
     def _create_seed(self):
         image = build_seed(self.source['files'])
+        self._need_space(len(image), 'the cloud-init seed')
         xml = build_volume_xml({'name': self.name, 'capacity': len(image), 'allocation': 0, 'format': 'raw'})
         self._filled(xml, io.BytesIO(image), len(image))
 
@@ -264,11 +404,17 @@ class VolumeManager(Manager):
             wanted = self.spec['capacity']
             if wanted is not None and wanted < image.virtual_size and not self.params.get('allow_shrink'):
                 raise self._shrink_refused(image.virtual_size, wanted)
+            if self.source['url']:
+                self._need_space(image.length, 'the image from %s' % self.source['shown'])
             xml = build_volume_xml({'name': self.name, 'capacity': image.length, 'allocation': 0, 'format': 'raw'})
             with open(image.path, 'rb') as reader:
                 self._filled(xml, reader, image.length)
             if wanted is not None and wanted != image.virtual_size:
-                self.driver.resize_volume(self.pool, self.name, wanted, shrink=wanted < image.virtual_size)
+                try:
+                    self.driver.resize_volume(self.pool, self.name, wanted, shrink=wanted < image.virtual_size)
+                except BaseException:
+                    self._deleter(self.name)()  # no half-done import
+                    raise
         finally:
             image.close()
 
@@ -283,14 +429,14 @@ class VolumeManager(Manager):
             if not self.params.get('replace'):
                 raise Conflict('%s; set replace: true to delete it and create it anew (its data is lost)' % mismatch,
                                resource=self.label, action='update')
-            plan.add('delete (to replace it)', lambda: self.driver.delete_volume(self.pool, self.name))
+            plan.add('delete (to replace it)', self._deleter(self.name))
             self._plan_create(plan)
             return
         if kind == 'cloud_init' and seed != self.source['sha256']:
             plan.add('rebuild cloud-init seed (sha256 %s -> %s)' % (seed[:12], self.source['sha256'][:12]),
                      self._rebuild_seed)
             return
-        self._plan_capacity(plan, current['capacity'], current['format'])
+        self._plan_capacity(plan, current['capacity'], current['format'], current.get('allocation'))
 
     def _restricted(self, shown):
         """The diff's *before*: what the spec speaks about. A clone or an
@@ -323,13 +469,24 @@ class VolumeManager(Manager):
         self.driver.delete_volume(self.pool, self.name)
         self._create_seed()
 
-    def _plan_capacity(self, plan, have, fmt):
+    def _plan_capacity(self, plan, have, fmt, allocation=None):
         want = self.spec['capacity']
         if want is None or have is None or want == have:
             return
         if want > have:
-            plan.add('grow from %s to %s' % (format_bytes(have), format_bytes(want)),
-                     lambda: self.driver.resize_volume(self.pool, self.name, want))
+            # Space a grown volume holds at once: all of it in LVM or disk
+            # pools, and a preallocated file volume stays preallocated.
+            allocate = self.pool_type in FILE_POOLS and allocation is not None and allocation >= have
+            if allocate or self.pool_type in FULLY_ALLOCATED:
+                self._need_space(want - have, 'growing it')
+
+            def grow():
+                try:
+                    self.driver.resize_volume(self.pool, self.name, want, allocate=allocate)
+                except DriverError as exc:
+                    raise self._no_space(exc)
+            plan.add('grow from %s to %s%s' % (format_bytes(have), format_bytes(want),
+                                               ' (preallocated)' if allocate else ''), grow)
             return
         if have - want < max(ROUNDING.get(self.pool_type, 1), SECTOR if fmt != 'raw' else 1):
             return  # the pool rounded the wanted capacity up
@@ -357,6 +514,9 @@ class VolumeInfoManager(Manager):
     # read-only connections ("read only access prevents virStorageVolDownload").
     readonly = False
     reports_restart = False
+
+    def locked_objects(self):
+        return []  # it reads: it waits for no task
 
     def validate(self):
         v.plain_name(self.params['pool'], 'pool')

@@ -33,6 +33,8 @@ class CallbackModule(CallbackBase):
             task = task[len(role) + 3:]  # the task's own name, as the role writes it
         record = {'host': result._host.get_name(), 'task': task, 'role': role, 'status': status,
                   'changed': bool(result._result.get('changed')) and status not in ('skipped', 'failed')}
+        if status in ('failed', 'ignored', 'unreachable'):
+            record['msg'] = str(result._result.get('msg', ''))  # what the user read
         with open(path, 'a') as handle:
             handle.write(json.dumps(record) + '\n')
 

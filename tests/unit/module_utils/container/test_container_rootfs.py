@@ -125,7 +125,7 @@ def test_an_archive_from_a_url_is_fetched_verified_and_unpacked(tmp_path, archiv
     missing.check()
     with pytest.raises(DriverError) as info:
         missing.unpack(run)
-    assert 'fetch the rootfs archive' in info.value.describe()
+    assert 'fetch rootfs.archive' in info.value.describe()
 
 
 def test_an_empty_directory_is_unpacked_into(tmp_path, archive):

@@ -72,3 +72,28 @@ def test_a_tag_left_out_is_removed_from_the_persistent_definition_too(tmp_path):
         assert result['actions'] == actions, result
         assert result['diff']['before']['tags'] == {'a': '1', 'b': '2'} and result['diff']['after']['tags'] == {'a': '1'}
     assert run(uri=uri, name='tagged', tags={'a': '1', 'b': '2'})['actions'] == []
+
+
+# -- issue 19: what libvirt does not keep, check mode before the pool exists ---------
+
+def test_a_patch_libvirt_does_not_know_fails_naming_it_and_defines_nothing():
+    for name in ('test', 'vknew'):  # an existing domain and a new one
+        result = run(name=name, memory=128, virt_type='test',
+                     xml_patches=[{'xpath': '/domain/clock', 'attribute': 'offset', 'value': 'utc'},
+                                  {'xpath': '/domain/nonexistent/thing', 'value': '1'}])
+        assert result['failed'] and result['changed'] is False, result
+        assert result['msg'].startswith("Invalid xml_patches[1]: libvirt's schema refuses the patched domain XML"), \
+            result['msg']
+        assert 'nonexistent' in result['msg'] and 'Traceback' not in result['msg']
+
+
+def test_check_mode_predicts_a_domain_on_a_network_and_pool_made_earlier_in_the_play():
+    spec = dict(name='vkcheck', memory=128, virt_type='test', interfaces=[{'network': 'vk-later-net'}],
+                disks=[{'pool': 'vk-later-pool', 'size': '1GiB'}, {'pool': 'vk-later-pool', 'volume': 'data.qcow2'}])
+    predicted = run(check=True, **spec)
+    assert not predicted.get('failed'), predicted['msg']
+    assert predicted['changed'] is True and 'define' in predicted['actions']
+    said = ' '.join(predicted['warnings'])
+    assert "there is no network 'vk-later-net'" in said and "there is no storage pool 'vk-later-pool'" in said
+    done = run(**spec)
+    assert done['failed'] and "interfaces[0].network: there is no network 'vk-later-net'" in done['msg']

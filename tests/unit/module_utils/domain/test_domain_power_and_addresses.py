@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import read_addresses, wait_for_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import wait_for_state
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound, Timeout
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, NotFound, Timeout
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
 
 
@@ -19,8 +19,9 @@ class Clock:
 
 
 def address_driver(addresses=None, broken=()):
-    """Address answers scripted per source, one per call; ``broken`` sources fail."""
+    """Address answers scripted per source, one per call; ``broken`` sources fail. The guest runs."""
     driver = FakeDriver()
+    driver.add_domain('vm', state='running')
     for source, answers in (addresses or {}).items():
         driver.script('domain_addresses', *answers, source=source)
     for source in broken:
@@ -48,6 +49,23 @@ def test_a_failing_source_is_skipped_and_reported():
     asked = [call['source'] for call in driver.called('domain_addresses')]
     assert asked.count('arp') == 1  # not asked again once broken
     assert clock.now == 4.0
+
+
+def test_a_guest_that_stops_while_waited_for_is_said_at_once_with_its_state():
+    clock = Clock()
+    driver = address_driver()
+    driver.script('domain_status', {'name': 'vm', 'state': 'running'}, {'name': 'vm', 'state': 'running'},
+                  {'name': 'vm', 'state': 'shutoff', 'reason': 'crashed'})
+    with pytest.raises(Conflict) as info:
+        wait_for_addresses(driver, 'vm', ['lease'], 300, clock=clock, sleep=clock.sleep)
+    assert clock.now == 4.0  # the third look, not the timeout
+    assert info.value.describe() == ("Failed to wait for an IP address of domain 'vm': it stopped while the task "
+                                     "waited for its IP address (after 4 s of 300): it is shutoff (crashed)")
+    driver.script('domain_status', NotFound('gone'))
+    with pytest.raises(Conflict) as info:
+        wait_for_addresses(driver, 'vm', ['lease'], 300, clock=clock, sleep=clock.sleep, kind='container')
+    assert info.value.describe() == ("Failed to wait for an IP address of container 'vm': it was undefined while the "
+                                     "task waited for its IP address")
 
 
 def test_no_address_in_time_names_each_source():

@@ -53,3 +53,51 @@ def test_plan_runs_actions_in_order_and_names_the_failing_one():
     with pytest.raises(DriverError) as info:
         failing.apply()
     assert info.value.describe() == "Failed to start network 'n1': refused"
+
+
+def test_a_failing_step_undoes_the_earlier_ones_newest_first():
+    done = []
+
+    def boom():
+        raise DriverError('Source device does not exist')
+    plan = Plan('pool', 'p')
+    plan.add('define', lambda: done.append('define'), undo=lambda: done.append('undefine'))
+    plan.add('start', lambda: done.append('start'), undo=lambda: done.append('stop'))
+    plan.add('build', boom)
+    with pytest.raises(DriverError) as info:
+        plan.apply()
+    assert done == ['define', 'start', 'stop', 'undefine']
+    assert info.value.describe() == "Failed to build pool 'p': Source device does not exist"
+    assert plan.outcome.done == ['define', 'start'] and plan.outcome.undone == ['start', 'define']
+    assert plan.outcome.left == [] and plan.outcome.describe() == 'undone: start, define'
+
+
+def test_what_cannot_be_undone_stays_and_is_said():
+    def boom():
+        raise DriverError('no')
+
+    def broken_undo():
+        raise DriverError('daemon away')
+    plan = Plan('domain', 'd')
+    plan.add('redefine', lambda: None)
+    plan.add('create volume', lambda: None, undo=broken_undo)
+    plan.add('build', lambda: None, undo=lambda: 'the filesystem on /dev/x stays')
+    plan.add('start', boom)
+    with pytest.raises(DriverError):
+        plan.apply()
+    assert plan.outcome.undone == []
+    assert plan.outcome.left == ['redefine', 'create volume (undoing it failed: daemon away)',
+                                 'build (the filesystem on /dev/x stays)']
+
+
+def test_an_interruption_is_undone_too():
+    done = []
+
+    def interrupted():
+        raise KeyboardInterrupt
+    plan = Plan('volume', 'p/v')
+    plan.add('create', lambda: done.append('create'), undo=lambda: done.append('delete'))
+    plan.add('upload', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        plan.apply()
+    assert done == ['create', 'delete'] and plan.outcome.undone == ['create']

@@ -152,7 +152,7 @@ def test_grow_shrink_and_rounding():
         run(VolumeManager, driver, vol_params(capacity='8MiB'))
     assert 'allow_shrink' in info.value.describe() and 'capacity' in info.value.describe()
     plan = run(VolumeManager, driver, vol_params(capacity='8MiB', allow_shrink=True))
-    assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': 8 * MiB, 'shrink': True})
+    assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': 8 * MiB, 'shrink': True, 'allocate': False})
     plan = run(VolumeManager, driver, vol_params(capacity=8 * MiB - 100))
     assert plan.action_names == []  # qcow2 rounds up to whole sectors
 
@@ -192,8 +192,10 @@ def test_clone_then_grow():
     driver.add_volume('p', 'gold', 16 * MiB, 'qcow2')
     plan = run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None}, capacity='32MiB'))
     assert plan.action_names == ['clone p/gold', 'grow from 16MiB to 32MiB']
-    create = driver.called('create_volume')[0]
+    marker, create = driver.called('create_volume')  # the marker says "being filled" while the clone runs
+    assert parse_volume_xml(marker['xml'])['name'] == 'v.virtkit-partial'
     assert (create['pool'], parse_volume_xml(create['xml'])['name'], create['clone_from']) == ('p', 'v', ('p', 'gold'))
+    assert sorted(driver.pools['p']['volumes']) == ['gold', 'v']  # the marker went when the clone was done
     plan = run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None}, capacity='32MiB'))
     assert plan.action_names == []
 
@@ -257,8 +259,8 @@ def test_import_from_a_local_file(tmp_path):
     plan = run(VolumeManager, driver, vol_params(capacity='1MiB', **{'import': source}))
     assert plan.action_names == ['import %s' % image]
     assert driver.pools['p']['volumes']['v']['content'] == b'\1' * 8192
-    assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': MiB, 'shrink': False})
-    assert driver.called('refresh_pool') == [{'name': 'p'}]
+    assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': MiB, 'shrink': False, 'allocate': False})
+    assert driver.called('refresh_pool') == [{'name': 'p'}] * 2  # the free space, then the image's size
 
 
 def test_failed_upload_leaves_nothing(tmp_path):
@@ -307,3 +309,77 @@ def test_overlay_on_a_remote_file_outside_every_pool_is_refused():
     with pytest.raises(NotFound) as info:
         run(VolumeManager, driver, vol_params(backing_path='/srv/base.qcow2'))
     assert 'backing_path' in info.value.describe() and driver.changes() == []
+
+
+# -- a run that fails half way, interrupted runs, space, check mode (issue 19) -----
+
+def test_a_new_pool_whose_build_fails_is_undefined_again():
+    from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
+    driver = FakeDriver()
+    driver.script('build_pool', DriverError('Source device does not exist'))
+    with pytest.raises(DriverError):
+        run(PoolManager, driver, pool_params(type='fs', path='/mnt/p', source={'devices': ['/dev/loop9']}))
+    assert [name for name, _args in driver.changes()] == ['define_pool', 'build_pool', 'undefine_pool']
+
+
+def test_a_missing_source_device_is_refused_before_anything_on_this_host(tmp_path):
+    driver = FakeDriver(uri='qemu:///system')
+    with pytest.raises(InvalidSpec) as info:
+        run(PoolManager, driver, pool_params(type='fs', path=str(tmp_path / 'mnt'),
+                                             source={'devices': [str(tmp_path / 'no-such-device')]}))
+    assert info.value.field == 'source.devices[0]' and driver.changes() == []
+    plan = run(PoolManager, driver, pool_params(type='fs', path=str(tmp_path / 'mnt'),
+                                                source={'devices': [str(tmp_path / 'no-such-device')]}), check=True)
+    assert plan.action_names == ['define', 'build', 'start']  # an earlier task may make it
+
+
+def test_a_volume_left_half_made_by_a_killed_run_is_made_again():
+    driver = vol_driver()
+    driver.add_volume('p', 'v', 16 * MiB)
+    driver.add_volume('p', 'v.virtkit-partial', 0)  # the marker a killed import left
+    driver.add_volume('p', 'gold', 16 * MiB)
+    plan = run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None}))
+    assert plan.action_names == ['delete v (half made by an interrupted run)',
+                                 'delete v.virtkit-partial (left by an interrupted run)', 'clone p/gold']
+    assert sorted(driver.pools['p']['volumes']) == ['gold', 'v']
+    assert run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None})).action_names == []
+
+
+def test_a_failed_clone_leaves_neither_volume_nor_marker():
+    from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
+    driver = vol_driver()
+    driver.add_volume('p', 'gold', 16 * MiB)
+    full = DriverError('No space left on device')
+    full.no_space = True  # as the libvirt driver marks it
+    driver.script('create_volume', full, clone_from=('p', 'gold'))
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(clone_from={'name': 'gold', 'pool': None}))
+    assert info.value.describe() == ("Failed to create volume 'v' in pool 'p': not enough space in pool 'p' "
+                                     "(No space left on device)")
+    assert sorted(driver.pools['p']['volumes']) == ['gold']
+
+
+def test_not_enough_space_is_said_before_anything_is_made(tmp_path):
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL, available=8 * MiB)
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(capacity='16MiB', preallocate=True))
+    assert "not enough space in pool 'p': a volume of 16MiB needs 16MiB, the pool has 8MiB free" in info.value.describe()
+    image = tmp_path / 'big.img'
+    image.write_bytes(b'\1' * (9 * MiB))
+    source = {'path': str(image), 'url': None, 'checksum': None, 'format': None, 'validate_certs': True}
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(**{'import': source}))
+    assert 'the image %s needs 9MiB' % image in info.value.describe()
+    assert driver.pools['p']['volumes'] == {}
+    # thin: made, with a warning
+    plan = run(VolumeManager, driver, vol_params(capacity='1GiB'))
+    assert plan.action_names == ['create'] and 'it is thin' in plan.warnings[0]
+
+
+def test_check_mode_predicts_a_volume_in_a_pool_an_earlier_task_makes():
+    driver = FakeDriver()
+    plan = run(VolumeManager, driver, vol_params(capacity='16MiB'), check=True)
+    assert plan.action_names == ['create'] and "pool 'p' does not exist" in plan.warnings[0]
+    with pytest.raises(NotFound):
+        run(VolumeManager, driver, vol_params(capacity='16MiB'))  # a real run still needs it
