@@ -84,7 +84,8 @@ options:
   disks:
     description:
       - How each disk (by target) is handled. Disks not listed are in the snapshot, except read-only disks, cdroms,
-        shareable disks and empty drives, which never are.
+        shareable disks and empty drives, which never are (so an internal snapshot works with a raw cloud-init seed
+        attached read-only, but not with a writable raw disk).
     type: list
     elements: dict
     suboptions:
@@ -98,7 +99,9 @@ options:
             file, named after it and the snapshot (C(web1.qcow2) gets C(web1.NAME.qcow2)).
         type: path
       exclude:
-        description: Leave this disk out of the snapshot (a revert leaves its data as it is then).
+        description:
+          - Leave this disk out of an external snapshot (it gets no overlay). libvirt puts every writable disk in an
+            internal snapshot, so internal snapshots exclude none.
         type: bool
         default: false
   memory_file:

@@ -294,10 +294,10 @@ class SnapshotManager(Manager):
             if not spec['external']:
                 if disk['format'] != 'qcow2':
                     raise self._refused('internal snapshots need qcow2 disks, and disk %s is %s ("internal '
-                                        'snapshot for disk %s unsupported for storage type %s"): exclude it '
-                                        '(disks: [{name: %s, exclude: true}]) or use disk_only: true'
-                                        % (disk['name'], disk['format'] or 'of unknown format', disk['name'],
-                                           disk['format'], disk['name']))
+                                        'snapshot for disk %s unsupported for storage type %s"); libvirt puts every '
+                                        'writable disk in an internal snapshot: use disk_only: true (overlay files '
+                                        'work on any format)' % (disk['name'], disk['format'] or 'of unknown format',
+                                                                 disk['name'], disk['format']))
                 result.append({'name': disk['name'], 'snapshot': 'internal'})
                 continue
             result.append({'name': disk['name'], 'snapshot': 'external',

@@ -71,6 +71,10 @@ def snapshot_spec(params):
         if name in spec['disks']:
             raise InvalidSpec(field + '.name', 'disk %s is named twice' % name)
         entry = {'file': None, 'exclude': bool(disk.get('exclude'))}
+        if entry['exclude'] and not spec['external']:
+            raise InvalidSpec(field + '.exclude', 'libvirt puts every writable disk in an internal snapshot ("internal '
+                                                  'and full system snapshots require all disks to be selected for '
+                                                  'snapshot"): only external snapshots leave disks out')
         if disk.get('file'):
             if not spec['external']:
                 raise InvalidSpec(field + '.file', 'an overlay file only for an external snapshot '
