@@ -43,7 +43,7 @@ options:
       - V(running) - defined and running (a paused domain is resumed). V(present) - defined; the power state is left
         as it is. V(shutdown) - shut down gracefully (see O(shutdown_timeout) and O(force)). V(destroyed) - powered
         off at once. V(paused) - running but frozen. V(absent) - powered off and undefined, with its NVRAM, snapshot
-        metadata and managed save image (see O(remove_storage)).
+        and checkpoint metadata and managed save image (see O(remove_storage) for the images and snapshot files).
       - A domain that does not exist yet is defined for every state but V(absent); that needs O(memory) or O(xml).
     type: str
     choices: [running, present, shutdown, destroyed, paused, absent]
@@ -276,6 +276,10 @@ options:
         disks use, V(all) also image files outside pools (on the local host only; never block devices).
       - Read-only disks and cdroms (shared install media) and storage another domain uses are kept; the domain's
         own cloud-init seed is deleted.
+      - Internal snapshots live in the images and go with them. After an external snapshot
+        (M(virtkit.virt.snapshot)) a disk is the overlay file; that file is deleted, the files under it (the images
+        the snapshots froze) are kept - delete them with M(virtkit.virt.volume). The snapshot metadata goes with the
+        domain in any case.
     type: raw
     default: false
 notes:

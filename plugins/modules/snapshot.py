@@ -199,7 +199,7 @@ snapshot:
     exists: {description: Whether it exists., type: bool}
     description: {description: Its description., type: str}
     parent: {description: The snapshot it was taken after (null for a root)., type: str}
-    children: {description: Names of the snapshots taken after it, oldest first., type: list, elements: str}
+    children: {description: 'Names of the snapshots taken after it, oldest first.', type: list, elements: str}
     state:
       description: The domain's state it saved (V(running), V(paused), V(shutoff), V(disk-snapshot) for one without
         memory of a running guest).

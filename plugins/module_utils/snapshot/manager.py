@@ -387,13 +387,12 @@ class SnapshotManager(Manager):
         for name in names:
             for disk in snapshots[name]['disks']:
                 if disk['snapshot'] == 'internal' and disk['source'] and now.get(disk['name']) != disk['source']:
-                    raise Conflict('snapshot %r is inside %s, and disk %s uses %s now (an external snapshot taken '
-                                   'since froze it): libvirt deletes internal snapshots only from the image in use '
-                                   '("disk image \'%s\' for internal snapshot \'%s\' is not the same as disk image '
-                                   'currently used by VM"); metadata_only: true makes libvirt forget it (its data '
-                                   'stays in that image)' % (name, disk['source'], disk['name'], now.get(disk['name']),
-                                                            disk['name'], name),
-                                   resource=self.resource, action='delete')
+                    why = ('snapshot %r is inside %s, and disk %s uses %s now (an external snapshot taken since froze '
+                           'it): libvirt deletes internal snapshots only from the image in use ("disk image \'%s\' '
+                           'for internal snapshot \'%s\' is not the same as disk image currently used by VM"); '
+                           'metadata_only: true makes libvirt forget it (its data stays in that image)'
+                           % (name, disk['source'], disk['name'], now.get(disk['name']), disk['name'], name))
+                    raise Conflict(why, resource=self.resource, action='delete')
 
     def _check_merge(self, snapshots, snap):
         """An external snapshot that is current or has descendants is merged
