@@ -22,6 +22,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import kib_to_mib
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec, NotFound, Timeout
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.clone import clone_record
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 HIDDEN = '********'
@@ -57,6 +58,7 @@ def domain_facts(driver, name, status=None, addresses=None, include_xml=False, s
         'disks': parsed['disks'], 'interfaces': interfaces, 'graphics': graphics,
         'console': parsed['console'], 'guest_agent': parsed['guest_agent'], 'rng': parsed['rng'],
         'tags': parsed['tags'], 'ip': first_ip or next((a for i in interfaces for a in i['addresses']), None),
+        'cloned_from': clone_record(xml),
     }
     if include_xml:
         facts['xml'] = xml

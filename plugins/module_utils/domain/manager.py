@@ -26,6 +26,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.clone import Cloning
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.devices import (
     check_references, resolve_disks, resolve_interfaces, volume_format)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import HIDDEN, domain_facts, wait_for_addresses
@@ -84,7 +85,7 @@ def machine_aliases(caps, arch, virt_type):
     return aliases
 
 
-class DomainManager(LiveOperations, PowerTransitions, Manager):
+class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
     kind = 'domain'
     result_key = 'domain'
     # Hooks for the kinds of domain (ContainerManager overrides them).
@@ -111,7 +112,8 @@ class DomainManager(LiveOperations, PowerTransitions, Manager):
         if self.shutdown_timeout < 0:
             raise InvalidSpec('shutdown_timeout', 'must not be negative')
         self.spec, self.user_xml, self.owned, self.seed_disk, self.strict = None, None, [], None, False
-        if self.state == 'absent' or not (self.defines_something() or self.params.get('xml_patches')):
+        self.validate_clone()
+        if self.state == 'absent' or not (self.defines_something() or self.params.get('xml_patches') or self.clone):
             return
         self.spec, self.user_xml = self.make_spec()
         self.strict = self.user_xml is not None
@@ -276,14 +278,24 @@ class DomainManager(LiveOperations, PowerTransitions, Manager):
 
     # -- create -------------------------------------------------------------------
     def _plan_create(self, plan):
-        self.check_new()
-        desired = self._desired(None)
-        xml = self._definition_xml(desired)
+        config = None
+        if self.clone:
+            self.prepare_clone()  # the source's definition, what the options apply on
+            config = parse_domain_xml(self.clone_base)
+        else:
+            self.check_new()
+        desired = self._desired(config)
+        xml = self._definition_xml(desired, self.clone_base)
+        if self.clone:
+            self.plan_clone_storage(plan)
         self.plan_storage(plan)
         plan.before = {}
         plan.after = dict(shown(desired), state=self._final_state(None),
                           autostart=bool(self.params.get('autostart')))
-        plan.add('define', lambda: self.driver.define_domain(xml))
+        if self.clone:
+            plan.after['cloned_from'] = {'source': self.clone['name'], 'snapshot': self.clone['snapshot'],
+                                         'linked': self.clone['linked']}
+        plan.add('define', self.undoing(lambda: self.driver.define_domain(xml)))
         self._plan_power(plan, 'shutoff')
         self._plan_autostart(plan, False)
 
@@ -299,6 +311,8 @@ class DomainManager(LiveOperations, PowerTransitions, Manager):
 
     # -- update -------------------------------------------------------------------
     def _plan_existing(self, plan, status):
+        if self.clone and status['persistent']:
+            plan.warnings.extend(self.clone_warnings(self.driver.domain_xml(self.name, inactive=True)))
         active = status['state'] in ACTIVE_STATES
         plan.before = {'state': status['state'], 'autostart': status['autostart']}
         plan.after = {'state': self._final_state(status['state']),

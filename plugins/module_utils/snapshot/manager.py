@@ -247,7 +247,7 @@ class SnapshotManager(Manager):
             if files:
                 refresh_pools_of(self.driver, files)
         plan.add('take ' + what, create)
-        if active and not memory:
+        if active and not memory and not spec['disk_only'] and self.params.get('memory') is None:
             plan.warnings.append('snapshot %r of domain %r: the running guest\'s memory is not saved: a revert '
                                  'boots it from the disks as they are now' % (self.name, self.domain))
         pflash, _fmt = pflash_nvram(xml)
