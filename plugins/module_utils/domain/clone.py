@@ -24,7 +24,7 @@ __metaclass__ = type
 
 import posixpath
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import OwnedVolume, seed_name
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import OwnedVolume, seed_name, seed_volume
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
@@ -103,6 +103,12 @@ class Cloning:
                                     drop=drop)
         self.spec['disks'] = disks
         self.clone_copies = [volume for _index, volume in copies]
+        cloud_init = self.params.get('cloud_init')
+        if cloud_init is not None and self.seed_disk is None:
+            # Its pool defaults to the pool of the clone's first disk, known only now.
+            seed, self.seed_disk = seed_volume(self.name, cloud_init, disks, self.check_mode)
+            seed.validate()
+            self.owned.append((None, seed))
 
     def _snapshot_source(self, clone):
         for record in self.driver.list_snapshots(clone['name']):

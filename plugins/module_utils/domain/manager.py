@@ -132,7 +132,7 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
         if not self.strict:
             self.owned = disk_volumes(self.name, self.spec['disks'], self.check_mode)
             cloud_init = self.params.get('cloud_init')
-            if cloud_init is not None:
+            if cloud_init is not None and not (self.clone and not cloud_init.get('pool')):
                 seed, disk = seed_volume(self.name, cloud_init, self.spec['disks'], self.check_mode)
                 self.owned.append((None, seed))
                 self.seed_disk = disk
