@@ -306,6 +306,11 @@ class Driver(abc.ABC):
         """The domain capabilities XML (what guests of that kind can use here)."""
 
     @abc.abstractmethod
+    def block_info(self, domain, target):
+        """Sizes of a domain's disk (by target): dict capacity (what the guest
+        sees), allocation, physical (bytes)."""
+
+    @abc.abstractmethod
     def start_domain_paused(self, name):
         """Boot a defined domain with its CPUs stopped (nothing runs in the guest)."""
 
@@ -326,8 +331,9 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def job_stats(self, domain, completed=False):
         """The domain's job: dict type (none, bounded, unbounded, completed,
-        failed, cancelled), operation, data_total, data_processed,
-        time_elapsed (ms), errmsg; ``completed``: the last finished job's."""
+        failed, cancelled), operation, data_total, data_processed (bytes of
+        disk data for a backup), time_elapsed (ms), errmsg; ``completed``:
+        the last finished job's."""
 
     @abc.abstractmethod
     def abort_job(self, domain):

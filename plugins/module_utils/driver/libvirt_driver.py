@@ -687,6 +687,12 @@ class LibvirtDriver(Driver):
         return self._run('read the domain capabilities of', 'host at %r' % self.uri,
                          lambda conn: conn.getDomainCapabilities(emulator, arch, machine, virt_type, 0))
 
+    def block_info(self, domain, target):
+        def info(conn):
+            capacity, allocation, physical = self._domain(conn, domain).blockInfo(target, 0)
+            return {'capacity': capacity, 'allocation': allocation, 'physical': physical}
+        return self._run('read the size of disk %s of' % target, 'domain %r' % domain, info)
+
     def start_domain_paused(self, name):
         self._domain_call('start (paused)', name, 'createWithFlags', libvirt.VIR_DOMAIN_START_PAUSED)
 
@@ -715,7 +721,9 @@ class LibvirtDriver(Driver):
             kind = raw.get('type', 0)
             return {'type': _JOB_TYPES[kind] if kind < len(_JOB_TYPES) else 'none',
                     'operation': _JOB_OPERATIONS.get(raw.get('operation')),
-                    'data_total': raw.get('data_total'), 'data_processed': raw.get('data_processed'),
+                    # a backup job counts disk_*, a migration data_*
+                    'data_total': raw.get('data_total', raw.get('disk_total')),
+                    'data_processed': raw.get('data_processed', raw.get('disk_processed')),
                     'time_elapsed': raw.get('time_elapsed'), 'errmsg': raw.get('errmsg')}
         return self._run('read the job of', 'domain %r' % domain, stats)
 
