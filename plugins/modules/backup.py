@@ -54,7 +54,8 @@ options:
     description:
       - V(present) - the backup exists; it is made when its files are not in the target.
       - V(absent) - its checkpoint (its bitmaps merge into the one before) and its files are deleted. Refused while a
-        later incremental backup's files lie on them.
+        later incremental backup's files lie on them. libvirt deletes checkpoints of running domains only, so a
+        shut-off guest is started paused for it and powered off again.
     type: str
     choices: [present, absent]
     default: present

@@ -396,11 +396,25 @@ class BackupManager(Manager):
                        'files': sorted(self.location.path(backup_file(self.domain, self.name, d)) for d in self.files)}
         plan.after = {}
         if cp:
-            plan.add('delete checkpoint %s' % self.name,
-                     lambda: self.driver.delete_checkpoint(self.domain, self.name))
+            # libvirt 9.0: "cannot delete checkpoint for inactive domain" (the
+            # bitmaps are merged by QEMU): a shut-off guest is started paused.
+            inactive = self.status['state'] not in ACTIVE_STATES
+            if inactive:
+                plan.add('start paused to delete the checkpoint (its CPUs do not run)', self._start_paused)
+            plan.add('delete checkpoint %s' % self.name, lambda: self._delete_checkpoint(inactive))
+            if inactive:
+                plan.add('power off again', lambda: self.driver.destroy_domain(self.domain))
         if self.files:
             names = sorted(backup_file(self.domain, self.name, disk) for disk in self.files)
             plan.add('delete %s from %s' % (', '.join(names), self.location.directory), lambda: self._delete(names))
+
+    def _delete_checkpoint(self, started):
+        try:
+            self.driver.delete_checkpoint(self.domain, self.name)
+        except BaseException:
+            if started:
+                self.driver.destroy_domain(self.domain)
+            raise
 
     def _delete(self, names):
         with self.location.pool() as pool:
