@@ -80,7 +80,8 @@ options:
       dir:
         description:
           - A directory on the hypervisor host. A pool that holds it is used; else a transient one for the run (gone
-            afterwards, the files stay).
+            afterwards, the files stay) - only where the module runs on the hypervisor host itself (a local URI); a
+            remote host's directory needs a pool (O(target.pool)).
         type: path
   disks:
     description: The disks (by target) to back up. Not set - every writable disk (read-only disks and cdroms are left

@@ -96,7 +96,12 @@ class Location:
         else:
             self.directory = target['dir']
             self.pool_name = directory_pool(driver, self.directory)
-            if self.pool_name is None and is_local_uri(driver.uri) and not os.path.isdir(self.directory):
+            if self.pool_name is None and not is_local_uri(driver.uri):
+                # What is in it could not be seen between runs: no idempotence.
+                raise Conflict('target.dir: no pool holds %s on the remote host; define a dir pool for it '
+                               '(virtkit.virt.pool) and give target.pool' % self.directory, resource=resource,
+                               action='back up')
+            if self.pool_name is None and not os.path.isdir(self.directory):
                 raise Conflict('target.dir: %s is not a directory' % self.directory, resource=resource,
                                action='back up')
 
@@ -104,14 +109,13 @@ class Location:
         return posixpath.join(self.directory, filename)
 
     def volume(self, filename):
-        """The file's volume facts, or None when it is not there (None too
-        when that cannot be known: a remote directory no pool holds)."""
+        """The file's volume facts, or None when it is not there."""
         if self.pool_name:
             try:
                 return parse_volume_xml(self.driver.volume_xml(self.pool_name, filename))
             except NotFound:
                 return None
-        if is_local_uri(self.driver.uri) and os.path.exists(self.path(filename)):
+        if os.path.exists(self.path(filename)):
             return {'name': filename, 'path': self.path(filename), 'capacity': None,
                     'allocation': os.stat(self.path(filename)).st_blocks * 512, 'backing': None}
         return None
@@ -178,7 +182,7 @@ class BackupManager(Manager):
         names = []
         if self.location.pool_name:
             names = [vol['name'] for vol in self.driver.list_volumes(self.location.pool_name)]
-        elif is_local_uri(self.driver.uri) and os.path.isdir(self.location.directory):
+        elif os.path.isdir(self.location.directory):
             names = os.listdir(self.location.directory)
         for name in names:
             if name.startswith(prefix) and name.endswith(suffix):

@@ -258,3 +258,11 @@ def test_info_lists_checkpoints_with_their_files():
     facts = manager.facts(None)
     assert [(c['name'], c['parent'], c['children']) for c in facts] == [('b1', None, ['b2']), ('b2', 'b1', [])]
     assert [f['path'] for f in facts[0]['files']] == ['/bk/vm-b1-vda.qcow2'] and facts[1]['files'] == []
+
+
+def test_a_remote_directory_needs_a_pool(tmp_path):
+    driver = host()
+    driver.uri = 'qemu+ssh://hv1/system'
+    with pytest.raises(Conflict, match='no pool holds'):
+        run(driver, target={'pool': None, 'dir': str(tmp_path)})
+    assert driver.changes() == []
