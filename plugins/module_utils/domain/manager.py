@@ -32,6 +32,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.devices import
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import HIDDEN, domain_facts, wait_for_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import (
     RESTART_KEYS, WHOLE_KEYS, LiveOperations, disk_changes, interface_changes, key_differs, plan_live)
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.overlays import keep_overlays
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import PowerTransitions
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
     ADDRESS_SOURCES, STATES, defines_something, domain_spec, remove_storage_spec, wait_spec)
@@ -331,6 +332,8 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
     def _plan_update(self, plan, status, active):
         config_xml = self.driver.domain_xml(self.name, inactive=True, secure=True)
         config = parse_domain_xml(config_xml)
+        if not self.strict:
+            self.spec['disks'] = keep_overlays(self.driver, self.spec['disks'], config_xml)
         desired = self._desired(config)
         if self.strict and desired.get('uuid') and desired['uuid'] != config['uuid']:
             raise Conflict('the XML carries uuid %s, but the existing %s has uuid %s'

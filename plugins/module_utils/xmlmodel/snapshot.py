@@ -120,8 +120,8 @@ def _source_path(kind, source):
 
 def snapshot_disks(domain_xml):
     """The domain's disks as a snapshot sees them: [{name (target), device,
-    readonly, shareable, format, type, path, pool, volume, backing (paths,
-    nearest first)}]."""
+    readonly, shareable, format, type, path, pool, volume, backing (the
+    files under it, nearest first: paths, or POOL/VOLUME)}]."""
     root = x.parse(domain_xml, 'domain', 'domain')
     result = []
     for el in root.findall('devices/disk'):
@@ -130,7 +130,7 @@ def snapshot_disks(domain_xml):
         device = el.get('device') or 'disk'
         backing, store = [], el.find('backingStore')
         while store is not None and store.find('source') is not None:
-            backing.append(_source_path(store.get('type'), store.find('source')))
+            backing.append(_disk_source(store))
             store = store.find('backingStore')
         result.append({
             'name': x.attr(el, 'target', 'dev'), 'device': device, 'type': kind,
