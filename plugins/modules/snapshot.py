@@ -145,9 +145,9 @@ notes:
   - Internal snapshots are in the qcow2 images, so M(virtkit.virt.volume) and M(virtkit.virt.domain) with
     O(virtkit.virt.domain#module:remove_storage) remove them with the images. M(virtkit.virt.domain) with
     O(virtkit.virt.domain#module:state=absent) removes the snapshot metadata too.
-  - After an external snapshot the domain's disks are the overlay files, backed by the files that were its disks. List
-    the overlays in a later M(virtkit.virt.domain) task's O(virtkit.virt.domain#module:disks), or leave O(disks) out
-    of it.
+  - After an external snapshot the domain's disks are the overlay files, backed by the files that were its disks. A
+    later M(virtkit.virt.domain) task that names a disk by its image (a volume or a path now in the overlay's backing
+    chain) means the overlay, and leaves it in place.
   - The UEFI variables (NVRAM) are never part of a snapshot.
 seealso:
   - module: virtkit.virt.snapshot_info
