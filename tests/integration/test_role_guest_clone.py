@@ -48,7 +48,7 @@ PROVISION = """
         memory: 192
         kernel: "{{ vk_kernel }}"
         initrd: "{{ vk_initrd }}"
-        cmdline: console=ttyS0
+        cmdline: console=ttyS0 no_timer_check
         disks: [{volume: template.qcow2, pool: "{{ vk_pool }}"}]
         interfaces: [{network: "{{ vk_net }}"}]
         state: present
@@ -115,7 +115,7 @@ def test_guest_role_clones_a_template(bed, tmp_path, names):
     log = str(tmp_path / 'clone.log')
     guest = {'name': names['clone'], 'memory': 160, 'tags': {'role': 'web'},
              'clone_from': {'name': names['template'], 'linked': True},
-             'domain': {'cmdline': 'console=ttyS0 virtkit.hostname=web virtkit.mark=/dev/vda:R1 virtkit.watch=/dev/vda',
+             'domain': {'cmdline': 'console=ttyS0 no_timer_check virtkit.hostname=web virtkit.mark=/dev/vda:R1 virtkit.watch=/dev/vda',
                         'console': {'file': log}}}
     extra = {'vk_prefix': names['prefix'], 'vk_tmp': str(tmp_path), 'vk_net': names['net'],
              'vk_bridge': names['prefix'] + 'b', 'vk_base': subnet, 'vk_pool': names['pool'],
