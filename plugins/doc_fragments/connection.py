@@ -14,15 +14,18 @@ options:
   uri:
     description:
       - The libvirt connection URI, for example V(qemu:///system), V(qemu+ssh://root@hv1/system),
-        V(lxc:///), V(esx://vcenter/?no_verify=1) or V(test:///default).
+        V(lxc:///), V(esx://esx1.example.com/), V(vpx://vcenter.example.com/DC1/esx1.example.com?no_verify=1)
+        or V(test:///default).
       - When not set, the environment variable E(LIBVIRT_DEFAULT_URI) of the target host is used,
         else V(qemu:///system).
       - Set it once for many tasks with C(module_defaults) and the C(group/virtkit.virt.virt) action group.
     type: str
   auth:
     description:
-      - Credentials for drivers that ask for them (V(esx://), V(hyperv://), V(qemu+tcp://) with SASL, ...),
-        passed through libvirt's C(openAuth).
+      - Credentials for drivers that ask for them (V(esx://), V(vpx://), V(hyperv://), V(qemu+tcp://) with SASL,
+        ...), passed through libvirt's C(openAuth).
+      - Without it, such drivers read a libvirt auth file (E(LIBVIRT_AUTH_FILE), C(~/.config/libvirt/auth.conf) or
+        C(/etc/libvirt/auth.conf)) on the host the module runs on.
       - Leave unset to use the default authentication of the URI (unix socket permissions, SSH keys, ...).
     type: dict
     suboptions:

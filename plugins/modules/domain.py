@@ -55,7 +55,7 @@ options:
         else the first type the host offers. An existing domain keeps its type with V(auto).
     type: str
     default: auto
-    choices: [auto, kvm, qemu, xen, vmware, hyperv, vbox, bhyve, test]
+    choices: [auto, kvm, qemu, xen, vmware, hyperv, vbox, vz, bhyve, test]
   arch:
     description: Guest CPU architecture (V(x86_64), V(aarch64) ...). libvirt picks the host's when not set.
     type: str
@@ -318,6 +318,10 @@ options:
 notes:
   - Changing O(max_memory), O(max_vcpus), the machine type, CPU, firmware, boot options, graphics, console or a
     disk's settings of a running guest takes effect at its next restart.
+  - On VMware ESX and vCenter (libvirt's esx driver) an existing VM's definition cannot change; O(max_memory)
+    (while the VM is off, or with O(restart=true)), O(memory) (a limit) and O(vcpus) have calls of their own, and
+    anything else fails naming the option. A new VM needs a disk (a datastore path); memory is in multiples of
+    4 MiB. See the user guide, "Managing VMware ESX and vCenter".
   - The diff never shows the graphics password - only that one is set.
 '''
 
@@ -485,7 +489,7 @@ def main():
     spec = guest_argument_spec(address_sources=('lease', 'arp', 'agent'))
     spec.update(
         virt_type=dict(type='str', default='auto',
-                       choices=['auto', 'kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'bhyve', 'test']),
+                       choices=['auto', 'kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'vz', 'bhyve', 'test']),
         arch=dict(type='str'),
         machine=dict(type='str'),
         memory=dict(type='raw'),

@@ -35,7 +35,9 @@ attributes:
     description: The diff shows capacity, format and content source before and after (a seed by its hash).
 options:
   name:
-    description: Name of the volume (its file name in file-based pools). A plain name (no C(/), not C(..)).
+    description:
+      - Name of the volume (its file name in file-based pools). A plain name, or on VMware ESX, whose datastores
+        name a disk by its folder too, names joined by C(/) (V(web1/web1.vmdk)); never C(..), never a leading C(/).
     type: str
     required: true
   pool:

@@ -28,7 +28,7 @@ options:
     type: str
     required: true
   name:
-    description: Only this volume. An unknown name gives an empty list.
+    description: Only this volume (on VMware ESX with its folder, V(web1/web1.vmdk)). An unknown name gives an empty list.
     type: str
 '''
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Make a Debian 12 host (root, no systemd) ready for virtkit.virt's tests:
-# packages, a running libvirtd answering qemu:///system and lxc:///, and a
-# cached tiny test guest (kernel + busybox initramfs).
+# packages, a running libvirtd answering qemu:///system and lxc:///, a
+# cached tiny test guest (kernel + busybox initramfs) and a cached real
+# Debian guest (image.sh).
 #
 # Idempotent: a second run only checks and prints "ready".
 # Environment:
 #   VIRTKIT_BED_CACHE    guest cache dir            (default /var/cache/virtkit-bed)
 #   VIRTKIT_BED_TIMEOUT  seconds to wait for daemon (default 120)
-#   VIRTKIT_BED_REBUILD  1 = rebuild the guest even if the cache is current
+#   VIRTKIT_BED_REBUILD  1 = rebuild the guests even if the cache is current
 # See tests/bed/README.md.
 set -euo pipefail
 
@@ -32,6 +33,10 @@ PACKAGES=(
     lvm2 e2fsprogs                      # logical and fs storage pools
     python3-venv python3-dev            # .venv (tests/venv.sh); python3-dev: libvirt-python builds
     shellcheck                          # ansible-test sanity's shellcheck test
+    ovmf swtpm swtpm-tools              # UEFI firmware (+ secure boot), emulated TPM 2.0
+    fdisk dosfstools mtools             # real guest image: GPT, EFI system partition
+    openssh-client                      # ssh into the real guest (smoke.sh, tests)
+    golang-go golang-github-vmware-govmomi-dev  # vSphere simulator for the ESX tests (vcsim.sh)
 )
 
 # Modules loaded by the guest. Their dependencies are added in load order at
@@ -127,6 +132,22 @@ configure_libvirt() {
         fi
     else
         log "config: $conf has user/group = root"
+    fi
+}
+
+# swtpm, the TPM 2.0 emulator: libvirtd (9.0, /var/lib/libvirt/swtpm and
+# /var/log/swtpm/libvirt/qemu it makes itself) runs it as the user "tss" if
+# that user existed when libvirtd started, else as root. swtpm-tools creates
+# tss; a libvirtd started before that install runs swtpm as root, and the
+# local CA that swtpm_setup then makes in /var/lib/swtpm-localca is root's
+# (signkey.pem mode 0640): after the next libvirtd start, swtpm_setup as tss
+# can't read it and every TPM guest fails to start. Give the CA back to tss.
+configure_swtpm() {
+    getent passwd tss >/dev/null || return 0
+    [ -d /var/lib/swtpm-localca ] || return 0
+    if [ -n "$(find /var/lib/swtpm-localca ! -user tss -print -quit)" ]; then
+        chown -R tss /var/lib/swtpm-localca
+        log "config: /var/lib/swtpm-localca given back to tss (swtpm ran as root before)"
     fi
 }
 
@@ -419,13 +440,21 @@ main() {
     ensure_packages
     configure_libvirt
     configure_sasl
+    configure_swtpm
     start_daemons
     ensure_guest
     ensure_rootfs
+    # The real Debian guest (cloud-init, sshd, guest agent, UEFI-bootable):
+    # its own script, run under our lock.
+    VIRTKIT_BED_CACHE=$CACHE VIRTKIT_BED_REBUILD=$REBUILD VIRTKIT_BED_LOCKED=1 \
+        bash "$BED_DIR/image.sh"
+    VIRTKIT_BED_CACHE=$CACHE bash "$BED_DIR/vcsim.sh"
 
-    local KERNEL INITRD KVER
+    local KERNEL INITRD KVER DEBIAN_IMAGE DEBIAN_KVER
     # shellcheck source=/dev/null
     . "$CACHE/guest.env"
+    # shellcheck source=/dev/null
+    . "$CACHE/debian.env"
     echo
     local v
     v=$(virsh -c qemu:///system version --daemon)
@@ -436,6 +465,7 @@ $(sed -n 's/^Running hypervisor: *//p' <<< "$v")"
     echo "initrd:   $INITRD"
     echo "env:      $CACHE/guest.env"
     echo "rootfs:   $CACHE/rootfs-python (Debian bookworm minbase + python3)"
+    echo "debian:   $DEBIAN_IMAGE ($DEBIAN_KVER; env: $CACHE/debian.env)"
     echo "ready"
 }
 

@@ -3,10 +3,12 @@
 # on: console markers, DHCP lease (net-dhcp-leases, domifaddr), reading a seed
 # ISO, live balloon, ACPI shutdown. Everything it creates is removed on exit.
 #
-#   tests/bed/smoke.sh [virtio|cdrom|lxc]
+#   tests/bed/smoke.sh [virtio|cdrom|lxc|debian...]
 #     virtio  seed ISO as a virtio disk (default)
 #     cdrom   seed ISO as a SATA cdrom
 #     lxc     instead: start a busybox LXC container (cgroup namespace check)
+#     debian, debian-uefi, debian-uefi-kernel, debian-secboot, debian-tpm:
+#             the real Debian guest instead, see smoke-debian.sh
 # Env: VIRTKIT_BED_CACHE, VIRTKIT_SMOKE_OCTET (third octet of 192.168.X.0/24,
 # default random 200-249), VIRTKIT_SMOKE_KEEP=1 keeps the work dir,
 # VIRTKIT_SMOKE_CMDLINE_EXTRA more kernel arguments (e.g. quiet).
@@ -14,6 +16,9 @@
 set -euo pipefail
 
 MODE=${1:-virtio}
+case "$MODE" in
+    debian*) exec bash "$(dirname "${BASH_SOURCE[0]}")/smoke-debian.sh" "$MODE" ;;
+esac
 CACHE=${VIRTKIT_BED_CACHE:-/var/cache/virtkit-bed}
 URI=qemu:///system
 # shellcheck source=/dev/null

@@ -37,12 +37,14 @@ def collections_path():
     return os.environ.get('ANSIBLE_COLLECTIONS_PATH') or os.environ['VIRTKIT_COLLECTIONS_PATH']
 
 
-def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory=None, record=None, python=None):
+def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory=None, record=None, python=None,
+                 args=(), wrapper=()):
     """ansible-playbook (on localhost with this interpreter, unless ``inventory``
     gives other ``-i`` arguments); a CompletedProcess. ``record``: a file that
     receives every task result as a JSON line (see task_changes). ``python``:
     the Python of another virtual environment, whose ansible-playbook runs and
-    whose interpreter runs the modules."""
+    whose interpreter runs the modules. ``args``: more ansible-playbook
+    arguments (-vvvv ...); ``wrapper``: a command it runs under (unshare ...)."""
     python = python or sys.executable
     env = dict(os.environ,
                ANSIBLE_COLLECTIONS_PATH=collections_path(),
@@ -56,7 +58,7 @@ def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory
             os.unlink(str(record))
         env.update(ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, 'callback_plugins'),
                    ANSIBLE_CALLBACKS_ENABLED='virtkit_record', VIRTKIT_TASK_RECORD=str(record))
-    cmd = [os.path.join(os.path.dirname(python), 'ansible-playbook'), playbook]
+    cmd = list(wrapper) + [os.path.join(os.path.dirname(python), 'ansible-playbook'), playbook] + list(args)
     if inventory is None:
         cmd += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % python]
     else:

@@ -27,7 +27,8 @@ READS = frozenset((
     'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
     'domain_status', 'domain_addresses', 'container_namespaces', 'list_networks', 'network_xml', 'network_status',
     'network_leases', 'list_pools', 'pool_xml', 'pool_status', 'list_volumes', 'volume_xml', 'download_volume',
-    'volume_by_path', 'list_snapshots', 'domain_capabilities', 'list_checkpoints', 'job_stats', 'block_info'))
+    'volume_by_path', 'unsupported', 'list_snapshots', 'domain_capabilities', 'list_checkpoints', 'job_stats',
+    'block_info'))
 
 
 class FakeDriver:

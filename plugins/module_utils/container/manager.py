@@ -136,7 +136,8 @@ class ContainerManager(DomainManager):
         if self.archive is None:
             return
         if self.archive.needed:
-            plan.add('unpack %s into %s' % (shown_url(self.archive.source), self.archive.path), self.archive.unpack)
+            plan.add('unpack %s into %s' % (shown_url(self.archive.source), self.archive.path),
+                     lambda: self.archive.unpack(self.run_command))
         if self.archive.warning:
             plan.warnings.append('container %r: %s' % (self.name, self.archive.warning))
 
@@ -151,7 +152,7 @@ class ContainerManager(DomainManager):
         else:
             return  # not running: set when this module starts it
         if current != wanted:
-            plan.add('set hostname to %s (live)' % wanted, lambda: set_hostname_of(self._init_pid(), wanted))
+            plan.add('set hostname to %s (live)' % wanted, lambda: set_hostname_of(self._init_pid(), wanted, self.run_command))
 
     # -- the running container ------------------------------------------------------
     def _init_pid(self, status=None):
@@ -168,7 +169,7 @@ class ContainerManager(DomainManager):
         if pid is None:
             return None
         try:
-            return hostname_of(pid)
+            return hostname_of(pid, self.run_command)
         except DriverError:
             return None
 

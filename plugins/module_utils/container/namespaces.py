@@ -16,7 +16,6 @@ __metaclass__ = type
 import os
 import shutil
 import stat
-import subprocess
 import sys
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
@@ -86,23 +85,23 @@ def shutdown_mode(pid, proc='/proc'):
     return 'signal'
 
 
-def _in_uts_namespace(pid, code, *args):
+def _in_uts_namespace(run, pid, code, *args):
+    """``run``: AnsibleModule.run_command (argv -> rc, stdout, stderr)."""
     nsenter = shutil.which('nsenter') or '/usr/bin/nsenter'
     if not os.path.exists(nsenter):
         raise DriverError('nsenter (util-linux) is missing on the target host', resource='container',
                           action='enter the UTS namespace of')
-    proc = subprocess.run([nsenter, '--target', str(pid), '--uts', '--', sys.executable, '-c', code] + list(args),
-                          capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise DriverError('nsenter failed (exit %d): %s' % (proc.returncode, proc.stderr.strip()[-1000:]),
+    rc, out, err = run([nsenter, '--target', str(pid), '--uts', '--', sys.executable, '-c', code] + list(args))
+    if rc != 0:
+        raise DriverError('nsenter failed (exit %d): %s' % (rc, err.strip()[-1000:]),
                           action='enter the UTS namespace of')
-    return proc.stdout
+    return out
 
 
-def hostname_of(pid):
+def hostname_of(pid, run):
     """The host name in the UTS namespace of process ``pid``."""
-    return _in_uts_namespace(pid, 'import socket; print(socket.gethostname())').strip()
+    return _in_uts_namespace(run, pid, 'import socket; print(socket.gethostname())').strip()
 
 
-def set_hostname_of(pid, hostname):
-    _in_uts_namespace(pid, 'import socket, sys; socket.sethostname(sys.argv[1])', hostname)
+def set_hostname_of(pid, hostname, run):
+    _in_uts_namespace(run, pid, 'import socket, sys; socket.sethostname(sys.argv[1])', hostname)

@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import stat
-import subprocess
 import tempfile
 
 from ansible.module_utils.urls import open_url
@@ -177,9 +176,10 @@ class RootfsArchive:
             return True
         return _sha256(self.source) == stamp.get('sha256')
 
-    def unpack(self):
+    def unpack(self, run):
         """Fetch, verify, unpack into a temporary directory beside the
-        rootfs, rename it into place, write the stamp."""
+        rootfs, rename it into place, write the stamp. ``run``:
+        AnsibleModule.run_command (argv -> rc, stdout, stderr)."""
         parent = os.path.dirname(self.path.rstrip('/'))
         work = tempfile.mkdtemp(prefix='.%s.unpack-' % os.path.basename(self.path.rstrip('/')), dir=parent)
         try:
@@ -194,7 +194,7 @@ class RootfsArchive:
                                   % (digest, self.checksum))
             tree = os.path.join(work, 'rootfs')
             os.mkdir(tree)
-            _untar(archive, tree, shown_url(self.source))
+            _untar(run, archive, tree, shown_url(self.source))
             if os.path.isdir(self.path):
                 os.rmdir(self.path)  # empty, checked before
             os.rename(tree, self.path)
@@ -235,13 +235,13 @@ def _fetch(url, dest):
     return digest.hexdigest()
 
 
-def _untar(archive, tree, shown):
+def _untar(run, archive, tree, shown):
     """GNU tar: any compression it knows, owners and modes as archived
     (numeric IDs: the host's user names mean nothing in the container),
     members never outside ``tree`` (it refuses absolute and ``..`` names and
     creates links last)."""
-    proc = subprocess.run(['tar', '--extract', '--file', archive, '--directory', tree, '--numeric-owner',
-                           '--same-permissions', '--same-owner'], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise DriverError('tar failed (exit %d): %s' % (proc.returncode, proc.stderr.strip()[-2000:]),
+    rc, dummy, err = run(['tar', '--extract', '--file', archive, '--directory', tree, '--numeric-owner',
+                          '--same-permissions', '--same-owner'])
+    if rc != 0:
+        raise DriverError('tar failed (exit %d): %s' % (rc, err.strip()[-2000:]),
                           resource='rootfs archive %r' % shown, action='unpack')

@@ -24,7 +24,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage impo
 # Default bus of a new disk per domain type: (disk, cdrom).
 DEFAULT_BUS = {'qemu': ('virtio', 'sata'), 'kvm': ('virtio', 'sata'), 'bhyve': ('virtio', 'sata'),
                'xen': ('xen', 'ide'), 'vmware': ('scsi', 'ide'), 'hyperv': ('scsi', 'ide'),
-               'vbox': ('sata', 'sata'), 'test': ('virtio', 'sata')}
+               'vbox': ('sata', 'sata'), 'vz': ('scsi', 'sata'), 'test': ('virtio', 'sata')}
 # Default NIC model of a new interface per domain type (None: the driver's own).
 DEFAULT_NIC_MODEL = {'qemu': 'virtio', 'kvm': 'virtio', 'bhyve': 'virtio', 'vbox': 'virtio',
                      'vmware': 'vmxnet3', 'test': 'virtio'}

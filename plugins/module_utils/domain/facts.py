@@ -39,7 +39,8 @@ def domain_facts(driver, name, status=None, addresses=None, include_xml=False, s
     if addresses is None:
         addresses = {}
         if active:
-            sources = ['lease', 'arp'] + (['agent'] if parsed['guest_agent'] else [])
+            # VMware Tools report a VM's addresses through libvirt's agent source (esx).
+            sources = ['lease', 'arp'] + (['agent'] if parsed['guest_agent'] or parsed['virt_type'] == 'vmware' else [])
             addresses = read_addresses(driver, name, sources)
     interfaces = []
     for iface in parsed['interfaces']:

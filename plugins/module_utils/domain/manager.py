@@ -34,6 +34,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import (
     RESTART_KEYS, WHOLE_KEYS, LiveOperations, disk_changes, interface_changes, key_differs, plan_live)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.overlays import keep_overlays
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import PowerTransitions
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.setters import DefinitionSetters
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
     ADDRESS_SOURCES, STATES, defines_something, domain_spec, remove_storage_spec, wait_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import (
@@ -86,7 +87,7 @@ def machine_aliases(caps, arch, virt_type):
     return aliases
 
 
-class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
+class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters, Manager):
     kind = 'domain'
     result_key = 'domain'
     # Hooks for the kinds of domain (ContainerManager overrides them).
@@ -172,6 +173,9 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
         if virt_type is None:
             virt_type = desired['virt_type'] = self._auto_virt_type(desired.get('arch'))
         self.virt_type = virt_type
+        if desired.get('tags') and self.driver.unsupported('domain_metadata'):
+            raise Conflict('tags: %s' % self.driver.unsupported('domain_metadata'), resource=self.resource,
+                           action='define' if config is None else 'update')
         if not self.strict and self.seed_disk:
             if desired['disks'] is None:
                 desired['disks'] = [dict(d, create=None) for d in (config or {}).get('disks') or []
@@ -324,8 +328,7 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
             if not status['persistent']:
                 raise Conflict('it is transient (it has no persistent definition to change)',
                                resource=self.resource, action='update')
-            if self._plan_update(plan, status, active):
-                state = 'running'  # restarted
+            state = self._plan_update(plan, status, active) or state  # restarted, or stopped to be changed
         self._plan_power(plan, state)
         self._plan_autostart(plan, status['autostart'])
 
@@ -347,11 +350,14 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
         if applied is not None and applied != xml_digest(self.user_xml):
             # What else changed in the XML, removals included, shows as its digest.
             plan.before['xml_sha256'], plan.after['xml_sha256'] = applied, xml_digest(self.user_xml)
+        cannot_redefine = self.driver.unsupported('redefine_domain') if reasons else None
+        if cannot_redefine:
+            return self._plan_setters(plan, status, desired, config, reasons, cannot_redefine)
         if reasons:
             xml = self._definition_xml(desired, config_xml, config)
             plan.add('redefine', lambda: self.driver.define_domain(xml))
         if not active or self._final_state(status['state']) in ('shutoff',):
-            return False
+            return None
         live = parse_domain_xml(self.driver.domain_xml(self.name, secure=True))
         ops, pending = plan_live(desired, config, live, self.virt_type, strict=self.strict,
                                  live_updates=self.params.get('live') is not False, restart_keys=self.restart_keys)
@@ -360,7 +366,7 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
         if pending and self.params.get('restart'):
             # The restarted guest runs the new definition, metadata included.
             plan.add('restart', lambda: self._restart(status['state'] == 'paused'))
-            return True
+            return 'running'
         for op in ops:
             self._plan_live_op(plan, op)
         if pending:
@@ -369,7 +375,7 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, Manager):
             plan.warnings.append('%s %r: %s change%s when the %s restarts (set restart: true to restart it now)'
                                  % (self.kind, self.name, ', '.join(what),
                                     's take effect' if len(what) > 1 else ' takes effect', self.kind))
-        return False
+        return None
 
     def _config_changes(self, desired, config, config_xml):
         """Why the persistent definition must change (field names), or []."""

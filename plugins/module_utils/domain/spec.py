@@ -23,7 +23,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain impor
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import apply_patches, check_patches
 
 STATES = ('running', 'present', 'shutdown', 'destroyed', 'paused', 'absent')
-VIRT_TYPES = ('kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'bhyve', 'test')
+VIRT_TYPES = ('kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'vz', 'bhyve', 'test')
 CPU_MODES = ('host-passthrough', 'host-model', 'maximum', 'custom')
 BOOT_DEVICES = ('hd', 'cdrom', 'network', 'fd')
 DISK_DEVICES = ('disk', 'cdrom')
@@ -299,6 +299,11 @@ def _check_virt_type_fit(spec):
         raise InvalidSpec('rng', 'a virtio RNG needs virt_type qemu or kvm')
     if qemu_only and (spec.get('graphics') or {}).get('type') == 'spice':
         raise InvalidSpec('graphics.type', 'SPICE needs virt_type qemu or kvm')
+    if kind == 'vmware':
+        for key, option in (('memory_kib', 'memory'), ('max_memory_kib', 'max_memory')):
+            if spec.get(key) and spec[key] % 4096:
+                raise InvalidSpec(option, 'VMware takes memory in multiples of 4 MiB (%d MiB is not one)'
+                                  % (spec[key] // 1024))
 
 
 def wait_spec(params, allowed=ADDRESS_SOURCES):

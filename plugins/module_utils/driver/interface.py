@@ -29,6 +29,10 @@ POOL_STATES = ('inactive', 'building', 'running', 'degraded', 'inaccessible')
 SHUTDOWN_MODES = ('acpi', 'agent', 'initctl', 'signal')
 
 
+# What a driver may be unable to do although libvirt has the call (Driver.unsupported).
+FEATURES = ('redefine_domain', 'live_max_memory', 'domain_metadata')
+
+
 class Driver(abc.ABC):
     """Hypervisor operations, addressed by object name."""
 
@@ -38,6 +42,12 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def close(self):
         """Release the connection; safe to call twice."""
+
+    def unsupported(self, feature):
+        """Why the connection's driver cannot do ``feature`` (one of FEATURES),
+        as a sentence that names the driver; None when it can, or when
+        nothing says it cannot (libvirt then answers when it is tried)."""
+        return None
 
     # -- host --------------------------------------------------------------
     @abc.abstractmethod
@@ -107,6 +117,11 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def set_domain_vcpus(self, name, count, live, config):
         """Online vCPU count, live and/or in the persistent config."""
+
+    def set_domain_max_memory(self, name, kib):
+        """The memory a domain boots with (its maximum), where a driver cannot
+        redefine a domain to change it (libvirt's esx driver: powered off)."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def container_namespaces(self, name):

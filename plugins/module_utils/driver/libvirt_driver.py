@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import DOMAIN_STATES, POOL_STATES, Driver
@@ -49,6 +50,7 @@ if libvirt is not None:
     _UNSUPPORTED = frozenset(getattr(libvirt, code) for code in (
         'VIR_ERR_NO_SUPPORT', 'VIR_ERR_INVALID_ARG', 'VIR_ERR_ARGUMENT_UNSUPPORTED')
         if hasattr(libvirt, code))
+    _NO_SUPPORT = getattr(libvirt, 'VIR_ERR_NO_SUPPORT', 3)
     _ADDRESS_SOURCES = {
         'lease': libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
         'agent': libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
@@ -73,6 +75,49 @@ if libvirt is not None:
         'dns-txt': libvirt.VIR_NETWORK_SECTION_DNS_TXT,
         'dns-srv': libvirt.VIR_NETWORK_SECTION_DNS_SRV,
     }
+
+
+# What a connection's driver cannot do although libvirt has the call, by the
+# driver's name (virConnectGetType): libvirt says so only when it is tried, or
+# quietly does less (metadata in a defined XML is dropped). The rest is learned
+# from the calls that fail (LibvirtDriver._learn).
+DRIVER_LIMITS = {
+    'ESX': {
+        'redefine_domain': 'changing the definition of an existing domain (it defines new domains only)',
+        'live_max_memory': 'a live change of the memory size (only a powered-off domain gets one)',
+        'domain_metadata': 'domain metadata (tags)',
+    },
+}
+
+
+def _flags_refused(exc):
+    """libvirt's "unsupported flags (0x2) in function ...": the driver has the
+    call, not with these flags."""
+    return exc.get_error_code() in _UNSUPPORTED and 'unsupported flags' in (exc.get_error_message() or '')
+
+
+def _esx_folder_missing(message):
+    """esx finds a volume by searching its folder in the datastore; a folder
+    that is not there fails the search ("Could not search in datastore 'ds1':
+    File [ds1] web1 was not found"; the simulator says FileNotFound)."""
+    return 'Could not search in datastore' in message and re.search(r'not found|NotFound', message) is not None
+
+
+def _connect_hint(message):
+    """What to do about a failed connection, where libvirt's message leaves it
+    open (client-side drivers such as esx ask for credentials and check the
+    host's certificate themselves)."""
+    auth_file = os.environ.get('LIBVIRT_AUTH_FILE')
+    if auth_file and not os.path.exists(auth_file):
+        return '; LIBVIRT_AUTH_FILE names %s, which does not exist' % auth_file
+    if 'Missing authentication credentials' in message:
+        return ('; give the credentials with auth (username, password) or in a libvirt auth file '
+                '(LIBVIRT_AUTH_FILE, ~/.config/libvirt/auth.conf or /etc/libvirt/auth.conf)')
+    if 'certificate' in message and 'curl' in message:
+        return ("; the host's TLS certificate is not trusted on the host the module runs on: add its CA "
+                'to the system trust store there (update-ca-certificates), or add ?no_verify=1 to the URI '
+                '(no verification at all)')
+    return ''
 
 
 def require_libvirt():
@@ -131,6 +176,10 @@ class LibvirtDriver(Driver):
         self._password = password
         self._readonly = readonly
         self._conn = None
+        self._type = None
+        # Calls (and flags of calls) this connection's driver lacks, learned
+        # when one fails: the other path is taken from then on.
+        self._missing = set()
 
     # -- connection --------------------------------------------------------
     def _open(self):
@@ -150,8 +199,9 @@ class LibvirtDriver(Driver):
                 tried.append('a read-write connection')
                 conn = libvirt.open(self.uri)
         except libvirt.libvirtError as exc:
+            message = exc.get_error_message() or str(exc)
             raise ConnectionFailed(
-                '%s (tried %s)' % (exc.get_error_message() or exc, ', '.join(tried)),
+                '%s (tried %s)%s' % (message, ', '.join(tried), _connect_hint(message)),
                 resource='libvirt at %r' % self.uri, action='connect to')
         if conn is None:
             raise ConnectionFailed('no connection (tried %s)' % ', '.join(tried),
@@ -181,6 +231,46 @@ class LibvirtDriver(Driver):
             except libvirt.libvirtError:
                 pass
 
+    # -- what the connection's driver can do ---------------------------------
+    def _driver_type(self, conn=None):
+        """virConnectGetType: 'QEMU', 'LXC', 'ESX' (for esx:// and vpx://), ..."""
+        if self._type is None:
+            try:
+                self._type = (conn or self._connection()).getType()
+            except libvirt.libvirtError:
+                return ''
+        return self._type
+
+    def driver_label(self):
+        """"libvirt's esx driver", as messages name a driver."""
+        return "libvirt's %s driver" % (self._driver_type().lower() or 'connection')
+
+    def unsupported(self, feature):
+        what = DRIVER_LIMITS.get(self._driver_type(), {}).get(feature)
+        if what is None and feature in self._missing:
+            what = feature
+        return '%s is not supported by %s' % (what, self.driver_label()) if what else None
+
+    def _learn(self, feature, exc, refused_flags=False):
+        """True (and remembered) when ``exc`` says the driver lacks
+        ``feature``: the call (VIR_ERR_NO_SUPPORT), or with
+        ``refused_flags`` the flags of the call."""
+        lacking = _flags_refused(exc) if refused_flags else exc.get_error_code() == _NO_SUPPORT
+        if lacking:
+            self._missing.add(feature)
+        return lacking
+
+    def _either(self, feature, preferred, other, refused_flags=False):
+        """``preferred()`` while the connection's driver has ``feature``,
+        else ``other()``: bulk listing or one name at a time, flags or none."""
+        if feature not in self._missing:
+            try:
+                return preferred()
+            except libvirt.libvirtError as exc:
+                if not self._learn(feature, exc, refused_flags):
+                    raise
+        return other()
+
     def _lost(self, exc):
         if exc.get_error_code() not in _CONNECTION_LOST:
             return False
@@ -201,10 +291,12 @@ class LibvirtDriver(Driver):
                     continue
                 raise self._translate(exc, action, resource)
 
-    @staticmethod
-    def _translate(exc, action, resource):
+    def _translate(self, exc, action, resource):
         message = exc.get_error_message() or str(exc)
-        if exc.get_error_code() in _NOT_FOUND:
+        if exc.get_error_code() == _NO_SUPPORT:
+            # "this function is not supported by the connection driver: virDomainSetMetadata"
+            message = 'not supported by %s (%s)' % (self.driver_label(), message.rsplit(': ', 1)[-1])
+        if exc.get_error_code() in _NOT_FOUND or _esx_folder_missing(message):
             return NotFound('%s not found: %s' % (resource, message), resource=resource, action=action)
         error = DriverError(message, resource=resource, action=action)
         error.code = exc.get_error_code()
@@ -349,10 +441,27 @@ class LibvirtDriver(Driver):
             return
         flag = {'acpi': 'VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN', 'agent': 'VIR_DOMAIN_SHUTDOWN_GUEST_AGENT',
                 'initctl': 'VIR_DOMAIN_SHUTDOWN_INITCTL', 'signal': 'VIR_DOMAIN_SHUTDOWN_SIGNAL'}[mode]
-        self._domain_call('shut down', name, 'shutdownFlags', getattr(libvirt, flag))
+        try:
+            self._domain_call('shut down', name, 'shutdownFlags', getattr(libvirt, flag))
+        except DriverError as exc:
+            if 'unsupported flags' in exc.message:  # esx shuts down through VMware Tools only: mode None
+                exc.message = 'shutdown mode %r is not supported by %s' % (mode, self.driver_label())
+            raise
 
     def destroy_domain(self, name):
-        self._domain_call('destroy', name, 'destroy')
+        def destroy(conn):
+            dom = self._domain(conn, name)
+            try:
+                dom.destroy()
+            except libvirt.libvirtError as exc:
+                # esx powers off only a powered-on VM ("Domain is not powered on"):
+                # a paused (suspended) one is resumed first.
+                if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID \
+                        or dom.state()[0] != libvirt.VIR_DOMAIN_PAUSED:
+                    raise
+                dom.resume()
+                dom.destroy()
+        self._run('destroy', 'domain %r' % name, destroy)
 
     def suspend_domain(self, name):
         self._domain_call('pause', name, 'suspend')
@@ -373,10 +482,20 @@ class LibvirtDriver(Driver):
         return flags
 
     def set_domain_memory(self, name, kib, live, config):
-        self._domain_call('set memory of', name, 'setMemoryFlags', kib, self._affect(live, config))
+        # Without flags, where the driver takes none (esx: the memory limit,
+        # which is the configuration and applies to a running domain at once).
+        self._run('set memory of', 'domain %r' % name, lambda conn: self._either(
+            'setMemoryFlags', lambda: self._domain(conn, name).setMemoryFlags(kib, self._affect(live, config)),
+            lambda: self._domain(conn, name).setMemory(kib), refused_flags=True))
 
     def set_domain_vcpus(self, name, count, live, config):
-        self._domain_call('set vcpus of', name, 'setVcpusFlags', count, self._affect(live, config))
+        # esx takes only VIR_DOMAIN_AFFECT_LIVE, which reconfigures the VM: running or not, config included.
+        self._run('set vcpus of', 'domain %r' % name, lambda conn: self._either(
+            'setVcpusFlags', lambda: self._domain(conn, name).setVcpusFlags(count, self._affect(live, config)),
+            lambda: self._domain(conn, name).setVcpus(count), refused_flags=True))
+
+    def set_domain_max_memory(self, name, kib):
+        self._domain_call('set the memory size of', name, 'setMaxMemory', kib)
 
     def container_namespaces(self, name):
         def count(conn):
@@ -421,7 +540,13 @@ class LibvirtDriver(Driver):
                                   for addr in data.get('addrs') or []],
                 })
             return result
-        return self._run('read %s addresses of' % source, 'domain %r' % name, addresses)
+        try:
+            return self._run('read %s addresses of' % source, 'domain %r' % name, addresses)
+        except DriverError as exc:
+            if getattr(exc, 'code', None) == getattr(libvirt, 'VIR_ERR_ARGUMENT_UNSUPPORTED', None):
+                # esx: "Unknown IP address data source 0" (it reads VMware Tools' report: source agent)
+                exc.message = 'address source %r is not supported by %s' % (source, self.driver_label())
+            raise
 
     # -- networks ----------------------------------------------------------
     @staticmethod
@@ -501,9 +626,16 @@ class LibvirtDriver(Driver):
                 'state': POOL_STATES[state] if state < len(POOL_STATES) else 'unknown',
                 'capacity': capacity, 'allocation': allocation, 'available': available}
 
+    def _pools(self, conn):
+        """Every pool, in one call where the driver has it (esx has not)."""
+        return self._either(
+            'listAllStoragePools', lambda: conn.listAllStoragePools(0),
+            lambda: [conn.storagePoolLookupByName(name)
+                     for name in conn.listStoragePools() + conn.listDefinedStoragePools()])
+
     def list_pools(self):
         return self._run('list storage pools', 'storage pools',
-                         lambda conn: [self._pool_record(pool) for pool in conn.listAllStoragePools(0)])
+                         lambda conn: [self._pool_record(pool) for pool in self._pools(conn)])
 
     def pool_status(self, name):
         return self._run('read', 'storage pool %r' % name,
@@ -555,12 +687,17 @@ class LibvirtDriver(Driver):
     def list_volumes(self, pool):
         def listing(conn):
             result = []
-            for vol in conn.storagePoolLookupByName(pool).listAllVolumes(0):
+            for vol in self._volumes(conn.storagePoolLookupByName(pool)):
                 kind, capacity, allocation = vol.info()
                 result.append({'name': vol.name(), 'key': vol.key(), 'path': vol.path(),
                                'type': kind, 'capacity': capacity, 'allocation': allocation})
             return result
         return self._run('list volumes of', 'storage pool %r' % pool, listing)
+
+    def _volumes(self, pool):
+        """Every volume of a pool, in one call where the driver has it (esx has not)."""
+        return self._either('listAllVolumes', lambda: pool.listAllVolumes(0),
+                            lambda: [pool.storageVolLookupByName(name) for name in pool.listVolumes()])
 
     def _volume(self, conn, pool, name):
         return conn.storagePoolLookupByName(pool).storageVolLookupByName(name)

@@ -39,6 +39,9 @@ class Manager:
         self.check_mode = check_mode
         self.driver = None
         self.warnings = []
+        # AnsibleModule.run_command, for the few managers that run a program
+        # on the target host (run_module sets it).
+        self.run_command = None
 
     @property
     def name(self):
@@ -93,7 +96,9 @@ def run_module(argument_spec, manager_class, **module_kwargs):
     spec.update(argument_spec)
     module_kwargs.setdefault('supports_check_mode', True)
     module = AnsibleModule(argument_spec=spec, **module_kwargs)
-    result = execute(manager_class(module.params, module.check_mode), module._diff)
+    manager = manager_class(module.params, module.check_mode)
+    manager.run_command = module.run_command
+    result = execute(manager, module._diff)
     for warning in result.pop('warnings', []):
         module.warn(warning)
     return module, result

@@ -24,6 +24,16 @@ def plain_name(value, field):
     return value
 
 
+def volume_name(value, field):
+    """A volume's name in its pool: a plain name, or on drivers that name
+    volumes by their folder too (esx: 'web1/web1.vmdk') names joined by '/'."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidSpec(field, 'a name is required')
+    if any(part in ('', '.', '..') for part in value.split('/')) or '\x00' in value:
+        raise InvalidSpec(field, '%r is not a volume name (names joined by "/", no "..", NUL)' % (value,))
+    return value
+
+
 def clean_path(value, field):
     """An absolute path as libvirt stores it (no doubled or trailing '/')."""
     if not isinstance(value, str) or not value.startswith('/'):

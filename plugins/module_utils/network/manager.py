@@ -20,7 +20,7 @@ import copy
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
@@ -34,7 +34,12 @@ def network_facts(driver, name):
     parsed = parse_network_xml(driver.network_xml(name))
     facts = dict(parsed, active=status['active'], autostart=status['autostart'],
                  persistent=status['persistent'], bridge=status['bridge'] or parsed['bridge'])
-    facts['dhcp_leases'] = driver.network_leases(name) if status['active'] else []
+    try:
+        facts['dhcp_leases'] = driver.network_leases(name) if status['active'] else []
+    except DriverError as exc:
+        if not getattr(exc, 'unsupported', False):
+            raise
+        facts['dhcp_leases'] = []  # a driver without libvirt's DHCP (esx: its vSwitches)
     return facts
 
 

@@ -87,7 +87,7 @@ class VolumeManager(Manager):
     result_key = 'volume'
 
     def validate(self):
-        v.plain_name(self.params['name'], 'name')
+        v.volume_name(self.params['name'], 'name')
         v.plain_name(self.params['pool'], 'pool')
         self.state = self.params['state']
         self.spec = volume_spec(self.params)
@@ -361,7 +361,7 @@ class VolumeInfoManager(Manager):
     def validate(self):
         v.plain_name(self.params['pool'], 'pool')
         if self.params.get('name') is not None:
-            v.plain_name(self.params['name'], 'name')
+            v.volume_name(self.params['name'], 'name')
 
     def facts(self, plan):
         pool = self.params['pool']

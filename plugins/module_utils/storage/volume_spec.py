@@ -43,7 +43,7 @@ URL_SCHEMES = ('http://', 'https://', 'ftp://')
 
 
 def volume_spec(params):
-    spec = {'name': v.plain_name(params['name'], 'name'), 'pool': v.plain_name(params['pool'], 'pool'),
+    spec = {'name': v.volume_name(params['name'], 'name'), 'pool': v.plain_name(params['pool'], 'pool'),
             'capacity': None, 'format': None, 'preallocate': bool(params.get('preallocate')), 'source': None}
     if params.get('state', 'present') == 'absent':
         return spec

@@ -27,6 +27,12 @@ def archive(tmp_path):
     return str(path)
 
 
+def run(argv):
+    """What AnsibleModule.run_command gives the manager: (rc, stdout, stderr)."""
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 def sha256(path):
     with open(path, 'rb') as handle:
         return hashlib.sha256(handle.read()).hexdigest()
@@ -38,7 +44,7 @@ def test_unpacked_once_and_stamped_beside_the_rootfs(tmp_path, archive):
     first.check()
     assert first.needed and first.warning is None
     assert not os.path.exists(root)  # check touches nothing
-    first.unpack()
+    first.unpack(run)
     assert os.stat(os.path.join(root, 'bin', 'tool')).st_mode & 0o7777 == 0o4755
     assert os.readlink(os.path.join(root, 'bin', 'link')) == '/bin/tool'
     stamp = stamp_path(root)
@@ -59,7 +65,7 @@ def test_unpacked_once_and_stamped_beside_the_rootfs(tmp_path, archive):
 
 def test_a_changed_archive_is_reported_never_unpacked_over(tmp_path, archive):
     root = str(tmp_path / 'ct1')
-    RootfsArchive(root, archive).unpack()
+    RootfsArchive(root, archive).unpack(run)
     with open(archive, 'ab') as handle:
         handle.write(b'more')
     changed = RootfsArchive(root, archive)
@@ -105,11 +111,11 @@ def test_an_archive_from_a_url_is_fetched_verified_and_unpacked(tmp_path, archiv
     wrong = RootfsArchive(root, served, checksum='0' * 64)
     wrong.check()
     with pytest.raises(InvalidSpec):
-        wrong.unpack()
+        wrong.unpack(run)
     assert not os.path.exists(root)
     fetched = RootfsArchive(root, served, checksum=sha256(archive))
     fetched.check()
-    fetched.unpack()
+    fetched.unpack(run)
     assert os.path.exists(os.path.join(root, 'bin', 'tool'))
     assert json.load(open(stamp_path(root)))['sha256'] == sha256(archive)
     again = RootfsArchive(root, served)
@@ -118,7 +124,7 @@ def test_an_archive_from_a_url_is_fetched_verified_and_unpacked(tmp_path, archiv
     missing = RootfsArchive(str(tmp_path / 'ct2'), served + '.missing')
     missing.check()
     with pytest.raises(DriverError) as info:
-        missing.unpack()
+        missing.unpack(run)
     assert 'fetch the rootfs archive' in info.value.describe()
 
 
@@ -128,7 +134,7 @@ def test_an_empty_directory_is_unpacked_into(tmp_path, archive):
     into = RootfsArchive(str(root), archive)
     into.check()
     assert into.needed
-    into.unpack()
+    into.unpack(run)
     assert (root / 'bin' / 'tool').exists()
 
 
@@ -152,7 +158,7 @@ def test_a_missing_archive_or_parent_is_refused(tmp_path):
 def test_a_wrong_checksum_leaves_nothing_behind(tmp_path, archive):
     root = str(tmp_path / 'ct1')
     with pytest.raises(InvalidSpec) as info:
-        RootfsArchive(root, archive, checksum='0' * 64).unpack()
+        RootfsArchive(root, archive, checksum='0' * 64).unpack(run)
     assert info.value.field == 'rootfs.checksum'
     assert sorted(os.listdir(str(tmp_path))) == ['rootfs.tar.gz', 'tree']
 

@@ -51,6 +51,8 @@ def test_devices_are_normalised():
     (dict(vcpus=0), 'vcpus'),
     (dict(vcpus=4, max_vcpus=2), 'vcpus'),
     (dict(virt_type='vmware2'), 'virt_type'),
+    (dict(virt_type='vmware', memory=250), 'memory'),
+    (dict(virt_type='vmware', memory=256, max_memory='1023MiB'), 'max_memory'),
     (dict(cpu={'mode': 'fast'}), 'cpu.mode'),
     (dict(cpu={'mode': 'custom'}), 'cpu.model'),
     (dict(cpu={'mode': 'host-model', 'model': 'x'}), 'cpu.model'),

@@ -34,6 +34,11 @@ def test_empty_volume():
     assert spec['capacity'] == 64 * 1024 ** 2 and spec['format'] == 'qcow2' and spec['source'] is None
 
 
+def test_esx_names_volumes_by_folder_too():
+    spec = volume_spec(params(name='web1/web1.vmdk', pool='datastore1', capacity='8G', format='vmdk'))
+    assert spec['name'] == 'web1/web1.vmdk' and spec['format'] == 'vmdk'
+
+
 def test_bare_capacity_is_bytes():
     assert volume_spec(params(capacity='1048576'))['capacity'] == 1048576
     assert volume_spec(params(capacity=4096))['capacity'] == 4096
@@ -82,7 +87,8 @@ def test_absent_needs_only_names():
 
 
 @pytest.mark.parametrize('kw,field', [
-    (dict(name='a/b'), 'name'),
+    (dict(name='a/../b'), 'name'),
+    (dict(name='/a'), 'name'),
     (dict(name='..'), 'name'),
     (dict(name=''), 'name'),
     (dict(pool='../p'), 'pool'),

@@ -218,6 +218,9 @@ VALIDATED = {
                'interfaces': [{'bridge': 'Default Switch'}], 'console': None},
     'vbox': {'disks': [{'target': 'sda', 'bus': 'sata', 'device': 'disk', 'path': '/vms/a.vdi', 'format': 'vdi'}],
              'interfaces': [{'network': 'vboxnet0', 'model': 'virtio'}], 'console': None},
+    # Virtuozzo (libvirt's vz driver); POWER's phyp driver is gone from libvirt (its schema keeps the name only).
+    'vz': {'disks': [{'target': 'sda', 'bus': 'scsi', 'device': 'disk', 'path': '/vz/vmprivate/a/harddisk.hdd'}],
+           'interfaces': [{'bridge': 'br0'}], 'console': None},
     'bhyve': {'disks': [{'target': 'vda', 'bus': 'virtio', 'device': 'disk', 'path': '/vm/a.img', 'format': 'raw'}],
               'interfaces': [{'bridge': 'bridge0', 'model': 'virtio'}], 'console': {'type': 'file', 'path': '/vm/c'}},
 }
