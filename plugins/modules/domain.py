@@ -48,7 +48,7 @@ options:
       - V(running) - defined and running (a paused domain is resumed). V(present) - defined; the power state is left
         as it is. V(shutdown) - shut down gracefully (see O(shutdown_timeout) and O(force)). V(destroyed) - powered
         off at once. V(paused) - running but frozen. V(absent) - powered off and undefined, with its NVRAM, snapshot
-        metadata and managed save image (see O(remove_storage)).
+        and checkpoint metadata and managed save image (see O(remove_storage) for the images and snapshot files).
       - A domain that does not exist yet is defined for every state but V(absent); that needs O(memory) or O(xml).
     type: str
     choices: [running, present, shutdown, destroyed, paused, absent]
@@ -281,8 +281,45 @@ options:
         disks use, V(all) also image files outside pools (on the local host only; never block devices).
       - Read-only disks and cdroms (shared install media) and storage another domain uses are kept; the domain's
         own cloud-init seed is deleted.
+      - Internal snapshots live in the images and go with them. After an external snapshot
+        (M(virtkit.virt.snapshot)) a disk is the overlay file; that file is deleted, the files under it (the images
+        the snapshots froze) are kept - delete them with M(virtkit.virt.volume). The snapshot metadata goes with the
+        domain in any case.
     type: raw
     default: false
+  clone_from:
+    version_added: 0.2.0
+    description:
+      - Make a new domain as a clone of an existing one, as C(virt-clone) does - a new UUID and MAC addresses,
+        graphics ports back to automatic, the NVRAM of a UEFI source copied, every writable disk copied through its
+        storage pool (named C(NAME-TARGET) with the original's suffix, beside the original), read-only and shareable
+        disks (install media, a cloud-init seed, a shared disk) shared. A failed copy deletes the copies made.
+      - The options given besides (O(memory), O(interfaces), O(tags), O(cloud_init) ...) apply on top of the source's
+        definition. With O(cloud_init) the source's own seed is left out. O(disks) cannot be given with it (change
+        them in a later task).
+      - Only for a domain that does not exist yet; the clone records its source in its metadata
+        (RV(domain.cloned_from)), and a later run leaves it alone (a warning says when another source is named).
+      - The source must be shut off, or the clone is made from an external snapshot of it (O(clone_from.snapshot)),
+        whose frozen files do not change while the source runs on.
+    type: dict
+    suboptions:
+      name:
+        description: The domain to clone.
+        type: str
+        required: true
+      linked:
+        description:
+          - Make each disk a qcow2 overlay on the source's disk file (copy-on-write, made in an instant) instead of a
+            full copy. The source's files must then never change - keep the source shut off (QEMU's image locks keep
+            it from starting while a linked clone runs), or clone from an external snapshot.
+        type: bool
+        default: false
+      snapshot:
+        description:
+          - An external snapshot of the source (M(virtkit.virt.snapshot) with C(disk_only=true)) - the clone is made
+            of the disk files it froze, also while the source runs. Deleting that snapshot later merges those files
+            and breaks linked clones of it.
+        type: str
 notes:
   - Changing O(max_memory), O(max_vcpus), the machine type, CPU, firmware, boot options, graphics, console or a
     disk's settings of a running guest takes effect at its next restart.
@@ -346,6 +383,17 @@ EXAMPLES = r'''
     restart: true
     shutdown_timeout: 60
     force: true
+
+- name: A clone of a shut-off template guest, with its own memory and cloud-init data
+  virtkit.virt.domain:
+    name: web2
+    clone_from:
+      name: debian12-template
+      linked: true
+    memory: 2GiB
+    cloud_init:
+      user_data: {hostname: web2}
+    wait_for_ip: {}
 
 - name: A domain from XML, with one patch
   virtkit.virt.domain:
@@ -419,6 +467,11 @@ domain:
     rng: {description: Whether a virtio RNG is there., type: bool}
     tags: {description: Tags., type: dict}
     ip: {description: The first IP address found (IPv4 first)., type: str}
+    cloned_from:
+      description: For a clone made by O(clone_from), its C(source) domain, C(snapshot) and whether it is C(linked);
+        null for a domain that is no clone.
+      type: dict
+      version_added: 0.2.0
 restart_required:
   description: Whether the running guest still runs an older definition; the rest takes effect when it restarts.
   returned: success
@@ -484,8 +537,13 @@ def main():
             pool=dict(type='str'),
             bus=dict(type='str', choices=['sata', 'scsi', 'ide']))),
         remove_storage=dict(type='raw', default=False),
+        clone_from=dict(type='dict', options=dict(
+            name=dict(type='str', required=True),
+            linked=dict(type='bool', default=False),
+            snapshot=dict(type='str'))),
     )
-    module, result = run_module(spec, DomainManager, mutually_exclusive=[('xml', key) for key in DEFINITION])
+    module, result = run_module(spec, DomainManager, mutually_exclusive=[('xml', key) for key in DEFINITION]
+                                + [('xml', 'clone_from'), ('disks', 'clone_from')])
     if result.get('failed'):
         module.fail_json(**result)
     module.exit_json(**result)

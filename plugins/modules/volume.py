@@ -69,6 +69,8 @@ options:
     description:
       - The volume format, for example V(raw) or V(qcow2). Not set - libvirt's default for a new empty volume
         (V(raw) in file pools), V(qcow2) for an overlay, the original's for a clone, the image's for an import.
+      - New qcow2 volumes (empty, overlays, clones) are qcow2 v3 (compat 1.1, what C(qemu-img) makes), not libvirt's
+        own default v2, which can hold no dirty bitmaps (checkpoints for incremental backups).
     type: str
   preallocate:
     description: Allocate all of a new empty volume's capacity at once instead of on first write.

@@ -7,7 +7,8 @@ no_overwrite=True)`` is recorded with ``no_overwrite``), and a call the real
 interface would refuse fails here too.
 
 What it models: pools and their volumes (definitions, content, sizes),
-domains (status and XML), networks (status and leases) and domain addresses.
+domains (status and XML), networks (status and leases), domain addresses and
+snapshots (their XML, which one is current).
 Anything else is recorded and answers None. ``script()`` makes a call answer
 otherwise - one answer after another, an exception raised - and ``delay()``
 makes it slow.
@@ -15,8 +16,11 @@ makes it slow.
 import inspect
 import time
 
+from lxml import etree
+
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import Driver
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.snapshot import parse_snapshot_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
@@ -25,7 +29,8 @@ READS = frozenset((
     'refresh_pool', 'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
     'domain_status', 'domain_addresses', 'container_namespaces', 'list_networks', 'network_xml', 'network_status',
     'network_leases', 'list_pools', 'pool_xml', 'pool_status', 'list_volumes', 'volume_xml', 'download_volume',
-    'volume_by_path', 'unsupported'))
+    'volume_by_path', 'unsupported', 'list_snapshots', 'domain_capabilities', 'list_checkpoints', 'job_stats',
+    'block_info'))
 
 
 class FakeDriver:
@@ -39,6 +44,7 @@ class FakeDriver:
         self.domains = {}
         self.networks = {}
         self.addresses = {}
+        self.snapshots = {}
         self._scripts = []
         self._delays = {}
 
@@ -77,6 +83,14 @@ class FakeDriver:
         self.domains[name] = {'name': name, 'uuid': 'u-' + name, 'id': 1 if state == 'running' else None,
                               'state': state, 'persistent': persistent, 'autostart': autostart,
                               'xml': xml if xml is not None else '<domain><name>%s</name></domain>' % name}
+
+    def add_snapshot(self, domain, xml, current=False):
+        """A snapshot of ``domain`` (its whole XML, as libvirt gives it)."""
+        name = parse_snapshot_xml(xml)['name']
+        if current:
+            for snap in self.snapshots.get(domain, {}).values():
+                snap['current'] = False
+        self.snapshots.setdefault(domain, {})[name] = {'name': name, 'xml': xml, 'current': current}
 
     def add_network(self, name, active=True, leases=()):
         self.networks[name] = {'name': name, 'uuid': 'u-' + name, 'active': active, 'persistent': True,
@@ -168,8 +182,47 @@ class FakeDriver:
     def domain_xml(self, name, inactive=False, secure=False):
         return self._domain(name)['xml']
 
+    def define_domain(self, xml):
+        # Kept, as libvirt keeps it: a define reads the definition back to see what libvirt kept.
+        name = etree.fromstring(xml.encode()).findtext('name')
+        if name in self.domains:
+            self.domains[name]['xml'] = xml
+        else:
+            self.add_domain(name, state='shutoff', xml=xml)
+
     def domain_addresses(self, name, source):
         return self.addresses.get((name, source), [])
+
+    def list_snapshots(self, domain):
+        self._domain(domain)
+        return [dict(snap) for snap in self.snapshots.get(domain, {}).values()]
+
+    def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
+                        current=False):
+        self._domain(domain)
+        self.add_snapshot(domain, xml, current=current or not redefine)
+        return parse_snapshot_xml(xml)['name']
+
+    def delete_snapshot(self, domain, name, children=False, metadata_only=False):
+        snapshots = self.snapshots.get(domain, {})
+        if name not in snapshots:
+            raise NotFound('no snapshot %s' % name)
+        gone = [name]
+        while children:
+            below = [n for n, snap in snapshots.items()
+                     if parse_snapshot_xml(snap['xml'])['parent'] in gone and n not in gone]
+            if not below:
+                break
+            gone.extend(below)
+        for each in gone:
+            del snapshots[each]
+
+    def revert_snapshot(self, domain, name, start=None, force=False):
+        snapshots = self.snapshots.get(domain, {})
+        if name not in snapshots:
+            raise NotFound('no snapshot %s' % name)
+        for snap in snapshots.values():
+            snap['current'] = snap['name'] == name
 
     def list_networks(self):
         return [dict((k, v) for k, v in n.items() if k != 'leases') for n in self.networks.values()]

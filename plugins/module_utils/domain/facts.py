@@ -23,6 +23,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import k
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
     Conflict, DriverError, InvalidSpec, NotFound, Timeout)
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.clone import clone_record
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 HIDDEN = '********'
@@ -59,6 +60,7 @@ def domain_facts(driver, name, status=None, addresses=None, include_xml=False, s
         'disks': parsed['disks'], 'interfaces': interfaces, 'graphics': graphics,
         'console': parsed['console'], 'guest_agent': parsed['guest_agent'], 'rng': parsed['rng'],
         'tags': parsed['tags'], 'ip': first_ip or next((a for i in interfaces for a in i['addresses']), None),
+        'cloned_from': clone_record(xml),
     }
     if include_xml:
         facts['xml'] = xml

@@ -27,11 +27,13 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.clone import Cloning
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.devices import (
     check_references, resolve_disks, resolve_interfaces, volume_format)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import HIDDEN, domain_facts, wait_for_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import (
     RESTART_KEYS, WHOLE_KEYS, LiveOperations, disk_changes, interface_changes, key_differs, plan_live)
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.overlays import keep_overlays
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import PowerTransitions
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.setters import DefinitionSetters
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
@@ -86,7 +88,7 @@ def machine_aliases(caps, arch, virt_type):
     return aliases
 
 
-class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager):
+class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters, Manager):
     kind = 'domain'
     result_key = 'domain'
     # Hooks for the kinds of domain (ContainerManager overrides them).
@@ -113,7 +115,8 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
         if self.shutdown_timeout < 0:
             raise InvalidSpec('shutdown_timeout', 'must not be negative')
         self.spec, self.user_xml, self.owned, self.seed_disk, self.strict = None, None, [], None, False
-        if self.state == 'absent' or not (self.defines_something() or self.params.get('xml_patches')):
+        self.validate_clone()
+        if self.state == 'absent' or not (self.defines_something() or self.params.get('xml_patches') or self.clone):
             return
         self.spec, self.user_xml = self.make_spec()
         self.strict = self.user_xml is not None
@@ -132,7 +135,7 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
         if not self.strict:
             self.owned = disk_volumes(self.name, self.spec['disks'], self.check_mode)
             cloud_init = self.params.get('cloud_init')
-            if cloud_init is not None:
+            if cloud_init is not None and not (self.clone and not cloud_init.get('pool')):
                 seed, disk = seed_volume(self.name, cloud_init, self.spec['disks'], self.check_mode)
                 self.owned.append((None, seed))
                 self.seed_disk = disk
@@ -287,14 +290,26 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
 
     # -- create -------------------------------------------------------------------
     def _plan_create(self, plan):
-        self.check_new()
-        desired = self._desired(None)
-        xml = self._definition_xml(desired)
+        config = None
+        if self.clone:
+            self.prepare_clone()  # the source's definition, what the options apply on
+            config = parse_domain_xml(self.clone_base)
+        else:
+            self.check_new()
+        desired = self._desired(config)
+        xml = self._definition_xml(desired, self.clone_base)
+        if self.clone:
+            self.plan_clone_storage(plan)
         self.plan_storage(plan)
         plan.before = {}
         plan.after = dict(shown(desired), state=self._final_state(None),
                           autostart=bool(self.params.get('autostart')))
-        plan.add('define', lambda: self._define(xml), undo=lambda: self.driver.undefine_domain(self.name))
+        if self.clone:
+            plan.after['cloned_from'] = {'source': self.clone['name'], 'snapshot': self.clone['snapshot'],
+                                         'linked': self.clone['linked']}
+        # A failing define deletes the clone's copies (undoing); a later step
+        # that fails undoes the define through the plan.
+        plan.add('define', self.undoing(lambda: self._define(xml)), undo=lambda: self.driver.undefine_domain(self.name))
         self._plan_power(plan, 'shutoff', new=True)
         self._plan_autostart(plan, False)
 
@@ -310,6 +325,8 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
 
     # -- update -------------------------------------------------------------------
     def _plan_existing(self, plan, status):
+        if self.clone and status['persistent']:
+            plan.warnings.extend(self.clone_warnings(self.driver.domain_xml(self.name, inactive=True)))
         active = status['state'] in ACTIVE_STATES
         plan.before = {'state': status['state'], 'autostart': status['autostart']}
         plan.after = {'state': self._final_state(status['state']),
@@ -327,6 +344,8 @@ class DomainManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager
     def _plan_update(self, plan, status, active):
         config_xml = self.driver.domain_xml(self.name, inactive=True, secure=True)
         config = parse_domain_xml(config_xml)
+        if not self.strict:
+            self.spec['disks'] = keep_overlays(self.driver, self.spec['disks'], config_xml)
         desired = self._desired(config)
         if self.strict and desired.get('uuid') and desired['uuid'] != config['uuid']:
             raise Conflict('the XML carries uuid %s, but the existing %s has uuid %s'

@@ -287,3 +287,72 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def volume_by_path(self, path):
         """The volume whose target path is ``path``: dict pool, name (NotFound)."""
+
+    # -- snapshots ---------------------------------------------------------
+    @abc.abstractmethod
+    def list_snapshots(self, domain):
+        """Every snapshot of a domain: list of dicts name, current (bool), xml."""
+
+    @abc.abstractmethod
+    def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
+                        current=False):
+        """Take a snapshot from its XML (libvirt completes it); returns its
+        name. ``disk_only``: no memory, external disks; ``quiesce``: frozen
+        through the guest agent; ``atomic``: all disks or none. With
+        ``redefine`` the XML is the whole of an existing snapshot's, whose
+        metadata (its description) it replaces; ``current`` keeps it the
+        current one."""
+
+    @abc.abstractmethod
+    def revert_snapshot(self, domain, name, start=None, force=False):
+        """Revert the domain to a snapshot. ``start``: None (the state the
+        snapshot saved), 'running' or 'paused'; ``force``: also when libvirt
+        says the revert is risky."""
+
+    @abc.abstractmethod
+    def delete_snapshot(self, domain, name, children=False, metadata_only=False):
+        """Delete a snapshot (its descendants too with ``children``; only
+        libvirt's record of it with ``metadata_only``)."""
+
+    # -- checkpoints and backups -------------------------------------------
+    @abc.abstractmethod
+    def create_transient_pool(self, xml):
+        """Create and start a pool that is gone once stopped; returns its name."""
+
+    @abc.abstractmethod
+    def domain_capabilities(self, virt_type=None, arch=None, machine=None, emulator=None):
+        """The domain capabilities XML (what guests of that kind can use here)."""
+
+    @abc.abstractmethod
+    def block_info(self, domain, target):
+        """Sizes of a domain's disk (by target): dict capacity (what the guest
+        sees), allocation, physical (bytes)."""
+
+    @abc.abstractmethod
+    def start_domain_paused(self, name):
+        """Boot a defined domain with its CPUs stopped (nothing runs in the guest)."""
+
+    @abc.abstractmethod
+    def list_checkpoints(self, domain):
+        """Every checkpoint of a domain: list of dicts name, xml."""
+
+    @abc.abstractmethod
+    def delete_checkpoint(self, domain, name, metadata_only=False):
+        """Delete a checkpoint (its dirty bitmaps are merged into its parent's)."""
+
+    @abc.abstractmethod
+    def begin_backup(self, domain, xml, checkpoint_xml=None, reuse_external=False):
+        """Start a backup job (virDomainBackupBegin) and return at once;
+        ``checkpoint_xml``: a checkpoint made at the same instant;
+        ``reuse_external``: the target files exist already."""
+
+    @abc.abstractmethod
+    def job_stats(self, domain, completed=False):
+        """The domain's job: dict type (none, bounded, unbounded, completed,
+        failed, cancelled), operation, data_total, data_processed (bytes of
+        disk data for a backup), time_elapsed (ms), errmsg; ``completed``:
+        the last finished job's."""
+
+    @abc.abstractmethod
+    def abort_job(self, domain):
+        """Abort the domain's running job."""

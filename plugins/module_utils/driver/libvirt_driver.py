@@ -55,7 +55,8 @@ if libvirt is not None:
     libvirt.registerErrorHandler(_silence, None)
     _NOT_FOUND = frozenset(getattr(libvirt, code) for code in (
         'VIR_ERR_NO_DOMAIN', 'VIR_ERR_NO_NETWORK', 'VIR_ERR_NO_STORAGE_POOL',
-        'VIR_ERR_NO_STORAGE_VOL') if hasattr(libvirt, code))
+        'VIR_ERR_NO_STORAGE_VOL', 'VIR_ERR_NO_DOMAIN_SNAPSHOT', 'VIR_ERR_NO_DOMAIN_CHECKPOINT')
+        if hasattr(libvirt, code))
     _CONNECTION_LOST = frozenset(getattr(libvirt, code) for code in (
         'VIR_ERR_SYSTEM_ERROR', 'VIR_ERR_RPC', 'VIR_ERR_NO_CONNECT',
         'VIR_ERR_INVALID_CONN') if hasattr(libvirt, code))
@@ -927,3 +928,101 @@ class LibvirtDriver(Driver):
             vol = conn.storageVolLookupByPath(path)
             return {'pool': vol.storagePoolLookupByVolume().name(), 'name': vol.name()}
         return self._run('look up', 'volume at %r' % path, lookup)
+
+    # -- snapshots ---------------------------------------------------------
+    def list_snapshots(self, domain):
+        def listing(conn):
+            return [{'name': snap.getName(), 'current': bool(snap.isCurrent(0)), 'xml': snap.getXMLDesc(0)}
+                    for snap in self._domain(conn, domain).listAllSnapshots(0)]
+        return self._run('list the snapshots of', 'domain %r' % domain, listing)
+
+    def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
+                        current=False):
+        flags = 0
+        for wanted, flag in ((disk_only, 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY'),
+                             (quiesce, 'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'),
+                             (atomic and not redefine, 'VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC'),
+                             (redefine, 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE'),
+                             (redefine and current, 'VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT')):
+            if wanted:
+                flags |= getattr(libvirt, flag)
+        return self._run('take a snapshot of', 'domain %r' % domain,
+                         lambda conn: self._domain(conn, domain).snapshotCreateXML(xml, flags).getName())
+
+    def revert_snapshot(self, domain, name, start=None, force=False):
+        flags = {None: 0, 'running': libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING,
+                 'paused': libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED}[start]
+        if force:
+            flags |= libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_FORCE
+
+        def revert(conn):
+            dom = self._domain(conn, domain)
+            dom.revertToSnapshot(dom.snapshotLookupByName(name, 0), flags)
+        self._run('revert to snapshot %r' % name, 'domain %r' % domain, revert)
+
+    def delete_snapshot(self, domain, name, children=False, metadata_only=False):
+        flags = 0
+        if children:
+            flags |= libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN
+        if metadata_only:
+            flags |= libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY
+        self._run('delete snapshot %r of' % name, 'domain %r' % domain,
+                  lambda conn: self._domain(conn, domain).snapshotLookupByName(name, 0).delete(flags))
+
+    # -- checkpoints and backups -------------------------------------------
+    def create_transient_pool(self, xml):
+        return self._run('create a transient pool', 'storage pool',
+                         lambda conn: conn.storagePoolCreateXML(xml, 0).name())
+
+    def domain_capabilities(self, virt_type=None, arch=None, machine=None, emulator=None):
+        return self._run('read the domain capabilities of', 'host at %r' % self.uri,
+                         lambda conn: conn.getDomainCapabilities(emulator, arch, machine, virt_type, 0))
+
+    def block_info(self, domain, target):
+        def info(conn):
+            capacity, allocation, physical = self._domain(conn, domain).blockInfo(target, 0)
+            return {'capacity': capacity, 'allocation': allocation, 'physical': physical}
+        return self._run('read the size of disk %s of' % target, 'domain %r' % domain, info)
+
+    def start_domain_paused(self, name):
+        self._domain_call('start (paused)', name, 'createWithFlags', libvirt.VIR_DOMAIN_START_PAUSED)
+
+    def list_checkpoints(self, domain):
+        def listing(conn):
+            return [{'name': cp.getName(), 'xml': cp.getXMLDesc(libvirt.VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN)}
+                    for cp in self._domain(conn, domain).listAllCheckpoints(0)]
+        return self._run('list the checkpoints of', 'domain %r' % domain, listing)
+
+    def delete_checkpoint(self, domain, name, metadata_only=False):
+        flags = libvirt.VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY if metadata_only else 0
+        self._run('delete checkpoint %r of' % name, 'domain %r' % domain,
+                  lambda conn: self._domain(conn, domain).checkpointLookupByName(name, 0).delete(flags))
+
+    def begin_backup(self, domain, xml, checkpoint_xml=None, reuse_external=False):
+        flags = libvirt.VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL if reuse_external else 0
+        self._run('start a backup of', 'domain %r' % domain,
+                  lambda conn: self._domain(conn, domain).backupBegin(xml, checkpoint_xml, flags))
+
+    def job_stats(self, domain, completed=False):
+        flags = (libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED | libvirt.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) \
+            if completed else 0
+
+        def stats(conn):
+            raw = self._domain(conn, domain).jobStats(flags) or {}
+            kind = raw.get('type', 0)
+            return {'type': _JOB_TYPES[kind] if kind < len(_JOB_TYPES) else 'none',
+                    'operation': _JOB_OPERATIONS.get(raw.get('operation')),
+                    # a backup job counts disk_*, a migration data_*
+                    'data_total': raw.get('data_total', raw.get('disk_total')),
+                    'data_processed': raw.get('data_processed', raw.get('disk_processed')),
+                    'time_elapsed': raw.get('time_elapsed'), 'errmsg': raw.get('errmsg')}
+        return self._run('read the job of', 'domain %r' % domain, stats)
+
+    def abort_job(self, domain):
+        self._domain_call('abort the job of', domain, 'abortJob')
+
+
+# virDomainJobType and virDomainJobOperation by name.
+_JOB_TYPES = ('none', 'bounded', 'unbounded', 'completed', 'failed', 'cancelled')
+_JOB_OPERATIONS = {0: None, 1: 'start', 2: 'save', 3: 'restore', 4: 'incoming migration', 5: 'outgoing migration',
+                   6: 'snapshot', 7: 'snapshot revert', 8: 'dump', 9: 'backup', 10: 'snapshot delete'}

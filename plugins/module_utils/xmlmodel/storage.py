@@ -11,8 +11,8 @@ Pool::
 
 Volume::
 
-    {name, key, path, type, format, capacity, allocation,
-     backing: {path, format} or None}
+    {name, key, path, type, format, compat (qcow2: '1.1' for v3, None when libvirt
+     does not say: v2), capacity, allocation, backing: {path, format} or None}
 
 Sizes are bytes. Pool device lists are sorted (their order means nothing to
 libvirt), permissions modes are four-digit octal strings, so that what the
@@ -38,6 +38,8 @@ SOURCE_PARTS = {
     'zfs': ('name', 'devices'),
 }
 
+# The qcow2 version of new volumes (qcow2 v3).
+QCOW2_COMPAT = '1.1'
 _BYTES = {'b': 1, 'bytes': 1, 'k': 1024, 'kib': 1024, 'kb': 1000, 'm': 1024 ** 2, 'mib': 1024 ** 2, 'mb': 10 ** 6,
           'g': 1024 ** 3, 'gib': 1024 ** 3, 'gb': 10 ** 9, 't': 1024 ** 4, 'tib': 1024 ** 4, 'tb': 10 ** 12,
           'p': 1024 ** 5, 'pib': 1024 ** 5, 'pb': 10 ** 15}
@@ -173,10 +175,13 @@ def parse_pool_xml(xml, field='xml'):
 # -- volumes -----------------------------------------------------------------
 
 def build_volume_xml(spec):
-    """Volume XML: name, capacity, allocation, format, permissions, backing.
+    """Volume XML: name, capacity, allocation, format, compat, permissions, backing.
 
     A volume without ``capacity`` is only valid with a backing store
-    (libvirt then takes the backing file's size)."""
+    (libvirt then takes the backing file's size). A new qcow2 volume is
+    qcow2 v3 (``compat`` 1.1, what qemu-img makes) unless ``compat`` says
+    otherwise: libvirt's own default, 0.10, holds no dirty bitmaps, so no
+    checkpoints (incremental backups)."""
     root = x.element('volume')
     x.sub(root, 'name', text=spec['name'])
     if spec.get('capacity') is not None:
@@ -186,6 +191,9 @@ def build_volume_xml(spec):
     target = x.sub(root, 'target')
     if spec.get('format'):
         x.sub(target, 'format', {'type': spec['format']})
+    compat = spec.get('compat') or (QCOW2_COMPAT if spec.get('format') == 'qcow2' else None)
+    if compat:
+        x.sub(target, 'compat', text=compat)
     _permissions(target, spec.get('permissions'))
     backing = spec.get('backing')
     if backing:
@@ -209,6 +217,7 @@ def parse_volume_xml(xml, field='xml'):
         'type': root.get('type'),
         'path': x.text(target, 'path') if target is not None else None,
         'format': x.attr(target, 'format', 'type') if target is not None else None,
+        'compat': x.text(target, 'compat') if target is not None else None,
         'capacity': size_bytes(root.find('capacity')),
         'allocation': size_bytes(root.find('allocation')),
         'backing': backing,
