@@ -773,3 +773,110 @@ class LibvirtDriver(Driver):
             vol = conn.storageVolLookupByPath(path)
             return {'pool': vol.storagePoolLookupByVolume().name(), 'name': vol.name()}
         return self._run('look up', 'volume at %r' % path, lookup)
+
+    # -- migration -----------------------------------------------------------
+    def migrate_domain(self, name, dest_uri, destination=None, live=True, offline=False, persistent=True,
+                       undefine_source=True, copy_storage='none', disks=None, peer_to_peer=False, tunnelled=False,
+                       bandwidth=None, auto_converge=False, postcopy=False, migrate_uri=None, unsafe=False):
+        flags = 0
+        for wanted, flag in ((live and not offline, libvirt.VIR_MIGRATE_LIVE),
+                             (offline, libvirt.VIR_MIGRATE_OFFLINE),
+                             (persistent or offline, libvirt.VIR_MIGRATE_PERSIST_DEST),
+                             (undefine_source, libvirt.VIR_MIGRATE_UNDEFINE_SOURCE),
+                             (copy_storage == 'all', libvirt.VIR_MIGRATE_NON_SHARED_DISK),
+                             (copy_storage == 'incremental', libvirt.VIR_MIGRATE_NON_SHARED_INC),
+                             (peer_to_peer or tunnelled, libvirt.VIR_MIGRATE_PEER2PEER),
+                             (tunnelled, libvirt.VIR_MIGRATE_TUNNELLED),
+                             (auto_converge, libvirt.VIR_MIGRATE_AUTO_CONVERGE),
+                             (postcopy, libvirt.VIR_MIGRATE_POSTCOPY),
+                             (unsafe, libvirt.VIR_MIGRATE_UNSAFE)):
+            if wanted:
+                flags |= flag
+        params = {}
+        if migrate_uri:
+            params[libvirt.VIR_MIGRATE_PARAM_URI] = migrate_uri
+        if bandwidth:
+            params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = int(bandwidth)
+        if disks is not None and copy_storage != 'none':
+            params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(disks)
+
+        def migrate(conn):
+            dom = self._domain(conn, name)
+            if flags & libvirt.VIR_MIGRATE_PEER2PEER:
+                dom.migrateToURI3(dest_uri, params, flags)
+            else:
+                dom.migrate3(destination._connection(), params, flags)
+        # No reconnect and retry (_run): a migration that may have happened is never started again.
+        try:
+            migrate(self._connection())
+        except libvirt.libvirtError as exc:
+            raise self._translate(exc, 'migrate', 'domain %r' % name)
+
+    def migration_stats(self, name, completed=False):
+        flags = libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED if completed else 0
+
+        def stats(conn):
+            raw = dict(self._domain(conn, name).jobStats(flags) or {})
+            kind = raw.pop('type', 0)
+            raw['type'] = _JOB_TYPES[kind] if 0 <= kind < len(_JOB_TYPES) else 'none'
+            raw['operation'] = _JOB_OPERATIONS.get(raw.get('operation'))
+            return raw
+        return self._run('read the migration job of', 'domain %r' % name, stats)
+
+    def abort_job(self, domain):
+        self._domain_call('abort the job of', domain, 'abortJob')
+
+    def set_migration_max_downtime(self, name, milliseconds):
+        self._domain_call('set the maximum migration downtime of', name, 'migrateSetMaxDowntime', milliseconds, 0)
+
+    def start_postcopy(self, name):
+        self._domain_call('switch to post-copy the migration of', name, 'migrateStartPostCopy', 0)
+
+    def compare_cpu(self, xml, virt_type=None, arch=None, machine=None, emulator=None):
+        def compare(conn):
+            try:
+                result = conn.compareHypervisorCPU(emulator, arch, machine, virt_type, xml,
+                                                   libvirt.VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_CPU_INCOMPATIBLE:
+                    raise
+                return {'result': 'incompatible', 'reason': exc.get_error_message()}
+            return {'result': {libvirt.VIR_CPU_COMPARE_IDENTICAL: 'identical',
+                               libvirt.VIR_CPU_COMPARE_SUPERSET: 'superset'}.get(result, 'incompatible'),
+                    'reason': None}
+        return self._run('compare a CPU with', 'host at %r' % self.uri, compare)
+
+    # -- snapshots (the metadata a migration moves) ----------------------------
+    def list_snapshots(self, domain):
+        def listing(conn):
+            return [{'name': snap.getName(), 'current': bool(snap.isCurrent(0)), 'xml': snap.getXMLDesc(0)}
+                    for snap in self._domain(conn, domain).listAllSnapshots(0)]
+        return self._run('list the snapshots of', 'domain %r' % domain, listing)
+
+    def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
+                        current=False):
+        flags = 0
+        for wanted, flag in ((disk_only, 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY'),
+                             (quiesce, 'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'),
+                             (atomic and not redefine, 'VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC'),
+                             (redefine, 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE'),
+                             (redefine and current, 'VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT')):
+            if wanted:
+                flags |= getattr(libvirt, flag)
+        return self._run('take a snapshot of', 'domain %r' % domain,
+                         lambda conn: self._domain(conn, domain).snapshotCreateXML(xml, flags).getName())
+
+    def delete_snapshot(self, domain, name, children=False, metadata_only=False):
+        flags = 0
+        if children:
+            flags |= libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN
+        if metadata_only:
+            flags |= libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY
+        self._run('delete snapshot %r of' % name, 'domain %r' % domain,
+                  lambda conn: self._domain(conn, domain).snapshotLookupByName(name, 0).delete(flags))
+
+
+# virDomainJobType and virDomainJobOperation by name.
+_JOB_TYPES = ('none', 'bounded', 'unbounded', 'completed', 'failed', 'cancelled')
+_JOB_OPERATIONS = {0: None, 1: 'start', 2: 'save', 3: 'restore', 4: 'incoming migration', 5: 'outgoing migration',
+                   6: 'snapshot', 7: 'snapshot revert', 8: 'dump', 9: 'backup', 10: 'snapshot delete'}
