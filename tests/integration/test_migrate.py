@@ -174,12 +174,15 @@ def play(tmp_path, tasks, step, args=(), inventory=None):
     results as a list (ansible-playbook's output in ``.output``)."""
     out = tmp_path / ('%s.json' % step)
     lines = ['- hosts: localhost', '  gather_facts: false', '  tasks:']
-    for index, task in enumerate(tasks):
+    registered = []
+    for task in tasks:
         body = dict(task)
-        body.setdefault('ignore_errors', True)
-        body['register'] = 'r%d' % index
+        if any(key.startswith('virtkit.virt.') for key in body):  # the modules' results are kept
+            body.setdefault('ignore_errors', True)
+            body['register'] = 'r%d' % len(registered)
+            registered.append(body['register'])
         lines.append('    - ' + json.dumps(body))
-    results = '[%s]' % ', '.join('r%d' % index for index in range(len(tasks)))
+    results = '[%s]' % ', '.join(registered)
     lines.append('    - ' + json.dumps({'name': 'Keep the results', 'check_mode': False,
                                         'ansible.builtin.copy': {'content': '{{ %s | to_json }}' % results,
                                                                  'dest': str(out)}}))
@@ -278,6 +281,120 @@ def test_a_running_guest_moves_live_with_its_storage_copied(bed, guests, tmp_pat
     assert len(ready_lines(bed, name)) == 1
 
 
+# -- shut-off guests (while the moved guests renew their leases) ------------------
+
+def define(bed, name, disk, network=None, cpu='', cache=None):
+    xml = guest_xml(name, disk, network or bed.net, bed.log(name), cpu=cpu)
+    if cache:
+        xml = xml.replace("<driver name='qemu' type=", "<driver name='qemu' cache='%s' type=" % cache)
+    virsh('define', '/dev/stdin', stdin=xml, check=True)
+
+
+def test_a_shut_off_guest_moves_offline_with_its_disk(bed, tmp_path):
+    name = bed.name('c')
+    disk = make_disk(bed.local_pool, name + '.img', marker=b'VIRTKIT-OFFLINE-MARKER\n')
+    define(bed, name, disk)
+    results = fours(tmp_path, bed.forth(name, copy_storage='all'), 'offline')
+    volume = '%s/%s' % (bed.local_pool, os.path.basename(disk))
+    assert results[1]['actions'] == ['destination: volume %s: create' % volume,
+                                     'copy volume %s to the destination (8MiB)' % volume,
+                                     'migrate offline (definition only) to %s' % bed.h2.uri], results[1]['actions']
+    assert results[1]['migration']['mode'] == 'offline'
+    assert results[1]['migration']['progress']['streamed'] == 8 * 1024 * 1024
+    assert bed.where(name) == {'host': None, 'h2': 'shut off'}
+    assert 'yes' in bed.h2.virsh('dominfo', name).stdout.split('Persistent:')[1].split('\n')[0]
+    with open(disk, 'rb') as mine, open(bed.h2.path(disk), 'rb') as theirs:
+        assert mine.read() == theirs.read()
+    bed.offline_guest = name
+
+
+def test_what_would_fail_or_lose_data_is_refused_before_anything_moves(bed, tmp_path):
+    """Shut-off guests, each with one reason not to move; all stay where they are."""
+    only_here = bed.prefix + '-only'
+    virsh('net-define', '/dev/stdin', stdin="<network><name>%s</name><bridge name='%s'/></network>"
+          % (only_here, bed.prefix + '-b3'), check=True)
+    try:
+        cases = {}
+        cases['network'] = bed.name('d')
+        define(bed, cases['network'], make_disk(bed.shared_pool, cases['network'] + '.qcow2', fmt='qcow2'),
+               network=only_here)
+        cases['both'] = bed.name('e')
+        for run in (virsh, bed.h2.virsh):
+            run('define', '/dev/stdin', stdin=guest_xml(cases['both'], '/nowhere.img', bed.net, bed.log('e')))
+        cases['cpu'] = bed.name('f')
+        define(bed, cases['cpu'], make_disk(bed.shared_pool, cases['cpu'] + '.qcow2', fmt='qcow2'),
+               cpu="<cpu mode='custom' match='exact'><model>qemu64</model>"
+                   "<feature policy='require' name='avx512f'/></cpu>")
+        cases['local'] = bed.name('g')
+        define(bed, cases['local'], make_disk(bed.local_pool, cases['local'] + '.img'))
+        cases['cache'] = bed.name('h')
+        define(bed, cases['cache'], make_disk(bed.shared_pool, cases['cache'] + '.qcow2', fmt='qcow2'), cache='unsafe')
+        keys = ['network', 'both', 'cpu', 'local', 'cache']
+        tasks = [migrate_task(bed.forth(cases[key]), name=key) for key in keys]
+        tasks.append(migrate_task(bed.forth(cases['local'], copy_storage='none'), name='unknown destination'))
+        tasks[-1]['virtkit.virt.migrate']['dest_uri'] = 'qemu+tcp://127.0.0.1:1/system'
+        tasks.append(migrate_task(dict(bed.forth(cases['local']), dest_uri=HOST_URI), name='same URI'))
+        results = dict(zip(keys + ['unknown', 'same'], play(tmp_path, tasks, 'refusals')))
+        for key, result in results.items():
+            assert result.get('failed') and not result['changed'], (key, result)
+        both = bed.h2.virsh('domuuid', cases['both']).stdout.strip()
+        expected = {
+            'network': "interface 0 (%s): network '%s' does not exist on the destination"
+                       % (mac_of(virsh, cases['network']), only_here),
+            'both': "it exists on both hosts: on the source (qemu:///system) shutoff (uuid %s), on the destination "
+                    "(%s) shutoff (uuid %s)" % (virsh('domuuid', cases['both']).stdout.strip(), bed.h2.uri, both),
+            'cpu': 'Host CPU does not provide required features: avx512f',
+            'local': "disk vda (%s/%s.img) is not on the destination (its pool '%s' there has no such volume); "
+                     "copy_storage: all copies it" % (bed.h2.local, cases['local'], bed.local_pool),
+            'cache': "uses cache mode 'unsafe'",
+            'unknown': "qemu+tcp://127.0.0.1:1/system",
+            'same': 'Invalid dest_uri: is the source URI (uri) itself',
+        }
+        for key, text in expected.items():
+            assert text in results[key]['msg'], (key, results[key]['msg'])
+        for key in ('network', 'cpu', 'local', 'cache'):
+            assert "nothing was moved" in results[key]['msg'], results[key]['msg']
+            assert bed.where(cases[key]) == {'host': 'shut off', 'h2': None}, key
+        assert bed.where(cases['both']) == {'host': 'shut off', 'h2': 'shut off'}
+        assert 'the destination' in results['unknown']['msg'], results['unknown']['msg']
+    finally:
+        virsh('net-undefine', only_here)
+
+
+def test_snapshot_metadata_moves_with_the_guest_and_the_inventory_follows(bed, tmp_path):
+    """libvirt refuses a domain with snapshots; snapshot_metadata: move takes
+    their metadata along (the data is in the shared disk). The guests
+    inventory shows the guest on its new host after refresh_inventory."""
+    name = bed.name('s')
+    define(bed, name, make_disk(bed.shared_pool, name + '.qcow2', fmt='qcow2'))
+    for snapshot in ('first', 'second'):
+        virsh('snapshot-create-as', name, snapshot, check=True)
+    inventory = tmp_path / 'both.virt.yml'
+    inventory.write_text(json.dumps({'plugin': 'virtkit.virt.guests', 'name_pattern': '^%s$' % name,
+                                     'uris': [HOST_URI, {'uri': bed.h2.uri, 'auth': bed.h2.auth}]}))
+    located = "hostvars['%s'].virt_uri == '%%s'" % name
+    tasks = [{'name': 'Listed here', 'ansible.builtin.assert': {'that': [located % HOST_URI]}},
+             migrate_task(bed.forth(name), name='Refused'),
+             migrate_task(bed.forth(name, snapshot_metadata='move'), check=True),
+             migrate_task(bed.forth(name, snapshot_metadata='move')),
+             {'name': 'Refresh', 'ansible.builtin.meta': 'refresh_inventory'},
+             {'name': 'Listed there', 'ansible.builtin.assert': {'that': [located % bed.h2.uri]}},
+             migrate_task(bed.forth(name, snapshot_metadata='move'))]
+    import sys
+    refused, predicted, done, again = play(tmp_path, tasks, 'snapshots', inventory=[
+        '-i', str(inventory), '-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable])
+    assert refused['failed'] and "it has 2 snapshot(s) (first, second)" in refused['msg'], refused['msg']
+    assert predicted['actions'] == done['actions'] == [
+        'source: remove the metadata of 2 snapshot(s) (first, second) to move it',
+        'migrate offline (definition only) to %s' % bed.h2.uri,
+        'destination: redefine the 2 snapshot(s)'], done
+    assert again['changed'] is False
+    assert bed.where(name) == {'host': None, 'h2': 'shut off'}
+    tree = bed.h2.virsh('snapshot-list', name, '--parent').stdout
+    assert re.search(r'first\s.*', tree) and re.search(r'second\s.*first', tree), tree
+    assert bed.h2.virsh('snapshot-current', '--name', name).stdout.strip() == 'second'
+
+
 def test_the_moved_guests_keep_running_and_take_leases_on_the_destination(bed, guests):
     """The same boot goes on (one READY line) and the guests' DHCP clients,
     renewing, get leases from the destination's network for their MACs."""
@@ -314,3 +431,42 @@ def test_moving_back_peer_to_peer_with_dest_auth(bed, guests, tmp_path):
         'migrate live to %s, copying disks vda (all)' % bed.host_tcp], results[0]['actions']
     assert results[1]['changed'] is False
     assert bed.where(name) == {'host': 'running', 'h2': None}
+
+
+def test_a_migration_past_its_timeout_is_aborted_and_the_guest_stays(bed, guests, tmp_path):
+    """At 1 MiB/s the guest's memory takes minutes: after 3 s the job is
+    aborted and the guest runs on here, the same QEMU (domain ID). A running
+    guest on a network the destination lacks is refused before anything moves."""
+    name = guests['names']['shared']
+    only_here = bed.prefix + '-only2'
+    virsh('net-create', '/dev/stdin', stdin="<network><name>%s</name><bridge name='%s'/></network>"
+          % (only_here, bed.prefix + '-b4'), check=True)
+    try:
+        virsh('attach-interface', name, 'network', only_here, '--model', 'virtio', '--live', check=True)
+        added = re.findall(r"<mac address='([0-9a-f:]+)'", virsh('dumpxml', name).stdout)[-1]
+        before = virsh('domid', name).stdout.strip()
+        refused, = play(tmp_path, [migrate_task(bed.forth(name, unsafe=True), name='No network there')], 'no-net')
+        assert refused['failed'], refused
+        assert ("interface 1 (%s): network '%s' does not exist on the destination" % (added, only_here)
+                in refused['msg']), refused['msg']
+        virsh('detach-interface', name, 'network', '--mac', added, '--live', check=True)
+    finally:
+        virsh('net-destroy', only_here)
+    timed_out, = play(tmp_path, [migrate_task(bed.forth(name, unsafe=True, bandwidth=1, timeout=3))], 'timeout')
+    assert timed_out['failed'] and timed_out['error'] == 'timeout', timed_out
+    assert 'did not finish within timeout (3 s)' in timed_out['msg'], timed_out['msg']
+    assert 'the migration was aborted' in timed_out['msg'], timed_out['msg']
+    assert 'the domain is still on the source (%s), running' % HOST_URI in timed_out['msg'], timed_out['msg']
+    assert bed.where(name) == {'host': 'running', 'h2': None}
+    assert virsh('domid', name).stdout.strip() == before
+    assert len(ready_lines(bed, name)) == 1
+
+
+def test_a_moved_guest_is_removed_on_its_new_host(bed, tmp_path):
+    name = bed.offline_guest
+    removed, again = play(tmp_path, [{'name': 'Remove it', 'virtkit.virt.domain': {
+        'name': name, 'uri': bed.h2.uri, 'auth': bed.h2.auth, 'state': 'absent', 'remove_storage': True}}] * 2,
+        'removal')
+    assert removed['changed'] and not again['changed'], (removed, again)
+    assert bed.where(name) == {'host': None, 'h2': None}
+    assert not os.path.exists(bed.h2.path(os.path.join(bed.h2.local, name + '.img')))
