@@ -126,8 +126,11 @@ options:
     default: false
   postcopy:
     description:
-      - Switch to post-copy after the first pass over memory - the guest runs on the destination at once and its
-        remaining memory follows on demand. Not with O(copy_storage); a post-copy migration cannot be aborted.
+      - Start in pre-copy and switch to post-copy as soon as memory flows - the guest then runs on the destination
+        and the rest of its memory follows on demand, so the move ends whatever the guest writes. If a host or the
+        network fails during post-copy, the guest is lost. A migration that ends before the switch stays pre-copy
+        (RV(migration.progress.postcopy) says which). Not with O(copy_storage); once switched, O(timeout) can no
+        longer abort it.
     type: bool
     default: false
   timeout:

@@ -250,8 +250,12 @@ def ready_lines(bed, name):
 def test_a_running_guest_moves_live_over_shared_storage(bed, guests, tmp_path):
     name = guests['names']['shared']
     host_id = virsh('domid', name).stdout.strip()
-    predicted, done, _recheck, _again = fours(tmp_path, bed.forth(name, unsafe=True), 'shared')
-    assert predicted['actions'] == ['migrate live to %s' % bed.h2.uri]
+    # 20 MiB/s: the move takes seconds, and switches to post-copy once memory flows.
+    options = bed.forth(name, unsafe=True, postcopy=True, bandwidth=20, max_downtime=100, auto_converge=True)
+    predicted, done, _recheck, _again = fours(tmp_path, options, 'shared')
+    assert predicted['actions'] == ['migrate live to %s, post-copy' % bed.h2.uri]
+    assert done['migration']['progress']['postcopy'] is True, done['migration']['progress']
+    assert not done.get('warnings'), done['warnings']
     assert predicted['diff']['before']['uri'] == HOST_URI and predicted['diff']['after']['uri'] == bed.h2.uri
     assert predicted['migration']['host'] == 'source' and predicted['migration']['mode'] == 'live'
     assert bed.where(name) == {'host': None, 'h2': 'running'}

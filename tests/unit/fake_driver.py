@@ -7,8 +7,11 @@ no_overwrite=True)`` is recorded with ``no_overwrite``), and a call the real
 interface would refuse fails here too.
 
 What it models: pools and their volumes (definitions, content, sizes),
-domains (status and XML), networks (status and leases) and domain addresses.
-Anything else is recorded and answers None. ``script()`` makes a call answer
+domains (status and XML), networks (status and leases) and domain addresses;
+for migrations, the host's capabilities, snapshots (their XML) and the move
+of a domain to another FakeDriver (``migrate_domain``; a peer-to-peer one
+finds its destination in HOSTS by URI). Anything else is recorded and
+answers None. ``script()`` makes a call answer
 otherwise - one answer after another, an exception raised - and ``delay()``
 makes it slow.
 """
@@ -25,7 +28,10 @@ READS = frozenset((
     'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
     'domain_status', 'domain_addresses', 'container_namespaces', 'list_networks', 'network_xml', 'network_status',
     'network_leases', 'list_pools', 'pool_xml', 'pool_status', 'list_volumes', 'volume_xml', 'download_volume',
-    'volume_by_path', 'unsupported'))
+    'volume_by_path', 'unsupported', 'migration_stats', 'compare_cpu', 'list_snapshots'))
+
+# The fake hosts by URI: a peer-to-peer migration reaches its destination through it.
+HOSTS = {}
 
 
 class FakeDriver:
@@ -39,7 +45,10 @@ class FakeDriver:
         self.domains = {}
         self.networks = {}
         self.addresses = {}
+        self.snapshots = {}
+        self.capabilities = None
         self._scripts = []
+        HOSTS[uri] = self
         self._delays = {}
 
     # -- what the tests read ---------------------------------------------------
@@ -128,7 +137,8 @@ class FakeDriver:
         vol = self._vol(pool, name)
         return build_volume_xml({'name': name, 'capacity': vol['capacity'], 'format': vol['format'],
                                  'backing': {'path': vol['backing'], 'format': 'qcow2'} if vol['backing'] else None}
-                                ).replace('<target>', '<target><path>%s</path>' % vol['path'])
+                                ).replace('<target>', '<target><path>%s</path>' % vol['path']).replace(
+            '</volume>', "<physical unit='bytes'>%d</physical></volume>" % len(vol['content']))
 
     def volume_by_path(self, path):
         for pool_name, pool in self.pools.items():
@@ -179,6 +189,60 @@ class FakeDriver:
 
     def network_leases(self, name):
         return list(self._network(name)['leases'])
+
+    def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True):
+        self._domain(name)
+        del self.domains[name]
+
+    def list_pools(self):
+        return [self.pool_status(name) for name in self.pools]
+
+    def host_capabilities(self):
+        return self.capabilities
+
+    def list_snapshots(self, domain):
+        self._domain(domain)
+        return [dict(snap) for snap in self.snapshots.get(domain, [])]
+
+    def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
+                        current=False):
+        from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.migration import snapshot_summary
+        name = snapshot_summary(xml)['name']
+        snaps = [snap for snap in self.snapshots.setdefault(domain, []) if snap['name'] != name]
+        if current:
+            for snap in snaps:
+                snap['current'] = False
+        snaps.append({'name': name, 'current': current, 'xml': xml})
+        self.snapshots[domain] = snaps
+        return name
+
+    def delete_snapshot(self, domain, name, children=False, metadata_only=False):
+        from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.migration import snapshot_summary
+        doomed = set([name])
+        while children:
+            more = set(snap['name'] for snap in self.snapshots.get(domain, [])
+                       if snapshot_summary(snap['xml'])['parent'] in doomed) - doomed
+            if not more:
+                break
+            doomed |= more
+        self.snapshots[domain] = [snap for snap in self.snapshots.get(domain, []) if snap['name'] not in doomed]
+
+    def compare_cpu(self, xml, virt_type=None, arch=None, machine=None, emulator=None):
+        return {'result': 'identical', 'reason': None}
+
+    def migration_stats(self, name, completed=False):
+        return {'type': 'none'}
+
+    def migrate_domain(self, name, dest_uri, destination=None, live=True, offline=False, persistent=True,
+                       undefine_source=True, copy_storage='none', disks=None, peer_to_peer=False, tunnelled=False,
+                       bandwidth=None, auto_converge=False, postcopy=False, migrate_uri=None, unsafe=False):
+        dest = HOSTS[dest_uri] if destination is None else destination
+        record = dict(self._domain(name))
+        if undefine_source or not record['persistent']:
+            del self.domains[name]
+        else:
+            self.domains[name] = dict(record, state='shutoff', id=None)
+        dest.domains[name] = dict(record, persistent=bool(persistent or offline))
 
     # -- every call: recorded, scripted, delayed --------------------------------------
     def _answer(self, method, args, modelled):

@@ -68,6 +68,8 @@ def check_cpu(view, dest, source_caps_xml):
     try:
         answer = dest.compare_cpu(xml, virt_type=view['virt_type'], arch=view['arch'])
     except DriverError as exc:
+        if getattr(exc, 'unsupported', False):
+            return []  # a driver that cannot compare CPUs: libvirt's own checks decide
         return ['the destination could not compare the CPU: %s' % exc.message]
     if answer['result'] == 'incompatible':
         return ['the destination cannot offer %s: %s' % (what, answer['reason'] or 'incompatible')]

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One migration, watched: libvirt's call blocks until the guest has moved,
 so it runs in a thread while this one reads the job's progress, sets the
-maximum downtime once the job runs, switches to post-copy after the first
-pass over memory, and aborts the job when the time is up (the guest then
+maximum downtime once the job runs, switches to post-copy once memory
+flows, and aborts the job when the time is up (the guest then
 keeps running on the source)."""
 
 from __future__ import absolute_import, division, print_function
@@ -14,7 +14,7 @@ __metaclass__ = type
 import threading
 import time
 
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import VirtError
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound, VirtError
 
 # How long libvirt may take to wind a migration down once asked to abort.
 ABORT_GRACE = 120
@@ -72,8 +72,9 @@ class MigrationJob:
                     downtime_set = True
                     self._try(outcome, 'set the maximum downtime',
                               lambda: self.source.set_migration_max_downtime(self.name, self.max_downtime))
-                if self.postcopy and not postcopy_tried and (sample.get('memory_iteration') or 0) >= 2:
-                    # The first pass over memory is done: what is left comes over on demand.
+                if self.postcopy and not postcopy_tried and (sample.get('memory_processed') or 0) > 0:
+                    # Memory flows (QEMU refuses the switch before): the guest runs on the destination from
+                    # now on, what is left of its memory comes over on demand.
                     postcopy_tried = True
                     outcome.postcopy = self._try(outcome, 'switch to post-copy',
                                                  lambda: self.source.start_postcopy(self.name))
@@ -101,6 +102,8 @@ class MigrationJob:
         try:
             call()
             return True
+        except NotFound:
+            return False  # it left the source meanwhile: nothing more to set
         except VirtError as exc:
             outcome.notes.append('could not %s: %s' % (what, exc.message))
             return False

@@ -252,6 +252,9 @@ class MigrateManager(Manager):
         self.warnings.extend('domain %r: %s' % (self.name, note) for note in outcome.notes)
         if outcome.error is None and not outcome.still_running:
             self.moved = True
+            if outcome.aborted:
+                self.warnings.append('domain %r: timeout (%s s) ran out, but the migration finished all the same%s'
+                                     % (self.name, spec['timeout'], self._abort_refusal(outcome)))
             try:
                 final = self.dest.migration_stats(self.name, completed=True)
                 if final.get('type') == 'completed':
@@ -299,6 +302,9 @@ class MigrateManager(Manager):
                     'if both hosts really see the same files there, set unsafe: true; else copy_storage: all; ')
         if 'may lead to data corruption' in message:
             return 'use cache none or directsync on the disks, or set unsafe: true; '
+        if self.spec['tunnelled'] and self.spec['copy_storage'] != 'none' and "key 'host'" in message:
+            # libvirt 9.0: "argument key 'host' must not have null value" (its disk copy needs a host to connect to).
+            return 'this libvirt cannot copy storage in a tunnelled migration: leave out tunnelled to copy it; '
         return ''
 
     def _where_now(self):

@@ -80,23 +80,30 @@ def _volume(driver, pool, name):
     return dict(parse_volume_xml(xml), physical=volume_physical(xml))
 
 
+def _by_path(driver, pools, path):
+    """``{pool, name}`` of the volume at ``path`` on one host, or None."""
+    try:
+        return driver.volume_by_path(path)
+    except NotFound:
+        pool = pools.for_directory(posixpath.dirname(path))
+        if pool is None or not pool['active']:
+            return None
+        # A file another host put into a shared directory shows after a refresh.
+        try:
+            driver.refresh_pool(pool['name'])
+            return driver.volume_by_path(path)
+        except NotFound:
+            return None
+
+
 def _located(driver, pools, disk):
     """``(pool, volume, parsed volume)`` of a disk on one host, or None when no pool there has it."""
     if disk['type'] == 'volume':
         found = {'pool': disk['pool'], 'name': disk['volume']}
     else:
-        try:
-            found = driver.volume_by_path(disk['path'])
-        except NotFound:
-            pool = pools.for_directory(posixpath.dirname(disk['path']))
-            if pool is None or not pool['active']:
-                return None
-            # A file another host put into a shared directory shows after a refresh.
-            try:
-                driver.refresh_pool(pool['name'])
-                found = driver.volume_by_path(disk['path'])
-            except NotFound:
-                return None
+        found = _by_path(driver, pools, disk['path'])
+        if found is None:
+            return None
     volume = _volume(driver, found['pool'], found['name'])
     if volume is None:
         return None
@@ -222,9 +229,7 @@ def _plan_copy(result, source, dest, src_pools, dst_pools, disk, copy_storage, o
     # A running guest's full copy is flattened by libvirt; anything else keeps its backing file.
     keeps_backing = backing and (copy_storage == 'incremental' or offline)
     if keeps_backing:
-        try:
-            dest.volume_by_path(backing['path'])
-        except NotFound:
+        if _by_path(dest, dst_pools, backing['path']) is None:
             result.problems.append('%s is an overlay on %s, which the destination does not have (%s)'
                                    % (_label(disk), backing['path'],
                                       'an incremental copy needs its backing file there'
