@@ -224,7 +224,7 @@ migration:
         disk_total: {description: Disk bytes to copy (O(copy_storage))., type: int}
         disk_processed: {description: Disk bytes copied., type: int}
         wall_seconds: {description: The time the task waited for libvirt., type: float}
-        streamed: {description: Bytes of volume content the module streamed to the destination itself (shut-off guests, read-only disks)., type: int}
+        streamed: {description: "Bytes of volume content the module streamed to the destination itself (shut-off guests, read-only disks).", type: int}
         postcopy: {description: Whether it switched to post-copy., type: bool}
     domain:
       description: The domain's facts on that host, as RV(virtkit.virt.domain#module:domain) describes them.

@@ -17,11 +17,10 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
-from harness import BED_CACHE, bed_facts, free_subnets, run_playbook, unique_prefix, wait_for
+from harness import bed_facts, free_subnets, run_playbook, unique_prefix, wait_for
 from migrate_bed import SecondHost
 
 HOST_URI = 'qemu:///system'

@@ -27,7 +27,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Pl
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
-    Conflict, ConnectionFailed, DriverError, InvalidSpec, NotFound, Timeout, VirtError)
+    Conflict, ConnectionFailed, InvalidSpec, NotFound, Timeout, VirtError)
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate import snapshots as snapshot_metadata
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate.checks import (
     check_cpu, check_hosts, check_networks, check_platform)

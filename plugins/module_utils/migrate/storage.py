@@ -276,8 +276,8 @@ def _plan_stream(result, dest, dst_pools, disk, here):
     entry = {'pool': pool_name, 'name': name, 'disk': disk['target'], 'capacity': volume['capacity'],
              'format': volume['format'], 'backing': None, 'length': volume.get('physical')}
     if entry['length'] is None:
-        result.problems.append('%s: the source does not say how large volume %s/%s is' % (_label(disk), pool_name,
-                                                                                         name))
+        result.problems.append('%s: the source does not say how large volume %s/%s is'
+                               % (_label(disk), pool_name, name))
         return
     result.create.append(entry)
     result.fill.append(entry)
