@@ -810,7 +810,11 @@ class LibvirtDriver(Driver):
         try:
             migrate(self._connection())
         except libvirt.libvirtError as exc:
-            raise self._translate(exc, 'migrate', 'domain %r' % name)
+            error = self._translate(exc, 'migrate', 'domain %r' % name)
+            if isinstance(error, NotFound):  # what is missing is libvirt's to say (a network, a pool, ...)
+                error = DriverError(exc.get_error_message() or str(exc), resource=error.resource, action='migrate')
+                error.code, error.unsupported = exc.get_error_code(), False
+            raise error
 
     def migration_stats(self, name, completed=False):
         flags = libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED if completed else 0

@@ -59,6 +59,7 @@ class MigrationJob:
         start = self.clock()
         thread.start()
         downtime_set = postcopy_tried = False
+        aborting = {'accepted': False, 'busy': False}
         abort_deadline = None
         while True:
             thread.join(self.interval)
@@ -78,19 +79,36 @@ class MigrationJob:
                     postcopy_tried = True
                     outcome.postcopy = self._try(outcome, 'switch to post-copy',
                                                  lambda: self.source.start_postcopy(self.name))
-            if self.timeout and outcome.elapsed >= self.timeout and not outcome.aborted:
-                outcome.aborted = True
-                abort_deadline = outcome.elapsed + ABORT_GRACE
-                try:
-                    self.source.abort_job(self.name)
-                except VirtError as exc:
-                    outcome.abort_error = exc
+            if self.timeout and outcome.elapsed >= self.timeout and not aborting['accepted'] \
+                    and not aborting['busy']:
+                if not outcome.aborted:
+                    outcome.aborted = True
+                    abort_deadline = outcome.elapsed + ABORT_GRACE
+                self._abort(outcome, aborting)
             if abort_deadline is not None and outcome.elapsed >= abort_deadline:
                 outcome.still_running = True
                 break
         if errors:
             outcome.error = errors[0]
         return outcome
+
+    def _abort(self, outcome, aborting):
+        """Ask libvirt to abort, from a thread of its own: abortJob can block until the
+        migration ends (seen after a NIC hot-unplug the guest was still doing), and the clock
+        must go on. Asked again after a refusal: while libvirt still prepares the
+        destination there is no job to abort yet ("no job is active on the domain")."""
+        def abort():
+            try:
+                self.source.abort_job(self.name)
+                aborting['accepted'], outcome.abort_error = True, None
+            except VirtError as exc:
+                outcome.abort_error = exc
+            finally:
+                aborting['busy'] = False
+        aborting['busy'] = True
+        thread = threading.Thread(target=abort, name='virtkit-abort-%s' % self.name)
+        thread.daemon = True
+        thread.start()
 
     def _sample(self):
         try:

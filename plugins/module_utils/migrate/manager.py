@@ -51,6 +51,10 @@ def progress_of(stats):
     return dict((ours, stats[theirs]) for theirs, ours in PROGRESS_KEYS if stats.get(theirs) is not None)
 
 
+def _mib(size):
+    return '%.1f MiB' % ((size or 0) / 1048576.0)
+
+
 def _state_of(status):
     return '%s (uuid %s)' % (status['state'], status['uuid'])
 
@@ -274,7 +278,7 @@ class MigrateManager(Manager):
         if outcome.aborted:
             done = self.progress.get('memory_processed')
             total = self.progress.get('memory_total')
-            at = (' (%s of %s of memory sent)' % (format_bytes(done), format_bytes(total))) if total else ''
+            at = (' (%s of %s of memory sent)' % (_mib(done), _mib(total))) if total else ''
             if outcome.still_running:
                 message = ('it did not finish within timeout (%s s)%s, and libvirt has not ended the job %s s after '
                            'it was asked to abort it%s; %s' % (self.spec['timeout'], at, 120,

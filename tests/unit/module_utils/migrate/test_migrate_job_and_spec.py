@@ -60,6 +60,21 @@ def test_the_job_is_aborted_when_the_time_is_up_and_the_error_kept():
     assert source.called('abort_job') == [{'domain': 'vm'}]
 
 
+def test_an_abort_refused_while_libvirt_prepares_is_tried_again():
+    source = FakeDriver()
+    accepted = threading.Event()
+    source.script('abort_job', DriverError('Requested operation is not valid: no job is active on the domain'),
+                  DriverError('Requested operation is not valid: no job is active on the domain'), None)
+
+    def migrate():
+        while len(source.called('abort_job')) < 3:
+            accepted.wait(0.05)
+        raise DriverError('operation aborted')
+    outcome = MigrationJob(source, 'vm', migrate, timeout=0.2, interval=0.05).run()
+    assert outcome.aborted and outcome.abort_error is None and str(outcome.error) == 'operation aborted'
+    assert len(source.called('abort_job')) == 3  # and none after libvirt took it
+
+
 def test_a_refused_abort_is_kept_and_a_finished_move_stays_a_move():
     source = FakeDriver()
     source.script('abort_job', DriverError('cannot abort migration in post-copy mode'))
