@@ -239,11 +239,33 @@ actions:
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate.manager import MigrateManager
-from ansible_collections.virtkit.virt.plugins.module_utils.migrate.spec import migrate_argument_spec
 
 
 def main():
-    module, result = run_module(migrate_argument_spec(), MigrateManager)
+    module, result = run_module(
+        dict(
+            name=dict(type='str', required=True),
+            dest_uri=dict(type='str', required=True),
+            dest_auth=dict(type='dict', options=dict(
+                username=dict(type='str'),
+                password=dict(type='str', no_log=True))),
+            live=dict(type='bool', default=True),
+            persistent=dict(type='bool', default=True),
+            undefine_source=dict(type='bool', default=True),
+            copy_storage=dict(type='str', default='none', choices=['none', 'all', 'incremental']),
+            tunnelled=dict(type='bool', default=False),
+            peer_to_peer=dict(type='bool', default=False),
+            migrate_uri=dict(type='str'),
+            bandwidth=dict(type='int'),
+            max_downtime=dict(type='int'),
+            auto_converge=dict(type='bool', default=False),
+            postcopy=dict(type='bool', default=False),
+            timeout=dict(type='int'),
+            unsafe=dict(type='bool', default=False),
+            snapshot_metadata=dict(type='str', default='refuse', choices=['refuse', 'move']),
+        ),
+        MigrateManager,
+    )
     if result.get('failed'):
         module.fail_json(**result)
     module.exit_json(**result)

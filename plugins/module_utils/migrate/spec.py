@@ -20,37 +20,17 @@ SNAPSHOT_METADATA = ('refuse', 'move')
 _MIGRATE_URI_RE = re.compile(r'^(tcp|rdma)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?/?$|^unix:///\S+$')
 
 
-def migrate_argument_spec():
-    """The options besides ``uri``/``auth`` (the runner adds those: the source)."""
-    return dict(
-        name=dict(type='str', required=True),
-        dest_uri=dict(type='str', required=True),
-        dest_auth=dict(type='dict', options=dict(
-            username=dict(type='str'),
-            password=dict(type='str', no_log=True),
-        )),
-        live=dict(type='bool', default=True),
-        persistent=dict(type='bool', default=True),
-        undefine_source=dict(type='bool', default=True),
-        copy_storage=dict(type='str', default='none', choices=list(COPY_STORAGE)),
-        tunnelled=dict(type='bool', default=False),
-        peer_to_peer=dict(type='bool', default=False),
-        migrate_uri=dict(type='str'),
-        bandwidth=dict(type='int'),
-        max_downtime=dict(type='int'),
-        auto_converge=dict(type='bool', default=False),
-        postcopy=dict(type='bool', default=False),
-        timeout=dict(type='int'),
-        unsafe=dict(type='bool', default=False),
-        snapshot_metadata=dict(type='str', default='refuse', choices=list(SNAPSHOT_METADATA)),
-    )
-
-
-DEFAULTS = dict((key, spec.get('default')) for key, spec in migrate_argument_spec().items())
+# What a run takes when an option is not given: the module's argument spec
+# says the same (a unit test compares them with its documentation).
+DEFAULTS = dict(name=None, dest_uri=None, dest_auth=None, live=True, persistent=True, undefine_source=True,
+                copy_storage='none', tunnelled=False, peer_to_peer=False, migrate_uri=None, bandwidth=None,
+                max_downtime=None, auto_converge=False, postcopy=False, timeout=None, unsafe=False,
+                snapshot_metadata='refuse')
 
 
 def migration_spec(params):
-    """The validated options as one dict (defaults filled in, URIs resolved)."""
+    """The validated options as one dict (defaults filled in, URIs resolved);
+    ``uri``/``auth`` are the runner's, the source's."""
     spec = dict(DEFAULTS)
     spec.update((key, value) for key, value in params.items() if key in DEFAULTS and value is not None)
     v.plain_name(spec['name'], 'name')

@@ -150,3 +150,14 @@ def test_snapshots_hosts_and_volumes():
     assert host_cpu_xml('<capabilities><host/></capabilities>') is None
     assert volume_physical("<volume><name>v</name><physical unit='KiB'>2</physical></volume>") == 2048
     assert volume_physical('<volume><name>v</name></volume>') is None
+
+
+def test_the_module_documents_the_defaults_the_engine_takes():
+    """The module's argument spec is checked against its documentation by
+    ansible-test (validate-modules); this checks the documentation against
+    the defaults migration_spec fills in for an option not given."""
+    import yaml
+    from ansible_collections.virtkit.virt.plugins.modules import migrate
+    options = yaml.safe_load(migrate.DOCUMENTATION)['options']
+    assert set(options) == set(DEFAULTS)
+    assert dict((name, option.get('default')) for name, option in options.items()) == DEFAULTS
