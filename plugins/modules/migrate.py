@@ -23,7 +23,8 @@ description:
   - Before anything moves, the module checks what would make libvirt refuse or lose data, and refuses with every
     finding at once - both URIs reaching one host, a domain type, machine type or CPU the destination cannot offer,
     a network the guest uses that is missing (or, for a running guest, not active) on the destination, a disk the
-    destination does not have while O(copy_storage=none), a shared disk with cache mode C(unsafe), a copied disk
+    destination does not have while O(copy_storage=none) (or the pool that holds it on the source, when no pool
+    there has its directory), a shared disk with cache mode C(unsafe), a copied disk
     whose pool is missing on the destination or keeps its volumes elsewhere there, snapshots whose metadata libvirt
     would leave behind.
   - With O(copy_storage) the destination's volumes are created first, in the pool of the same name there (which

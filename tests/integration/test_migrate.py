@@ -413,25 +413,28 @@ def test_the_moved_guests_keep_running_and_take_leases_on_the_destination(bed, g
 
 def test_moving_back_peer_to_peer_with_dest_auth(bed, guests, tmp_path):
     """Back to this machine: its SASL listener with ``dest_auth`` for the checks,
-    the second daemon driving the migration itself (it has its own credentials);
-    the passwords never show, even at -vvvv."""
+    the second daemon driving the migration itself (tunnelled, and peer to peer:
+    it has its own credentials); the passwords never show, even at -vvvv."""
     name = guests['names']['shared']
-    results = fours(tmp_path, bed.back(name, unsafe=True, peer_to_peer=True), 'back', args=['-vvvv'])
-    assert results[0]['actions'] == ['migrate live to %s, peer to peer' % bed.host_tcp]
+    # Tunnelled: the data goes through the daemons' connection (peer to peer), not to a migration URI.
+    options = dict(bed.back(name, unsafe=True, tunnelled=True), migrate_uri=None)
+    results = fours(tmp_path, options, 'back', args=['-vvvv'])
+    assert results[0]['actions'] == ['migrate live to %s, tunnelled' % bed.host_tcp]
     assert bed.where(name) == {'host': 'running', 'h2': None}
     assert len(ready_lines(bed, name)) == 1
     for secret in (bed.h2.auth['password'], bed.host_auth['password']):
         assert secret not in results.output
     assert 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in results.output  # -vvvv shows the arguments, masked
 
-    # The copied one comes back with its storage; the copy left here before is overwritten (nothing uses it).
+    # The copied one comes back with its storage, peer to peer; the copy left here before is overwritten
+    # (nothing uses it).
     name, disk = guests['names']['copied'], guests['disks']['copied']
-    results = play(tmp_path, [migrate_task(bed.back(name, copy_storage='all')),
-                              migrate_task(bed.back(name, copy_storage='all'))], 'back-copied')
+    options = bed.back(name, copy_storage='all', peer_to_peer=True)
+    results = play(tmp_path, [migrate_task(options), migrate_task(options)], 'back-copied')
     assert not results[0].get('failed'), results[0].get('msg')
     assert results[0]['actions'] == [
         'destination: volume %s/%s (unused there) is overwritten by the copy' % (bed.local_pool, os.path.basename(disk)),
-        'migrate live to %s, copying disks vda (all)' % bed.host_tcp], results[0]['actions']
+        'migrate live to %s, copying disks vda (all), peer to peer' % bed.host_tcp], results[0]['actions']
     assert results[1]['changed'] is False
     assert bed.where(name) == {'host': 'running', 'h2': None}
 

@@ -171,6 +171,10 @@ def _plan_shared(result, source, dest, src_pools, dst_pools, disk, copy_storage)
         if pool is not None:
             result.problems.append('%s is not on the destination (its pool %r there has no such volume)%s'
                                    % (_label(disk), pool['name'], _hint(disk, copy_storage)))
+        elif here is not None:
+            result.problems.append('%s: pool %r, which has it here, does not exist on the destination (define it '
+                                   'there for the same directory, %s)' % (_label(disk), here[0],
+                                                                          posixpath.dirname(disk['path'])))
         else:
             result.warnings.append('%s: no storage pool on the destination has %s, so whether the destination '
                                    'sees this disk was not checked (libvirt fails the migration before the guest '

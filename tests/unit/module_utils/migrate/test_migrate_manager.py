@@ -318,3 +318,18 @@ def test_an_unreachable_destination_fails_naming_it(run):
     assert result['msg'] == ("Failed to connect to libvirt at '%s': unable to connect to server at 127.0.0.1:1: "
                              "Connection refused (the destination, dest_uri)" % DEST)
     assert src.called('migrate_domain') == []
+
+
+def test_a_shared_disk_s_pool_missing_there_is_refused_and_a_disk_outside_pools_only_warned(run):
+    src, dst = hosts()
+    del dst.pools['shared']
+    result = run(src, dst)
+    assert result['failed'] and ("disk vda (/pools/shared/vm.qcow2): pool 'shared', which has it here, does not "
+                                 "exist on the destination (define it there for the same directory, /pools/shared)"
+                                 in result['msg']), result['msg']
+    src, dst = hosts()
+    src.domains['vm']['xml'] = src.domains['vm']['xml'].replace('/pools/shared/vm.qcow2', '/srv/vm.qcow2')
+    result = run(src, dst)
+    assert result['changed'] and result['warnings'] == [
+        'disk vda (/srv/vm.qcow2): no storage pool on the destination has /srv, so whether the destination sees '
+        'this disk was not checked (libvirt fails the migration before the guest moves if it does not)']
