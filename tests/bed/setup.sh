@@ -449,6 +449,7 @@ main() {
     VIRTKIT_BED_CACHE=$CACHE VIRTKIT_BED_REBUILD=$REBUILD VIRTKIT_BED_LOCKED=1 \
         bash "$BED_DIR/image.sh"
     VIRTKIT_BED_CACHE=$CACHE bash "$BED_DIR/vcsim.sh"
+    VIRTKIT_BED_CACHE=$CACHE VIRTKIT_BED_REBUILD=$REBUILD bash "$BED_DIR/rootfs-libvirt.sh"  # migration's second host
 
     local KERNEL INITRD KVER DEBIAN_IMAGE DEBIAN_KVER
     # shellcheck source=/dev/null

@@ -7,9 +7,11 @@ no_overwrite=True)`` is recorded with ``no_overwrite``), and a call the real
 interface would refuse fails here too.
 
 What it models: pools and their volumes (definitions, content, sizes),
-domains (status and XML), networks (status and leases), domain addresses and
-snapshots (their XML, which one is current).
-Anything else is recorded and answers None. ``script()`` makes a call answer
+domains (status and XML), networks (status and leases), domain addresses,
+snapshots (their XML, which one is current); for migrations, the host's
+capabilities and the move of a domain to another FakeDriver
+(``migrate_domain``; a peer-to-peer one finds its destination in HOSTS by
+URI). Anything else is recorded and answers None. ``script()`` makes a call answer
 otherwise - one answer after another, an exception raised - and ``delay()``
 makes it slow.
 """
@@ -30,7 +32,10 @@ READS = frozenset((
     'domain_status', 'domain_addresses', 'container_namespaces', 'list_networks', 'network_xml', 'network_status',
     'network_leases', 'list_pools', 'pool_xml', 'pool_status', 'list_volumes', 'volume_xml', 'download_volume',
     'volume_by_path', 'unsupported', 'list_snapshots', 'domain_capabilities', 'list_checkpoints', 'job_stats',
-    'block_info'))
+    'block_info', 'migration_stats', 'compare_cpu'))
+
+# The fake hosts by URI: a peer-to-peer migration reaches its destination through it.
+HOSTS = {}
 
 
 class FakeDriver:
@@ -45,7 +50,9 @@ class FakeDriver:
         self.networks = {}
         self.addresses = {}
         self.snapshots = {}
+        self.capabilities = None
         self._scripts = []
+        HOSTS[uri] = self
         self._delays = {}
 
     # -- what the tests read ---------------------------------------------------
@@ -142,7 +149,8 @@ class FakeDriver:
         vol = self._vol(pool, name)
         return build_volume_xml({'name': name, 'capacity': vol['capacity'], 'format': vol['format'],
                                  'backing': {'path': vol['backing'], 'format': 'qcow2'} if vol['backing'] else None}
-                                ).replace('<target>', '<target><path>%s</path>' % vol['path'])
+                                ).replace('<target>', '<target><path>%s</path>' % vol['path']).replace(
+            '</volume>', "<physical unit='bytes'>%d</physical></volume>" % len(vol['content']))
 
     def volume_by_path(self, path):
         for pool_name, pool in self.pools.items():
@@ -232,6 +240,33 @@ class FakeDriver:
 
     def network_leases(self, name):
         return list(self._network(name)['leases'])
+
+    def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True):
+        self._domain(name)
+        del self.domains[name]
+
+    def list_pools(self):
+        return [self.pool_status(name) for name in self.pools]
+
+    def host_capabilities(self):
+        return self.capabilities
+
+    def compare_cpu(self, xml, virt_type=None, arch=None, machine=None, emulator=None):
+        return {'result': 'identical', 'reason': None}
+
+    def migration_stats(self, name, completed=False):
+        return {'type': 'none'}
+
+    def migrate_domain(self, name, dest_uri, destination=None, live=True, offline=False, persistent=True,
+                       undefine_source=True, copy_storage='none', disks=None, peer_to_peer=False, tunnelled=False,
+                       bandwidth=None, auto_converge=False, postcopy=False, migrate_uri=None, unsafe=False):
+        dest = HOSTS[dest_uri] if destination is None else destination
+        record = dict(self._domain(name))
+        if undefine_source or not record['persistent']:
+            del self.domains[name]
+        else:
+            self.domains[name] = dict(record, state='shutoff', id=None)
+        dest.domains[name] = dict(record, persistent=bool(persistent or offline))
 
     # -- every call: recorded, scripted, delayed --------------------------------------
     def _answer(self, method, args, modelled):

@@ -288,7 +288,46 @@ class Driver(abc.ABC):
     def volume_by_path(self, path):
         """The volume whose target path is ``path``: dict pool, name (NotFound)."""
 
-    # -- snapshots ---------------------------------------------------------
+    # -- migration -----------------------------------------------------------
+    @abc.abstractmethod
+    def migrate_domain(self, name, dest_uri, destination=None, live=True, offline=False, persistent=True,
+                       undefine_source=True, copy_storage='none', disks=None, peer_to_peer=False, tunnelled=False,
+                       bandwidth=None, auto_converge=False, postcopy=False, migrate_uri=None, unsafe=False):
+        """Move a domain to the host of ``dest_uri``; returns once libvirt is
+        done (it blocks for the whole migration: watch it from another
+        thread). ``destination``: that host's Driver, whose connection a
+        managed migration goes through; with ``peer_to_peer`` (or
+        ``tunnelled``) the source daemon connects to ``dest_uri`` itself.
+        ``offline``: only the definition moves (a shut-off domain);
+        ``copy_storage``: 'none' (shared), 'all' or 'incremental', of the
+        disks ``disks`` names (targets; None: every writable disk);
+        ``bandwidth`` in MiB/s; ``migrate_uri``: where the data goes
+        (tcp://HOST[:PORT]); ``unsafe``: also when libvirt calls it unsafe."""
+
+    @abc.abstractmethod
+    def migration_stats(self, name, completed=False):
+        """The domain's migration job as libvirt counts it (``completed``: the
+        last one that ended, which the destination keeps too): dict type
+        (none, bounded, unbounded, completed, failed, cancelled), operation,
+        and what libvirt reports of time_elapsed, downtime, setup_time (ms),
+        data_*/memory_*/disk_* total, processed, remaining (bytes),
+        memory_iteration, memory_dirty_rate, ..."""
+
+    @abc.abstractmethod
+    def set_migration_max_downtime(self, name, milliseconds):
+        """The longest pause a running live migration may end with."""
+
+    @abc.abstractmethod
+    def start_postcopy(self, name):
+        """Switch a running migration (started with postcopy) to post-copy."""
+
+    @abc.abstractmethod
+    def compare_cpu(self, xml, virt_type=None, arch=None, machine=None, emulator=None):
+        """Whether this host's hypervisor can give a guest the CPU ``xml`` (a
+        <cpu> element): dict result ('identical', 'superset' or
+        'incompatible') and reason (libvirt's words, when incompatible)."""
+
+    # -- snapshots -------------------------------------------------------------
     @abc.abstractmethod
     def list_snapshots(self, domain):
         """Every snapshot of a domain: list of dicts name, current (bool), xml."""

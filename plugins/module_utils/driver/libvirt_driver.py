@@ -929,6 +929,79 @@ class LibvirtDriver(Driver):
             return {'pool': vol.storagePoolLookupByVolume().name(), 'name': vol.name()}
         return self._run('look up', 'volume at %r' % path, lookup)
 
+    # -- migration -----------------------------------------------------------
+    def migrate_domain(self, name, dest_uri, destination=None, live=True, offline=False, persistent=True,
+                       undefine_source=True, copy_storage='none', disks=None, peer_to_peer=False, tunnelled=False,
+                       bandwidth=None, auto_converge=False, postcopy=False, migrate_uri=None, unsafe=False):
+        flags = 0
+        for wanted, flag in ((live and not offline, libvirt.VIR_MIGRATE_LIVE),
+                             (offline, libvirt.VIR_MIGRATE_OFFLINE),
+                             (persistent or offline, libvirt.VIR_MIGRATE_PERSIST_DEST),
+                             (undefine_source, libvirt.VIR_MIGRATE_UNDEFINE_SOURCE),
+                             (copy_storage == 'all', libvirt.VIR_MIGRATE_NON_SHARED_DISK),
+                             (copy_storage == 'incremental', libvirt.VIR_MIGRATE_NON_SHARED_INC),
+                             (peer_to_peer or tunnelled, libvirt.VIR_MIGRATE_PEER2PEER),
+                             (tunnelled, libvirt.VIR_MIGRATE_TUNNELLED),
+                             (auto_converge, libvirt.VIR_MIGRATE_AUTO_CONVERGE),
+                             (postcopy, libvirt.VIR_MIGRATE_POSTCOPY),
+                             (unsafe, libvirt.VIR_MIGRATE_UNSAFE)):
+            if wanted:
+                flags |= flag
+        params = {}
+        if migrate_uri:
+            params[libvirt.VIR_MIGRATE_PARAM_URI] = migrate_uri
+        if bandwidth:
+            params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = int(bandwidth)
+        if disks is not None and copy_storage != 'none':
+            params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(disks)
+
+        def migrate(conn):
+            dom = self._domain(conn, name)
+            if flags & libvirt.VIR_MIGRATE_PEER2PEER:
+                dom.migrateToURI3(dest_uri, params, flags)
+            else:
+                dom.migrate3(destination._connection(), params, flags)
+        # No reconnect and retry (_run): a migration that may have happened is never started again.
+        try:
+            migrate(self._connection())
+        except libvirt.libvirtError as exc:
+            error = self._translate(exc, 'migrate', 'domain %r' % name)
+            if isinstance(error, NotFound):  # what is missing is libvirt's to say (a network, a pool, ...)
+                error = DriverError(exc.get_error_message() or str(exc), resource=error.resource, action='migrate')
+                error.code, error.unsupported = exc.get_error_code(), False
+            raise error
+
+    def migration_stats(self, name, completed=False):
+        flags = libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED if completed else 0
+
+        def stats(conn):
+            raw = dict(self._domain(conn, name).jobStats(flags) or {})
+            kind = raw.pop('type', 0)
+            raw['type'] = _JOB_TYPES[kind] if 0 <= kind < len(_JOB_TYPES) else 'none'
+            raw['operation'] = _JOB_OPERATIONS.get(raw.get('operation'))
+            return raw
+        return self._run('read the migration job of', 'domain %r' % name, stats)
+
+    def set_migration_max_downtime(self, name, milliseconds):
+        self._domain_call('set the maximum migration downtime of', name, 'migrateSetMaxDowntime', milliseconds, 0)
+
+    def start_postcopy(self, name):
+        self._domain_call('switch to post-copy the migration of', name, 'migrateStartPostCopy', 0)
+
+    def compare_cpu(self, xml, virt_type=None, arch=None, machine=None, emulator=None):
+        def compare(conn):
+            try:
+                result = conn.compareHypervisorCPU(emulator, arch, machine, virt_type, xml,
+                                                   libvirt.VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_CPU_INCOMPATIBLE:
+                    raise
+                return {'result': 'incompatible', 'reason': exc.get_error_message()}
+            return {'result': {libvirt.VIR_CPU_COMPARE_IDENTICAL: 'identical',
+                               libvirt.VIR_CPU_COMPARE_SUPERSET: 'superset'}.get(result, 'incompatible'),
+                    'reason': None}
+        return self._run('compare a CPU with', 'host at %r' % self.uri, compare)
+
     # -- snapshots ---------------------------------------------------------
     def list_snapshots(self, domain):
         def listing(conn):
