@@ -149,6 +149,10 @@ notes:
     later M(virtkit.virt.domain) task that names a disk by its image (a volume or a path now in the overlay's backing
     chain) means the overlay, and leaves it in place.
   - The UEFI variables (NVRAM) are never part of a snapshot.
+  - On VMware ESX and vCenter (C(esx://), C(vpx://)) a snapshot is VMware's own, of every disk (delta disks ESX
+    places) and of a running VM's memory. External and disk-only snapshots, O(memory=false) for a running VM, a new
+    O(description) for an existing snapshot and O(metadata_only) fail naming the option and libvirt's esx driver;
+    O(revert_state=running) and O(revert_state=paused) start (and suspend) the VM after the revert.
 seealso:
   - module: virtkit.virt.snapshot_info
   - name: libvirt snapshot XML format
@@ -207,7 +211,10 @@ snapshot:
     creation_time: {description: When it was taken (seconds since the epoch)., type: int}
     current: {description: Whether it is the domain's current snapshot., type: bool}
     location: {description: V(internal) or V(external)., type: str}
-    memory: {description: Whether it holds the guest's memory., type: bool}
+    memory:
+      description: Whether it holds the guest's memory; null where libvirt does not record it (libvirt's esx
+        driver).
+      type: bool
     memory_file: {description: The file holding the memory of an external snapshot., type: str}
     disks:
       description: Each disk with C(name) (target), C(snapshot) (V(internal), V(external) or V(no)), C(source) (the

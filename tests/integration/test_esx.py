@@ -92,7 +92,7 @@ def play(tmp_path, tasks):
     return str(playbook)
 
 
-@pytest.mark.parametrize('target', ['esx_domain', 'esx_info'])
+@pytest.mark.parametrize('target', ['esx_domain', 'esx_info', 'esx_snapshot'])
 def test_esx_target(target, vsphere, tmp_path):
     playbook = tmp_path / 'play.yml'
     playbook.write_text('- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: %s\n' % target)
@@ -124,6 +124,7 @@ ERROR_TABLE = [
      lambda d, vm: d.set_domain_vcpus(vm, 2, live=False, config=True), None),
     ('memory size: setMaxMemory, powered off', lambda d, vm: d.set_domain_max_memory(vm, 131072), None),
     ('undefine: flags -> plain undefine', lambda d, vm: d.undefine_domain(vm), None),
+    ('snapshots: listAllSnapshots -> one name at a time', lambda d, vm: d.list_snapshots(vm), None),
     ('metadata (tags)', lambda d, vm: d.set_domain_metadata(vm, '<t/>', 'vk', 'https://virtkit.dev/x', False, True),
      r"Failed to set the metadata of domain '.*': not supported by libvirt's esx driver \(virDomainSetMetadata\)"),
     ('IP addresses from DHCP leases', lambda d, vm: d.domain_addresses(vm, 'lease'),

@@ -30,7 +30,8 @@ SHUTDOWN_MODES = ('acpi', 'agent', 'initctl', 'signal')
 
 
 # What a driver may be unable to do although libvirt has the call (Driver.unsupported).
-FEATURES = ('redefine_domain', 'live_max_memory', 'domain_metadata')
+FEATURES = ('redefine_domain', 'live_max_memory', 'domain_metadata', 'external_snapshot', 'snapshot_redefine',
+            'snapshot_metadata_only')
 
 
 class Driver(abc.ABC):

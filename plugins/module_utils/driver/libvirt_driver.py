@@ -102,6 +102,14 @@ DRIVER_LIMITS = {
         'redefine_domain': 'changing the definition of an existing domain (it defines new domains only)',
         'live_max_memory': 'a live change of the memory size (only a powered-off domain gets one)',
         'domain_metadata': 'domain metadata (tags)',
+        # ESX makes its own snapshots (delta disks it places and merges) of
+        # every disk at once: libvirt takes no overlay files or disk list.
+        'external_snapshot': 'an external snapshot (overlay files)',
+        # The snapshot flag REDEFINE is refused ("unsupported flags (0x1)").
+        'snapshot_redefine': 'changing an existing snapshot (its description)',
+        # libvirt keeps no metadata of esx snapshots: METADATA_ONLY is taken
+        # and does nothing, the snapshot stays on the host.
+        'snapshot_metadata_only': 'forgetting a snapshot while its data stays',
     },
 }
 
@@ -1003,10 +1011,28 @@ class LibvirtDriver(Driver):
         return self._run('compare a CPU with', 'host at %r' % self.uri, compare)
 
     # -- snapshots ---------------------------------------------------------
+    @staticmethod
+    def _snapshot_record(snap):
+        return {'name': snap.getName(), 'current': bool(snap.isCurrent(0)), 'xml': snap.getXMLDesc(0)}
+
     def list_snapshots(self, domain):
+        def one_by_one(dom):
+            # esx lacks virDomainListAllSnapshots: the names, then each snapshot
+            # (one deleted meanwhile is left out, as a bulk listing would).
+            found = []
+            for name in dom.snapshotListNames(0):
+                try:
+                    found.append(self._snapshot_record(dom.snapshotLookupByName(name, 0)))
+                except libvirt.libvirtError as exc:
+                    if exc.get_error_code() not in _NOT_FOUND:
+                        raise
+            return found
+
         def listing(conn):
-            return [{'name': snap.getName(), 'current': bool(snap.isCurrent(0)), 'xml': snap.getXMLDesc(0)}
-                    for snap in self._domain(conn, domain).listAllSnapshots(0)]
+            dom = self._domain(conn, domain)
+            return self._either('listAllSnapshots',
+                                lambda: [self._snapshot_record(snap) for snap in dom.listAllSnapshots(0)],
+                                lambda: one_by_one(dom))
         return self._run('list the snapshots of', 'domain %r' % domain, listing)
 
     def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
@@ -1014,13 +1040,22 @@ class LibvirtDriver(Driver):
         flags = 0
         for wanted, flag in ((disk_only, 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY'),
                              (quiesce, 'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'),
-                             (atomic and not redefine, 'VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC'),
                              (redefine, 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE'),
                              (redefine and current, 'VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT')):
             if wanted:
                 flags |= getattr(libvirt, flag)
-        return self._run('take a snapshot of', 'domain %r' % domain,
-                         lambda conn: self._domain(conn, domain).snapshotCreateXML(xml, flags).getName())
+        atomic_flag = libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC if atomic and not redefine else 0
+
+        def create(conn):
+            dom = self._domain(conn, domain)
+            if not atomic_flag:
+                return dom.snapshotCreateXML(xml, flags).getName()
+            # esx refuses ATOMIC ("unsupported flags (0x80)"): ESX takes a
+            # snapshot of every disk in one task that fails as a whole, so
+            # the flag asks for nothing it does not do anyway.
+            return self._either('snapshot_atomic', lambda: dom.snapshotCreateXML(xml, flags | atomic_flag).getName(),
+                                lambda: dom.snapshotCreateXML(xml, flags).getName(), refused_flags=True)
+        return self._run('take a snapshot of', 'domain %r' % domain, create)
 
     def revert_snapshot(self, domain, name, start=None, force=False):
         flags = {None: 0, 'running': libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING,
@@ -1028,9 +1063,33 @@ class LibvirtDriver(Driver):
         if force:
             flags |= libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_FORCE
 
+        def then(dom):
+            # What REVERT_RUNNING and REVERT_PAUSED do after the revert, for a
+            # driver without them: start or resume, pause. FORCE has no
+            # counterpart: esx makes no compatibility check to override.
+            state = dom.state()[0]
+            if start is None:
+                return
+            if state == libvirt.VIR_DOMAIN_SHUTOFF:
+                dom.create()
+                state = libvirt.VIR_DOMAIN_RUNNING
+            if start == 'running' and state == libvirt.VIR_DOMAIN_PAUSED:
+                dom.resume()
+            elif start == 'paused' and state != libvirt.VIR_DOMAIN_PAUSED:
+                dom.suspend()
+
         def revert(conn):
             dom = self._domain(conn, domain)
-            dom.revertToSnapshot(dom.snapshotLookupByName(name, 0), flags)
+            snap = dom.snapshotLookupByName(name, 0)
+            if not flags:
+                dom.revertToSnapshot(snap, 0)
+                return
+
+            def without_flags():
+                dom.revertToSnapshot(snap, 0)
+                then(dom)
+            self._either('snapshot_revert_flags', lambda: dom.revertToSnapshot(snap, flags), without_flags,
+                         refused_flags=True)
         self._run('revert to snapshot %r' % name, 'domain %r' % domain, revert)
 
     def delete_snapshot(self, domain, name, children=False, metadata_only=False):

@@ -80,7 +80,9 @@ def snapshot_facts(domain, snap):
         'parent': snap['parent'], 'children': list(snap['children']), 'state': snap['state'],
         'creation_time': snap['creation_time'], 'current': snap['current'],
         'location': 'external' if snap['external'] else 'internal',
-        'memory': snap['memory']['snapshot'] not in (None, 'no'), 'memory_file': snap['memory']['file'],
+        # None where the snapshot's XML does not say (libvirt's esx driver records no <memory>).
+        'memory': None if snap['memory']['snapshot'] is None else snap['memory']['snapshot'] != 'no',
+        'memory_file': snap['memory']['file'],
         'disks': [dict((k, disk[k]) for k in ('name', 'snapshot', 'source', 'overlay')) for disk in snap['disks']],
     }
 
@@ -186,7 +188,14 @@ class SnapshotManager(Manager):
     def _plan_create(self, plan):
         spec = self.spec
         active = self.status['state'] in ACTIVE_STATES
+        if spec['external'] and self.driver.unsupported('external_snapshot'):
+            raise self._refused('%s: %s; ESX keeps a snapshot in delta disks of its own: leave %s out for one'
+                                % ('disk_only' if spec['disk_only'] else 'external',
+                                   self.driver.unsupported('external_snapshot'),
+                                   'disk_only' if spec['disk_only'] else 'external'))
         xml = self.driver.domain_xml(self.domain)
+        if parse_domain_xml(xml).get('virt_type') == 'vmware':
+            return self._plan_create_vmware(plan, active)
         memory = spec['memory']
         if memory is None:
             memory = active and not spec['external']
@@ -254,6 +263,26 @@ class SnapshotManager(Manager):
         if pflash:
             plan.warnings.append('snapshot %r of domain %r: the UEFI variables (NVRAM) are not part of the '
                                  'snapshot' % (self.name, self.domain))
+
+    def _plan_create_vmware(self, plan, active):
+        """A VMware snapshot: ESX snapshots every disk, whatever its format,
+        in delta disks it places itself, and a running VM's memory with it;
+        libvirt's esx driver takes neither a disk list nor a memory element."""
+        spec = self.spec
+        memory = active if spec['memory'] is None else spec['memory']
+        if memory and not active:
+            raise self._refused('memory: the domain is %s, so it has no memory to save' % self.status['state'])
+        if active and not memory:
+            raise self._refused('memory: false: libvirt\'s esx driver does not record whether a snapshot holds the '
+                                'memory, and a revert to one without it powers the VM off, which the revert could '
+                                'not foresee; take it with the memory, or shut the VM down first')
+        snapshot_xml = build_snapshot_xml({'name': self.name, 'description': spec['description']})
+        plan.before = {}
+        plan.after = {'name': self.name, 'location': 'internal', 'memory': bool(memory)}
+        if spec['description']:
+            plan.after['description'] = spec['description']
+        plan.add('take internal snapshot' + (' with memory' if memory else ' (disks only)'),
+                 lambda: self.driver.create_snapshot(self.domain, snapshot_xml, atomic=spec['atomic']))
 
     def _refused(self, why):
         return Conflict(why, resource=self.resource, action='take')
@@ -333,6 +362,9 @@ class SnapshotManager(Manager):
         spec = self.spec
         description = spec['description']
         if description is not None and description != (snap['description'] or ''):
+            if self.driver.unsupported('snapshot_redefine'):
+                raise Conflict('description: %s' % self.driver.unsupported('snapshot_redefine'),
+                               resource=self.resource, action='change')
             plan.before = {'description': snap['description']}
             plan.after = {'description': description}
             xml = with_description(snap['xml'], description)
@@ -341,7 +373,8 @@ class SnapshotManager(Manager):
         kind = 'external' if snap['external'] else 'internal'
         wanted = 'external' if spec['external'] else 'internal'
         has_memory = snap['memory']['snapshot'] not in (None, 'no')
-        if kind != wanted or (spec['memory'] is not None and spec['memory'] != has_memory):
+        recorded = snap['memory']['snapshot'] is not None  # esx records no <memory>
+        if kind != wanted or (recorded and spec['memory'] is not None and spec['memory'] != has_memory):
             plan.warnings.append('snapshot %r of domain %r exists as an %s snapshot %s memory; a snapshot is '
                                  'never taken again (delete it first to take it anew)'
                                  % (self.name, self.domain, kind, 'with' if has_memory else 'without'))
@@ -349,6 +382,10 @@ class SnapshotManager(Manager):
     # -- delete -----------------------------------------------------------------------
     def _plan_delete(self, plan, snapshots):
         spec = self.spec
+        if spec['metadata_only'] and self.driver.unsupported('snapshot_metadata_only'):
+            raise Conflict('metadata_only: %s (libvirt keeps no metadata of its own there, so the snapshot would '
+                           'stay on the host)' % self.driver.unsupported('snapshot_metadata_only'),
+                           resource=self.resource, action='delete')
         snap = snapshots[self.name]
         below = descendants(snapshots, self.name)
         if spec['children'] and not spec['metadata_only']:

@@ -82,7 +82,8 @@ def parse_snapshot_xml(xml):
         'memory': memory,
         'disks': disks,
         'external': memory['snapshot'] == 'external' or any(d['snapshot'] == 'external' for d in disks),
-        'domain_xml': x.to_string(domain) if domain is not None else None,
+        # libvirt's esx driver records only the domain's UUID: no definition to compare with.
+        'domain_xml': x.to_string(domain) if domain is not None and domain.find('name') is not None else None,
     }
 
 

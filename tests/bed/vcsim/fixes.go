@@ -48,6 +48,7 @@ func fixModel() {
 	hooks["ReconfigVM_Task"] = hook{after: syncVMX}
 	hooks["RefreshDatastore"] = hook{after: answerRefresh}
 	hooks["RebootGuest"] = hook{after: answerRebootGuest}
+	fixSnapshots()
 }
 
 // A datastore's host mount has a path on ESX (/vmfs/volumes/UUID); libvirt
