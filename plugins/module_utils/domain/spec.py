@@ -19,8 +19,8 @@ import re
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import parse_memory_kib, parse_size
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.common import require_lxml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import apply_patches, check_patches
 
 STATES = ('running', 'present', 'shutdown', 'destroyed', 'paused', 'absent')
 VIRT_TYPES = ('kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'bhyve', 'test')
@@ -55,6 +55,11 @@ def guest_spec(params, from_options, from_xml):
     for the ``xml`` option (with ``xml_patches`` applied), else
     ``from_options(params, name)``."""
     name = v.plain_name(params['name'], 'name')
+    if not (params.get('xml_patches') or params.get('xml')):
+        require_lxml()  # what check_patches() says first, without importing it: nothing to patch
+        return from_options(params, name), None
+    # Imported here: only a task with xml or xml_patches needs them.
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import apply_patches, check_patches
     check_patches(params.get('xml_patches'))
     if params.get('xml'):
         xml = params['xml']
