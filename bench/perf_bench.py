@@ -12,8 +12,11 @@ work on it, "was") beside them:
               against community.libvirt's nearest module on the same
               ansible-core: virt command=define with the domain's (and the
               container's) XML, virt_net command=define, virt_volume
-              state=present. Rounds are interleaved; medians. Also the domain
-              play with the bytecode cache off (VIRTKIT_BYTECODE_CACHE=off).
+              state=present. Each play runs right after a floor play, and its
+              ratio is to that floor (the load drifts); medians of --runs
+              rounds, wall time and CPU time (of ansible-playbook and all it
+              ran: steadier than wall time on a shared machine). Also the
+              domain play with the bytecode cache off (VIRTKIT_BYTECODE_CACHE=off).
   process     One module process run from its AnsiballZ file (kept with
               ANSIBLE_KEEP_REMOTE_FILES): domain (cache warm, cache off),
               community.libvirt virt, command. Medians of 5 x --runs.
@@ -51,6 +54,7 @@ import glob
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import socket
@@ -121,12 +125,15 @@ class Bench:
                 '-e', 'ansible_python_interpreter=%s' % self.python, path]
         if extra:
             argv += ['-e', json.dumps(extra)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         proc = subprocess.run(argv, env=env or self.env, capture_output=True, text=True, check=False,
                               cwd=self.work)
         elapsed = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if check and proc.returncode != 0:
             raise RuntimeError('%s failed:\n%s' % (path, (proc.stdout + proc.stderr)[-3000:]))
+        self.cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         return elapsed, proc
 
     def play(self, name, tasks, loop=None):
@@ -218,41 +225,52 @@ class Bench:
         return str(free_subnets(1)[0]).rsplit('.', 1)[0]
 
     def section_modules(self):
-        say('== modules: %d idempotent tasks in a loop against %d x command: true (medians of %d interleaved '
-            'rounds)' % (LOOP, LOOP, self.args.runs))
+        say('== modules: %d idempotent tasks in a loop against %d x command: true; each play beside a floor play '
+            'run just before it, %d rounds; medians' % (LOOP, LOOP, self.args.runs))
         self.setup_resources()
-        plays = {'floor': (self.play('floor.yml', '- ansible.builtin.command: "true"\n  changed_when: false',
-                                     LOOP), self.env)}
-        kinds = ('domain', 'network', 'volume', 'container')
-        for kind in kinds:
+        floor = (self.play('floor.yml', '- ansible.builtin.command: "true"\n  changed_when: false', LOOP), self.env)
+        kinds = ('domain', 'network', 'volume', 'container', 'domain, cache off')
+        plays = {}
+        for kind in kinds[:4]:
             plays[kind] = (self.play('%s.yml' % kind, self.tasks[kind], LOOP), self.env)
             if self.community_site:
                 plays['community ' + kind] = (self.play('community-%s.yml' % kind, self.community_tasks[kind], LOOP),
                                               dict(self.env, ANSIBLE_COLLECTIONS_PATH=self.community_site))
         plays['domain, cache off'] = (plays['domain'][0], dict(self.env, VIRTKIT_BYTECODE_CACHE='off'))
-        for name, (path, env) in plays.items():
+        for path, env in [floor] + list(plays.values()):
             self.playbook(path, env)  # warm: caches, pages, the bytecode cache
-        times = dict((name, []) for name in plays)
+        # Per round and kind: the floor, ours, community.libvirt's, one after the
+        # other; ratios against that floor (the load drifts between rounds).
+        runs = dict((name, []) for name in list(plays) + ['floor'])
         for _round in range(self.args.runs):
-            for name, (path, env) in plays.items():
-                times[name].append(self.playbook(path, env)[0])
-        floor = median(times['floor'])
-        say('%-22s %6.2f s  (the floor)' % ('20 x command: true', floor))
+            for kind in kinds:
+                base = self.playbook(*floor)[0], self.cpu
+                runs['floor'].append(base)
+                for name in (kind, 'community ' + kind):
+                    if name in plays:
+                        wall = self.playbook(*plays[name])[0]
+                        runs[name].append((wall, self.cpu, wall / base[0], self.cpu / base[1]))
+        wall_floor, cpu_floor = median([r[0] for r in runs['floor']]), median([r[1] for r in runs['floor']])
+        say('%-20s %6.2f s (CPU %5.2f s)  the floor' % ('20 x command: true', wall_floor, cpu_floor))
         rows = {}
-        for kind in kinds + ('domain, cache off',):
-            ours = median(times[kind])
-            line = '%-22s %6.2f s = %.2fx the floor' % (kind, ours, ours / floor)
+        for kind in kinds:
+            ours = runs[kind]
+            ratio, cpu_ratio = median([r[2] for r in ours]), median([r[3] for r in ours])
+            line = '%-20s %6.2f s (CPU %5.2f s) = %.2fx the floor (CPU %.2fx)' % (
+                kind, median([r[0] for r in ours]), median([r[1] for r in ours]), ratio, cpu_ratio)
+            if kind != 'domain, cache off':
+                line += ', goal <= %.2fx' % GOAL['loop']
             if kind == 'domain':
-                line += '  (goal <= %.2fx; was %.2fx)' % (GOAL['loop'], WAS['loop'])
-            elif kind != 'domain, cache off':
-                line += '  (goal <= %.2fx)' % GOAL['loop']
-            community = times.get('community ' + kind)
+                line += ', was %.2fx' % WAS['loop']
+            community = runs.get('community ' + kind)
             if community:
-                line += ' | community.libvirt %6.2f s = %.2fx' % (median(community), median(community) / floor)
+                line += ' | community.libvirt %.2fx (CPU %.2fx)' % (median([r[2] for r in community]),
+                                                                    median([r[3] for r in community]))
             say(line)
-            rows[kind] = {'seconds': ours, 'ratio': ours / floor,
-                          'community': median(community) / floor if community else None}
-        self.results['modules'] = {'floor': floor, 'rows': rows, 'times': times}
+            rows[kind] = {'seconds': median([r[0] for r in ours]), 'ratio': ratio, 'cpu_ratio': cpu_ratio,
+                          'community': median([r[2] for r in community]) if community else None,
+                          'community_cpu': median([r[3] for r in community]) if community else None}
+        self.results['modules'] = {'floor': wall_floor, 'floor_cpu': cpu_floor, 'rows': rows, 'runs': runs}
 
     # -- one module process -------------------------------------------------------------
     def ansiballz(self, name, task, env):
