@@ -23,7 +23,7 @@ def test_jobs_with_turns_run_one_a_turn():
         return 'listed'
 
     turns = threading.BoundedSemaphore(2)
-    outcomes = run_bounded([guests._timed(job, turns) for _ in range(6)] + [guests._timed(job)], 64, 10)
+    outcomes = run_bounded([guests._timed(job, turns) for _listing in range(6)] + [guests._timed(job)], 64, 10)
     assert all(ok and value[1] == 'listed' for ok, value in outcomes)
     # Six with turns, at most two of them at once; the seventh (a host that is waited on) beside them.
     assert max(most) <= 3
