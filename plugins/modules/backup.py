@@ -178,6 +178,8 @@ actions:
   sample: ["full backup of vda to /srv/backups"]
 '''
 
+# First: the module_utils below load through it (compiled once, kept between runs on the target).
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.backup.manager import BackupManager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 

@@ -335,6 +335,8 @@ actions:
   sample: [unpack /srv/images/rootfs.tar.gz into /srv/containers/app1, define, start]
 '''
 
+# First: the module_utils below load through it (compiled once, kept between runs on the target).
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.container.manager import ContainerManager
 from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import DEFINITION
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest_args import guest_argument_spec

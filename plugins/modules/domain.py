@@ -484,6 +484,8 @@ actions:
   sample: [define, start]
 '''
 
+# First: the module_utils below load through it (compiled once, kept between runs on the target).
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest_args import guest_argument_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import DEFINITION

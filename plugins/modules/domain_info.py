@@ -76,6 +76,8 @@ actions:
   elements: str
 '''
 
+# First: the module_utils below load through it (compiled once, kept between runs on the target).
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import DomainInfoManager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 

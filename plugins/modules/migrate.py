@@ -238,6 +238,8 @@ actions:
   sample: ["destination: volume images/db1.qcow2: create", "migrate live to qemu+tcp://hv2/system, copying disks vda (all)"]
 '''
 
+# First: the module_utils below load through it (compiled once, kept between runs on the target).
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate.manager import MigrateManager
 

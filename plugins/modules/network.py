@@ -260,6 +260,8 @@ actions:
   sample: [define, start, "add ipv4 DHCP host 52:54:00:aa:00:01 (192.168.150.10)"]
 '''
 
+# First: the module_utils below load through it (compiled once, kept between runs on the target).
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 from ansible_collections.virtkit.virt.plugins.module_utils.network.manager import NetworkManager
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import DEFINITION

@@ -247,6 +247,8 @@ actions:
   sample: ["create overlay on /var/lib/libvirt/images/base.qcow2", "grow from 2GiB to 30GiB"]
 '''
 
+# First: the module_utils below load through it (compiled once, kept between runs on the target).
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import SOURCES

@@ -5,8 +5,9 @@
 
 Pure functions (no Ansible, no libvirt), so that naming, grouping and
 filtering are tested without a daemon. Domain XML is parsed by the domain
-module's own parser (xmlmodel.domain.parse_domain_xml): one meaning of a domain's
-XML for the modules and the inventory.
+module's own parser (xmlmodel.domain.parse_domain_summary, the part of
+parse_domain_xml a listing shows): one meaning of a domain's XML for the
+modules and the inventory.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +19,7 @@ import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri, resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, VirtError
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_summary
 from ansible_collections.virtkit.virt.plugins.plugin_utils.listing import ADDRESSED_STATES
 
 try:
@@ -241,7 +242,7 @@ def lease_index(listing):
 def guest_vars(record, source, listing, ip_sources=('lease', 'agent'), leases=None):
     """The virt_* variables of one listed domain. ``source``: {uri, host,
     driver}. Raises VirtError (InvalidSpec) for XML the parser refuses."""
-    parsed = parse_domain_xml(record['xml'], field='the XML of domain %r' % record['name'])
+    parsed = parse_domain_summary(record['xml'], field='the XML of domain %r' % record['name'])
     leases = lease_index(listing) if leases is None else leases
     interfaces, by_mac = [], {}
     for iface in parsed['interfaces']:

@@ -32,8 +32,6 @@ import shutil
 import stat
 import tempfile
 
-from ansible.module_utils.urls import open_url
-
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec
 
 _CHUNK = 1024 * 1024
@@ -218,6 +216,9 @@ def _sha256(path):
 
 
 def _fetch(url, dest):
+    # Imported here: ansible's urls (with cryptography, email, http.client)
+    # takes longer to import than most tasks take to run, and only a URL needs it.
+    from ansible.module_utils.urls import open_url
     digest = hashlib.sha256()
     try:
         response = open_url(url, timeout=30)

@@ -32,11 +32,12 @@ DEFINITION = ('rootfs', 'share_host_root', 'share_host_network', 'init', 'env', 
               'interfaces', 'mounts', 'idmap', 'tags')
 # What libvirt fills in by itself when a whole container XML leaves it out.
 CONTAINER_FILLED = LIBVIRT_FILLED + ('cpu_shares',)
-_ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+# Patterns as strings: re compiles (and caches) one when a task first uses it.
+_ENV_NAME = r'^[A-Za-z_][A-Za-z0-9_]*$'
 # RFC 1123 host names; the kernel takes at most 64 bytes.
-_HOSTNAME = re.compile(r'^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}'
-                       r'[A-Za-z0-9])?)*$')
-_SHA256 = re.compile(r'^(sha256:)?([0-9a-fA-F]{64})$')
+_HOSTNAME = (r'^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}'
+             r'[A-Za-z0-9])?)*$')
+_SHA256 = r'^(sha256:)?([0-9a-fA-F]{64})$'
 
 
 def container_spec(params):
@@ -119,7 +120,7 @@ def env_spec(env):
         raise InvalidSpec('env', 'expected a mapping of variable names to values')
     result = {}
     for key, value in env.items():
-        if not _ENV_NAME.match(str(key)):
+        if not re.match(_ENV_NAME, str(key)):
             raise InvalidSpec('env', '%r is not a variable name (letters, digits and _, not first a digit)' % (key,))
         result[str(key)] = '' if value is None else _text(value, 'env.%s' % key)
     return result
@@ -137,7 +138,7 @@ def cpu_shares_spec(value):
 def hostname_spec(value):
     if value is None:
         return None
-    if not _HOSTNAME.match(str(value)):
+    if not re.match(_HOSTNAME, str(value)):
         raise InvalidSpec('hostname', '%r is not a host name (letters, digits, - and ., at most 64 characters)'
                           % (value,))
     return str(value)
@@ -183,7 +184,7 @@ def rootfs_spec(rootfs):
     if checksum is not None:
         if archive is None:
             raise InvalidSpec('rootfs.checksum', 'a checksum goes with rootfs.archive')
-        match = _SHA256.match(str(checksum).strip())
+        match = re.match(_SHA256, str(checksum).strip())
         if not match:
             raise InvalidSpec('rootfs.checksum', 'expected sha256:HEX (64 hex digits)')
         checksum = match.group(2).lower()

@@ -27,6 +27,11 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.clone import
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
 HIDDEN = '********'
+# How often wait_for_ip asks for addresses: a lease is seen at most this long
+# after it appears. An ask reads the network's lease file and, when those
+# sources work, the ARP table and the guest agent - a few milliseconds of the
+# daemon's time.
+ADDRESS_POLL_INTERVAL = 0.25
 
 
 def domain_facts(driver, name, status=None, addresses=None, include_xml=False, secure=False):
@@ -127,8 +132,8 @@ def read_addresses(driver, name, sources, broken=None):
     return dict((mac, addrs) for mac, addrs in found.items() if addrs)
 
 
-def wait_for_addresses(driver, name, sources, timeout, interval=2.0, clock=time.monotonic, sleep=time.sleep,
-                       kind='domain'):
+def wait_for_addresses(driver, name, sources, timeout, interval=ADDRESS_POLL_INTERVAL, clock=time.monotonic,
+                       sleep=time.sleep, kind='domain'):
     """``({mac: [address, ...]}, broken)`` as soon as any interface has an
     address; raises Timeout naming what each source said. A guest that
     stops meanwhile (it crashed, powered off, was destroyed) will never get

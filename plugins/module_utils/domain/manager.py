@@ -46,18 +46,27 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Pl
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
     build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import (
-    applied_digest, apply_patches, canonical_string, complete_user_xml, missing_parts, with_digest, xml_digest)
 
 DEVICE_KEYS = ('disks', 'interfaces')
 # Canonical keys as the user calls them.
 OPTION_NAMES = {'memory_kib': 'memory', 'max_memory_kib': 'max_memory', 'xml': 'XML'}
 # Domain types whose serial ports can be host pseudo-terminals.
 PTY_CONSOLE_TYPES = ('qemu', 'kvm', 'xen', 'test')
+
+
+# Imported when used: the host's capabilities are read only for a new domain
+# (or a machine type to match), a user's XML only with xml or xml_patches. A
+# task on an existing domain from options compiles neither.
+def _capabilities(driver):
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
+    return parse_capabilities(driver.host_capabilities())
+
+
+def _user_xml():
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import user_xml
+    return user_xml
 
 
 def _field(kind, index, key):
@@ -209,7 +218,7 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
         if not self.strict:
             self.complete(desired, config)
         if config and desired.get('machine') and config.get('machine') and desired['machine'] != config['machine']:
-            caps = parse_capabilities(self.driver.host_capabilities())
+            caps = _capabilities(self.driver)
             aliases = machine_aliases(caps, config.get('arch'), virt_type)
             if aliases.get(desired['machine']) == config['machine']:
                 desired['machine'] = config['machine']
@@ -232,13 +241,14 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
                 desired[most] = desired[amount]
 
     def _auto_virt_type(self, arch):
-        caps = parse_capabilities(self.driver.host_capabilities())
+        caps = _capabilities(self.driver)
         arch = arch or caps['arch']
         offered = []
         for guest in caps['guests']:
             if guest['arch'] == arch and guest['os_type'] in ('hvm', 'xen'):
                 offered.extend(t for t in guest['domain_types'] if t not in offered)
         if 'kvm' in offered:
+            from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
             usable, reason = host_kvm(caps, is_local_uri(self.driver.uri))
             if usable:
                 return 'kvm'
@@ -253,12 +263,13 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
         """The XML to define: generated (patched onto the current persistent
         XML) or the user's own, completed with what libvirt chose before."""
         if self.strict:
-            digest = xml_digest(self.user_xml)
+            user_xml = _user_xml()
+            digest = user_xml.xml_digest(self.user_xml)
             if config is None:
-                return with_digest(self.user_xml, digest)
+                return user_xml.with_digest(self.user_xml, digest)
             macs = dict((i, iface['mac']) for i, iface in enumerate(desired['interfaces']) if iface.get('mac'))
-            return with_digest(complete_user_xml(self.user_xml, uuid=config['uuid'], macs=macs,
-                                                 machine=config.get('machine')), digest)
+            return user_xml.with_digest(user_xml.complete_user_xml(self.user_xml, uuid=config['uuid'], macs=macs,
+                                                                   machine=config.get('machine')), digest)
         base = config_xml
         if config is not None and desired.get('machine') and \
                 machine_family(desired['machine']) != machine_family(config.get('machine')):
@@ -266,7 +277,7 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
         xml = build_domain_xml(desired, base=base, uuid=config['uuid'] if config else None)
         patches = self.params.get('xml_patches')
         if patches:
-            xml = apply_patches(xml, patches, new_domain=config is None)
+            xml = _user_xml().apply_patches(xml, patches, new_domain=config is None)
             # Devices are matched by the builder itself; what else the patches change must not be an option.
             contradicted = self._differences(dict((k, v) for k, v in desired.items() if k not in DEVICE_KEYS),
                                              parse_domain_xml(xml))
@@ -355,10 +366,10 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
         reasons = self._config_changes(desired, config, config_xml)
         plan.before.update(self._before(config, desired))
         plan.after.update(shown(desired))
-        applied = applied_digest(config_xml) if self.strict else None
-        if applied is not None and applied != xml_digest(self.user_xml):
+        applied = _user_xml().applied_digest(config_xml) if self.strict else None
+        if applied is not None and applied != _user_xml().xml_digest(self.user_xml):
             # What else changed in the XML, removals included, shows as its digest.
-            plan.before['xml_sha256'], plan.after['xml_sha256'] = applied, xml_digest(self.user_xml)
+            plan.before['xml_sha256'], plan.after['xml_sha256'] = applied, _user_xml().xml_digest(self.user_xml)
         cannot_redefine = self.driver.unsupported('redefine_domain') if reasons else None
         if cannot_redefine:
             return self._plan_setters(plan, status, desired, config, reasons, cannot_redefine)
@@ -389,17 +400,19 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
     def _config_changes(self, desired, config, config_xml):
         """Why the persistent definition must change (field names), or []."""
         reasons = self._differences(desired, config)
-        if self.strict and missing_parts(self.user_xml, config_xml):
+        if self.strict and _user_xml().missing_parts(self.user_xml, config_xml):
             reasons.append('xml')
         # Another XML than the one last applied (what it no longer says, too). A
         # definition made otherwise has no digest: judged by containment alone.
-        if self.strict and applied_digest(config_xml) not in (None, xml_digest(self.user_xml)) \
-                and 'xml' not in reasons:
+        if self.strict and 'xml' not in reasons and \
+                _user_xml().applied_digest(config_xml) not in (None, _user_xml().xml_digest(self.user_xml)):
             reasons.append('xml')
         patches = self.params.get('xml_patches')
-        if not self.strict and patches and \
-                canonical_string(apply_patches(config_xml, patches, new_domain=False)) != canonical_string(config_xml):
-            reasons.append('xml_patches')
+        if not self.strict and patches:
+            user_xml = _user_xml()
+            if user_xml.canonical_string(user_xml.apply_patches(config_xml, patches, new_domain=False)) \
+                    != user_xml.canonical_string(config_xml):
+                reasons.append('xml_patches')
         return reasons
 
     # -- defining ---------------------------------------------------------------------
@@ -441,13 +454,17 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
 
     def _check_kept(self, config_xml):
         if self.strict:
-            missing = missing_parts(self.user_xml, config_xml)
+            missing = _user_xml().missing_parts(self.user_xml, config_xml)
             if missing:
                 raise InvalidSpec('xml', 'libvirt did not keep %s of it (an element or value it does not know '
                                          'or ignores); the definition was taken back' % ', '.join(missing))
             return
         patches = self.params.get('xml_patches') or []
-        if not patches or canonical_string(apply_patches(config_xml, patches, new_domain=False)) == \
+        if not patches:
+            return
+        user_xml = _user_xml()  # only a task with patches loads it
+        canonical_string, apply_patches = user_xml.canonical_string, user_xml.apply_patches
+        if canonical_string(apply_patches(config_xml, patches, new_domain=False)) == \
                 canonical_string(config_xml):
             return
         for index, patch in enumerate(patches):

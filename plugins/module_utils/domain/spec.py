@@ -19,8 +19,8 @@ import re
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import parse_memory_kib, parse_size
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.common import require_lxml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import apply_patches, check_patches
 
 STATES = ('running', 'present', 'shutdown', 'destroyed', 'paused', 'absent')
 VIRT_TYPES = ('kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'vz', 'bhyve', 'test')
@@ -34,7 +34,7 @@ GRAPHICS = ('none', 'vnc', 'spice')
 ADDRESS_SOURCES = ('lease', 'arp', 'agent')
 # Target name prefixes per bus.
 TARGET_PREFIX = {'virtio': 'vd', 'sata': 'sd', 'scsi': 'sd', 'usb': 'sd', 'ide': 'hd', 'xen': 'xvd'}
-_TARGET_RE = re.compile(r'^(vd|sd|hd|xvd)[a-z]{1,3}$')
+_TARGET_RE = r'^(vd|sd|hd|xvd)[a-z]{1,3}$'  # compiled (and cached) by re when a task first uses it
 # What libvirt fills in when a whole XML leaves it out: not compared then.
 LIBVIRT_FILLED = ('uuid', 'arch', 'machine', 'cpu', 'vcpus', 'max_vcpus')
 # The options that say something about the definition (state, autostart and the like do not): each excludes xml.
@@ -55,6 +55,11 @@ def guest_spec(params, from_options, from_xml):
     for the ``xml`` option (with ``xml_patches`` applied), else
     ``from_options(params, name)``."""
     name = v.plain_name(params['name'], 'name')
+    if not (params.get('xml_patches') or params.get('xml')):
+        require_lxml()  # what check_patches() says first, without importing it: nothing to patch
+        return from_options(params, name), None
+    # Imported here: only a task with xml or xml_patches needs them.
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import apply_patches, check_patches
     check_patches(params.get('xml_patches'))
     if params.get('xml'):
         xml = params['xml']
@@ -210,7 +215,7 @@ def disk_spec(disk, field):
     if result['bus'] is not None and result['bus'] not in DISK_BUSES:
         raise InvalidSpec(field + '.bus', '%r is not one of %s' % (result['bus'], ', '.join(DISK_BUSES)))
     if result['target'] is not None:
-        if not _TARGET_RE.match(result['target']):
+        if not re.match(_TARGET_RE, result['target']):
             raise InvalidSpec(field + '.target', '%r is not a disk target (vda, sdb, hdc, xvda ...)' % result['target'])
         if result['bus'] and not result['target'].startswith(TARGET_PREFIX[result['bus']]) \
                 and not (result['bus'] == 'xen' and result['target'].startswith('xvd')):

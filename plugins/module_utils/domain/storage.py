@@ -19,7 +19,6 @@ import stat
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_pool_xml
 
@@ -42,6 +41,9 @@ class OwnedVolume:
     """One volume the domain needs to exist: ``field`` names it in errors."""
 
     def __init__(self, field, pool, name, params, check_mode):
+        # Imported here: a domain whose disks all exist creates no volume, and
+        # the volume manager (with seeds and imports) is a good part of a task's imports.
+        from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
         self.field, self.pool, self.name = field, pool, name
         self.manager = VolumeManager(dict(_VOLUME_PARAMS, name=name, pool=pool, **params), check_mode)
 

@@ -21,7 +21,8 @@ DEFAULT_URI = 'qemu:///system'
 
 # scheme[+transport]://[user@][host[:port]]/path[?query]; libvirt's own parser
 # accepts more, but anything else is almost always a typo.
-_URI_RE = re.compile(r'^[a-z][a-z0-9]*(\+[a-z0-9]+)?://[^\s/]*(/[^\s]*)?$')
+# A string: re compiles (and caches) it when a task first uses it, not at every import.
+_URI_RE = r'^[a-z][a-z0-9]*(\+[a-z0-9]+)?://[^\s/]*(/[^\s]*)?$'
 
 
 def connection_argument_spec():
@@ -39,7 +40,7 @@ def resolve_uri(uri, environ=None):
     environ = os.environ if environ is None else environ
     if uri is None or uri == '':
         uri = environ.get('LIBVIRT_DEFAULT_URI') or DEFAULT_URI
-    if not _URI_RE.match(uri):
+    if not re.match(_URI_RE, uri):
         raise InvalidSpec('uri', '%r is not a libvirt URI (examples: qemu:///system, '
                                  'qemu+ssh://root@host/system, lxc:///, test:///default)' % (uri,))
     return uri

@@ -21,7 +21,6 @@ import time
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import DOMAIN_STATES, POOL_STATES, Driver
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import run_bounded
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
     ConnectionFailed, DriverError, MissingLibrary, NotFound)
 
@@ -40,11 +39,6 @@ try:
 except ImportError:
     libvirt = None
     LIBVIRT_IMPORT_ERROR = traceback.format_exc()
-
-try:
-    import libvirt_lxc  # the LXC-only part of libvirt-python
-except ImportError:
-    libvirt_lxc = None
 
 
 def _silence(_ctx, _err):
@@ -193,6 +187,8 @@ def _in_threads(items, func, workers):
     (libvirt-python lets go of the GIL while it waits on the daemon): one
     job a worker, each taking every ``workers``-th item. The first
     exception is raised in the caller."""
+    # Imported here: only listings read XML side by side; a module's task never does.
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import run_bounded
     workers = max(1, min(workers, len(items)))
     jobs = [lambda share=items[first::workers]: [func(item) for item in share] for first in range(workers)]
     results = [None] * len(items)
@@ -617,6 +613,10 @@ class LibvirtDriver(Driver):
 
     def container_namespaces(self, name):
         def count(conn):
+            try:
+                import libvirt_lxc  # the LXC-only part of libvirt-python, loaded by the one call that needs it
+            except ImportError:
+                libvirt_lxc = None
             if libvirt_lxc is None:
                 raise DriverError('libvirt-python has no libvirt_lxc module', resource='domain %r' % name,
                                   action='open the namespaces of')

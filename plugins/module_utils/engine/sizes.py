@@ -27,7 +27,8 @@ _DECIMAL = {'kb': 10 ** 3, 'mb': 10 ** 6, 'gb': 10 ** 9, 'tb': 10 ** 12,
             'pb': 10 ** 15, 'eb': 10 ** 18}
 UNITS = dict(_BINARY, **_DECIMAL)
 
-_SIZE_RE = re.compile(r'^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$')
+# A string: re compiles (and caches) it when a task first uses it, not at every import.
+_SIZE_RE = r'^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$'
 
 
 def parse_size(value, field, default_unit='b'):
@@ -39,7 +40,7 @@ def parse_size(value, field, default_unit='b'):
     elif isinstance(value, float):
         number, unit = value, default_unit
     else:
-        match = _SIZE_RE.match(str(value))
+        match = re.match(_SIZE_RE, str(value))
         if not match:
             raise InvalidSpec(field, "%r is not a size (examples: 512MiB, 20G, 1.5GiB, 10GB)" % (value,))
         number = float(match.group(1)) if '.' in match.group(1) else int(match.group(1))

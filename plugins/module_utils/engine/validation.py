@@ -12,7 +12,8 @@ import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 
-_MAC_RE = re.compile(r'^([0-9a-f]{2}:){5}[0-9a-f]{2}$')
+# A string: re compiles (and caches) it when a task first uses it, not at every import.
+_MAC_RE = r'^([0-9a-f]{2}:){5}[0-9a-f]{2}$'
 
 
 def plain_name(value, field):
@@ -46,7 +47,7 @@ def clean_path(value, field):
 
 def mac_address(value, field):
     mac = str(value).strip().lower().replace('-', ':')
-    if not _MAC_RE.match(mac):
+    if not re.match(_MAC_RE, mac):
         raise InvalidSpec(field, '%r is not a MAC address (expected 52:54:00:12:34:56)' % (value,))
     if int(mac[:2], 16) & 1:
         raise InvalidSpec(field, '%r is a multicast MAC address' % (value,))

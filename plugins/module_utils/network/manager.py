@@ -23,7 +23,6 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine import validat
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
     build_dhcp_host_element, build_dns_host_element, build_network_xml, parse_network_xml)
 
@@ -45,6 +44,9 @@ def network_facts(driver, name):
 
 def guests_using(driver, name):
     """Names of running domains with an interface on network ``name``."""
+    # Imported here: only removing or stopping a network asks, and the domain
+    # parser is as large as the whole network module.
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
     users = []
     for dom in driver.list_domains():
         if dom['state'] not in ('running', 'paused', 'blocked'):

@@ -21,16 +21,8 @@ __metaclass__ = type
 import hashlib
 import io
 import json
-import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import MissingLibrary
-
-try:
-    import pycdlib
-    PYCDLIB_IMPORT_ERROR = None
-except ImportError:
-    pycdlib = None
-    PYCDLIB_IMPORT_ERROR = traceback.format_exc()
 
 LABEL = 'cidata'
 LAYOUT = 'virtkit-seed-v1'
@@ -49,11 +41,16 @@ _ISO_NAMES = {'user-data': '/USERDATA.;1', 'meta-data': '/METADATA.;1',
 
 
 def require_pycdlib():
-    if pycdlib is None:
+    """pycdlib, imported on first use: only building or reading a seed needs
+    it, and its import costs a task that has no seed more than its work."""
+    try:
+        import pycdlib
+    except ImportError:
         raise MissingLibrary(
             'The Python library pycdlib is missing on the target host (the host the module runs on); '
             'it builds cloud-init seed images. Install it there: "apt-get install python3-pycdlib", '
             '"dnf install python3-pycdlib" or "pip install pycdlib".', action='import pycdlib')
+    return pycdlib
 
 
 def content_hash(files):
@@ -68,7 +65,7 @@ def content_hash(files):
 
 def build_seed(files):
     """``files`` ({'user-data': bytes, ...}) → the ISO image as bytes."""
-    require_pycdlib()
+    pycdlib = require_pycdlib()
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, vol_ident=LABEL, sys_ident='LINUX',
             app_ident_str='VIRTKIT.VIRT CLOUD-INIT SEED', app_use=_MARKER + content_hash(files),
@@ -100,7 +97,7 @@ def seed_hash(header):
 
 def read_seed_files(image):
     """``{name: bytes}`` of a seed image (tests and troubleshooting)."""
-    require_pycdlib()
+    pycdlib = require_pycdlib()
     iso = pycdlib.PyCdlib()
     iso.open_fp(io.BytesIO(image))
     try:

@@ -42,7 +42,8 @@ ONE_DEVICE = ('fs', 'disk', 'iscsi')
 # Types libvirt can build, and those whose build must never overwrite data.
 BUILDABLE = ('dir', 'fs', 'netfs', 'logical', 'disk', 'zfs')
 BUILD_NO_OVERWRITE = ('fs', 'logical', 'disk')
-_IQN_RE = re.compile(r'^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-zA-Z0-9.\-]+(:.+)?$')
+# A string: re compiles (and caches) it when a task first uses it, not at every import.
+_IQN_RE = r'^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-zA-Z0-9.\-]+(:.+)?$'
 
 
 def pool_spec(params):
@@ -118,7 +119,7 @@ def check_parts(spec, kind):
         raise InvalidSpec('source.devices', 'a %s pool has exactly one source device' % kind)
     for index, device in enumerate(devices):
         if kind == 'iscsi':
-            if not _IQN_RE.match(device):
+            if not re.match(_IQN_RE, device):
                 raise InvalidSpec('source.devices[%d]' % index, '%r is not an iSCSI target IQN '
                                   '(example: iqn.2024-01.com.example:disk1)' % (device,))
         elif not device.startswith('/'):

@@ -18,8 +18,6 @@ import shutil
 import struct
 import tempfile
 
-from ansible.module_utils.urls import open_url
-
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec, NotFound
 
 _CHUNK = 1024 * 1024
@@ -87,6 +85,9 @@ def verify(path, checksum):
 
 
 def _fetch(url, shown, validate_certs):
+    # Imported here: ansible's urls (with cryptography, email, http.client)
+    # takes longer to import than most tasks take to run, and only a URL needs it.
+    from ansible.module_utils.urls import open_url
     handle, path = tempfile.mkstemp(prefix='virtkit-import-')
     try:
         with os.fdopen(handle, 'wb') as out:

@@ -42,7 +42,6 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine import validat
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import (
     HEADER_BYTES, build_seed, require_pycdlib, seed_hash)
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image, probe
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import volume_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
@@ -264,6 +263,7 @@ class VolumeManager(Manager):
         if not is_local_uri(self.driver.uri):
             raise NotFound('backing_path: %s is in no storage pool, and on a remote host its format cannot be read; '
                            'use a volume (backing_volume) instead' % path, resource=self.label, action='create')
+        from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import probe
         try:
             with open(path, 'rb') as handle:
                 fmt, size = probe(handle.read(32), os.path.getsize(path))
@@ -399,6 +399,8 @@ class VolumeManager(Manager):
         self._filled(xml, io.BytesIO(image), len(image))
 
     def _import(self):
+        # Imported here: only an import needs the image code.
+        from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image
         image = open_image(self.source)
         try:
             wanted = self.spec['capacity']

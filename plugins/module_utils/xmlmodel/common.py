@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
 import traceback
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, MissingLibrary
@@ -20,6 +21,10 @@ except ImportError:
 
 # The collection's own namespace for <metadata> (tags and bookkeeping).
 VIRTKIT_NS = 'https://virtkit.dev/xmlns/virt/1.0'
+# One parser a thread (lxml's must not be used by two threads at once):
+# making one costs as much as parsing a domain's XML, which the inventory
+# does for every guest.
+_PARSERS = threading.local()
 
 
 def require_lxml():
@@ -37,8 +42,11 @@ def parse(text, field, root_tag):
         raise InvalidSpec(field, 'the XML is empty')
     if isinstance(text, str):
         text = text.encode('utf-8')
+    parser = getattr(_PARSERS, 'parser', None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
     try:
-        root = etree.fromstring(text, parser=etree.XMLParser(remove_blank_text=True, resolve_entities=False))
+        root = etree.fromstring(text, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise InvalidSpec(field, 'the XML does not parse: %s' % exc)
     if root.tag != root_tag:

@@ -304,20 +304,12 @@ def parse_domain_xml(xml, field='xml'):
     os_el = root.find('os')
     os_type = os_el.find('type') if os_el is not None else None
     devices = root.find('devices')
-    vcpu = root.find('vcpu')
-    max_vcpus = int(vcpu.text.strip()) if vcpu is not None and vcpu.text else None
-    memory = x.size_kib(root.find('memory'))
-    current_memory = x.size_kib(root.find('currentMemory'))
     result = {
         'name': x.text(root, 'name'),
         'uuid': x.text(root, 'uuid'),
         'virt_type': root.get('type'),
         'arch': os_type.get('arch') if os_type is not None else None,
         'machine': os_type.get('machine') if os_type is not None else None,
-        'memory_kib': current_memory if current_memory is not None else memory,
-        'max_memory_kib': memory,
-        'vcpus': int(vcpu.get('current')) if vcpu is not None and vcpu.get('current') else max_vcpus,
-        'max_vcpus': max_vcpus,
         'cpu': parse_cpu(root),
         'firmware': parse_firmware(os_el),
         'boot': [b.get('dev') for b in os_el.findall('boot')] if os_el is not None else [],
@@ -332,12 +324,44 @@ def parse_domain_xml(xml, field='xml'):
         'rng': devices is not None and devices.find('rng') is not None,
         'tags': parse_tags(root),
     }
+    result.update(_memory_and_vcpus(root))
     if devices is not None:
         result['disks'] = [parse_disk_element(d) for d in devices.findall('disk')]
         result['interfaces'] = [parse_interface_element(i) for i in devices.findall('interface')]
     if is_container(root):
         result.update(parse_container_parts(root, result['interfaces']))
     return result
+
+
+def parse_domain_summary(xml, field='xml'):
+    """What a listing of guests shows of a domain - name, uuid, virt_type,
+    memory and vCPUs, interfaces, tags - read as parse_domain_xml reads it.
+    The inventory parses every guest's XML: the whole model would cost it
+    twice as much."""
+    root = x.parse(xml, field, 'domain')
+    devices = root.find('devices')
+    result = {
+        'name': x.text(root, 'name'),
+        'uuid': x.text(root, 'uuid'),
+        'virt_type': root.get('type'),
+        'interfaces': [parse_interface_element(i) for i in devices.findall('interface')] if devices is not None else [],
+        'tags': parse_tags(root),
+    }
+    result.update(_memory_and_vcpus(root))
+    return result
+
+
+def _memory_and_vcpus(root):
+    vcpu = root.find('vcpu')
+    max_vcpus = int(vcpu.text.strip()) if vcpu is not None and vcpu.text else None
+    memory = x.size_kib(root.find('memory'))
+    current_memory = x.size_kib(root.find('currentMemory'))
+    return {
+        'memory_kib': current_memory if current_memory is not None else memory,
+        'max_memory_kib': memory,
+        'vcpus': int(vcpu.get('current')) if vcpu is not None and vcpu.get('current') else max_vcpus,
+        'max_vcpus': max_vcpus,
+    }
 
 
 def parse_cpu(root):

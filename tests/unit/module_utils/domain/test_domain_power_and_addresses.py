@@ -1,7 +1,8 @@
 """Waiting for a power state (domain/power.py) and for IP addresses (domain/facts.py)."""
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import read_addresses, wait_for_addresses
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import (
+    ADDRESS_POLL_INTERVAL, read_addresses, wait_for_addresses)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import wait_for_state
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, NotFound, Timeout
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
@@ -48,7 +49,7 @@ def test_a_failing_source_is_skipped_and_reported():
     assert list(broken) == ['arp']
     asked = [call['source'] for call in driver.called('domain_addresses')]
     assert asked.count('arp') == 1  # not asked again once broken
-    assert clock.now == 4.0
+    assert clock.now == 2 * ADDRESS_POLL_INTERVAL  # asked three times: found on the third
 
 
 def test_a_guest_that_stops_while_waited_for_is_said_at_once_with_its_state():
@@ -57,7 +58,7 @@ def test_a_guest_that_stops_while_waited_for_is_said_at_once_with_its_state():
     driver.script('domain_status', {'name': 'vm', 'state': 'running'}, {'name': 'vm', 'state': 'running'},
                   {'name': 'vm', 'state': 'shutoff', 'reason': 'crashed'})
     with pytest.raises(Conflict) as info:
-        wait_for_addresses(driver, 'vm', ['lease'], 300, clock=clock, sleep=clock.sleep)
+        wait_for_addresses(driver, 'vm', ['lease'], 300, interval=2.0, clock=clock, sleep=clock.sleep)
     assert clock.now == 4.0  # the third look, not the timeout
     assert info.value.describe() == ("Failed to wait for an IP address of domain 'vm': it stopped while the task "
                                      "waited for its IP address (after 4 s of 300): it is shutoff (crashed)")

@@ -7,7 +7,7 @@ from lxml import etree
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
-    build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
+    build_domain_xml, forget_bus_layout, machine_family, parse_domain_summary, parse_domain_xml)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import (
     device_xml, graphics_password_xml, source_update_xml, without_address)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.user_xml import complete_user_xml
@@ -289,3 +289,15 @@ def test_graphics_password_update_changes_only_the_password():
     el = etree.fromstring(graphics_password_xml(LIVE_MEDIA, CONFIG_MEDIA))
     assert el.get('passwd') == 'new' and el.get('port') == '5900'
     assert graphics_password_xml(LIVE_MEDIA, CONFIG_MEDIA.replace(" passwd='new'", '')) is None
+
+
+@pytest.mark.parametrize('xml', [
+    LIBVIRT_DEFINED, LIVE_MEDIA, CONFIG_MEDIA, build_domain_xml(SPEC),
+    "<domain type='lxc'><name>c</name><memory>65536</memory><os><type>exe</type><init>/sbin/init</init></os></domain>",
+    "<domain type='test'><name>bare</name></domain>",
+])
+def test_the_summary_reads_what_the_whole_parse_reads(xml):
+    whole, summary = parse_domain_xml(xml), parse_domain_summary(xml)
+    assert summary == dict((key, whole[key]) for key in summary)
+    assert set(summary) == {'name', 'uuid', 'virt_type', 'memory_kib', 'max_memory_kib', 'vcpus', 'max_vcpus',
+                            'interfaces', 'tags'}
