@@ -115,6 +115,9 @@ options:
         V(true) for a TPM 2.0 on the CRB interface, V(false) to remove it, or C({model, version}) - O(tpm) C(model)
         V(tpm-crb) (the default) or V(tpm-tis), C(version) V(2.0) (the default) or V(1.2) (V(tpm-tis) only).
       - Not set - the domain's TPM is left as it is. A change reaches a running guest at its next restart.
+      - V(false) takes the TPM out of the definition but leaves its state on the host - libvirt removes only the
+        state of the TPM a definition names when the domain is removed (C(/var/lib/libvirt/swtpm/UUID) stayed with
+        libvirt 9.0). To remove the state, remove the domain while it still has its TPM.
       - Needs C(swtpm) on the host (Debian - C(swtpm) and C(swtpm-tools)) and O(virt_type) V(qemu) or V(kvm).
     type: raw
   boot:
