@@ -244,11 +244,10 @@ def test_a_driver_without_shutdown_modes_is_asked_its_way_for_acpi_only():
 
 def test_the_agents_loopback_addresses_are_no_address():
     driver = FakeDriver()
-    driver.script('domain_addresses', [
-        {'name': 'lo', 'mac': '00:00:00:00:00:00', 'addresses': [{'type': 'ipv4', 'addr': '127.0.0.1', 'prefix': 8},
-                                                                {'type': 'ipv6', 'addr': '::1', 'prefix': 128}]},
-        {'name': 'eth0', 'mac': '52:54:00:00:00:01', 'addresses': [{'type': 'ipv6', 'addr': 'fe80::5054:ff:fe00:1',
-                                                                   'prefix': 64}]}])
+    loopback = [{'type': 'ipv4', 'addr': '127.0.0.1', 'prefix': 8}, {'type': 'ipv6', 'addr': '::1', 'prefix': 128}]
+    link_local = [{'type': 'ipv6', 'addr': 'fe80::5054:ff:fe00:1', 'prefix': 64}]
+    driver.script('domain_addresses', [{'name': 'lo', 'mac': '00:00:00:00:00:00', 'addresses': loopback},
+                                       {'name': 'eth0', 'mac': '52:54:00:00:00:01', 'addresses': link_local}])
     assert read_addresses(driver, 'vm1', ['agent']) == {}
 
 
@@ -257,5 +256,5 @@ def test_undefine_flags_come_from_the_binding():
     from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import undefine_flags
     flags = undefine_flags()
     assert flags & libvirt.VIR_DOMAIN_UNDEFINE_NVRAM and flags & libvirt.VIR_DOMAIN_UNDEFINE_TPM
-    assert not undefine_flags(nvram=False, tpm=False) & (libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
-                                                          | libvirt.VIR_DOMAIN_UNDEFINE_TPM)
+    both = libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_TPM
+    assert not undefine_flags(nvram=False, tpm=False) & both
