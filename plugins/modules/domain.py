@@ -47,8 +47,9 @@ options:
     description:
       - V(running) - defined and running (a paused domain is resumed). V(present) - defined; the power state is left
         as it is. V(shutdown) - shut down gracefully (see O(shutdown_timeout) and O(force)). V(destroyed) - powered
-        off at once. V(paused) - running but frozen. V(absent) - powered off and undefined, with its NVRAM, snapshot
-        and checkpoint metadata and managed save image (see O(remove_storage) for the images and snapshot files).
+        off at once. V(paused) - running but frozen. V(absent) - powered off and undefined, with its NVRAM (UEFI
+        variables), the state of its emulated TPM, snapshot and checkpoint metadata and managed save image (see
+        O(remove_storage) for the images and snapshot files).
       - A domain that does not exist yet is defined for every state but V(absent); that needs O(memory) or O(xml).
     type: str
     choices: [running, present, shutdown, destroyed, paused, absent]
@@ -97,9 +98,34 @@ options:
         description: CPU model name for V(custom) (V(Skylake-Client), V(qemu64) ...).
         type: str
   firmware:
-    description: V(bios), or V(uefi) (libvirt picks the firmware and keeps an NVRAM file, removed with the domain).
+    description:
+      - V(bios), or V(uefi) - OVMF, which libvirt picks when the guest starts (C(<os firmware='efi'>)), with an NVRAM
+        file for the UEFI variables that libvirt makes from a template at the first start and that is removed with the
+        domain. The loader and NVRAM libvirt chose show in the running guest's XML only and are never a change.
+      - UEFI boots without secure boot unless O(secure_boot=true) - said explicitly, since libvirt would otherwise
+        pick the secure-boot firmware on a q35 machine.
     type: str
     choices: [bios, uefi]
+  secure_boot:
+    description:
+      - With O(firmware=uefi), boot securely - the OVMF build with secure boot and Microsoft's keys enrolled (so that
+        a distribution's shim, signed by Microsoft, boots), a secure loader and SMM.
+      - Needs a Q35 machine - a new domain gets O(machine=q35); any other machine is refused, naming it.
+      - The chain is verified when the guest boots its disk (shim, grub, kernel); a direct kernel boot (O(kernel))
+        is not verified by every OVMF.
+      - Default V(false) with O(firmware=uefi).
+    type: bool
+  tpm:
+    description:
+      - An emulated TPM (libvirt runs C(swtpm) for it and keeps its state, which is removed with the domain) -
+        V(true) for a TPM 2.0 on the CRB interface, V(false) to remove it, or C({model, version}) - O(tpm) C(model)
+        V(tpm-crb) (the default) or V(tpm-tis), C(version) V(2.0) (the default) or V(1.2) (V(tpm-tis) only).
+      - Not set - the domain's TPM is left as it is. A change reaches a running guest at its next restart.
+      - V(false) takes the TPM out of the definition but leaves its state on the host - libvirt removes only the
+        state of the TPM a definition names when the domain is removed (C(/var/lib/libvirt/swtpm/UUID) stayed with
+        libvirt 9.0). To remove the state, remove the domain while it still has its TPM.
+      - Needs C(swtpm) on the host (Debian - C(swtpm) and C(swtpm-tools)) and O(virt_type) V(qemu) or V(kvm).
+    type: raw
   boot:
     description: Boot devices in order.
     type: list
@@ -216,8 +242,13 @@ options:
     type: bool
   cloud_init:
     description:
-      - A cloud-init NoCloud seed - an ISO volume C(NAME-cidata.iso), created or rebuilt through the storage layer
-        when its content changes, and attached as a cdrom.
+      - A cloud-init NoCloud seed - an ISO volume C(NAME-cidata.iso) labelled C(cidata), created or rebuilt through the
+        storage layer when its content changes, and attached read-only - as a virtio disk unless
+        O(cloud_init.device) or O(cloud_init.bus) say otherwise. Cloud kernels such as Debian's have no AHCI
+        driver and do not see a cdrom on SATA (the cdrom bus of q35 machines).
+      - cloud-init reads the seed at the first boot of an instance (its C(instance-id), by default O(name)); a
+        rebuilt seed reaches a guest that already ran only with another C(instance-id) in O(cloud_init.meta_data),
+        or when the guest is created anew.
       - Text is used as given; a mapping is written as JSON (valid YAML), under C(#cloud-config) for user data.
     type: dict
     suboptions:
@@ -236,10 +267,19 @@ options:
       pool:
         description: Pool for the seed volume. Default - the pool of the first disk that has one.
         type: str
-      bus:
-        description: Bus of the seed's cdrom.
+      device:
+        description:
+          - How the seed is attached - V(disk) (read-only) or V(cdrom).
+          - Default for a new seed V(disk); a seed already attached keeps its kind when not set.
         type: str
-        choices: [sata, scsi, ide]
+        choices: [disk, cdrom]
+      bus:
+        description:
+          - Bus of the seed's drive. Default for a new seed V(virtio) for a disk (on QEMU/KVM), V(sata) for a cdrom.
+          - A cdrom on V(scsi) needs a virtio-scsi controller for cloud kernels to see it (add it with
+            O(xml_patches)); V(ide) works on V(pc) machines only.
+        type: str
+        choices: [virtio, sata, scsi, ide]
   xml:
     description:
       - A whole domain XML document instead of the options above, under the same rules - re-applying it changes
@@ -253,6 +293,15 @@ options:
     description: Seconds a graceful shutdown (O(state=shutdown), O(restart=true)) may take.
     type: int
     default: 120
+  shutdown_mode:
+    description:
+      - How a graceful shutdown asks the guest - V(acpi) presses the virtual power button, V(agent) asks the QEMU
+        guest agent (needs O(guest_agent) and an agent running in the guest).
+      - Always said explicitly - left to libvirt, QEMU asks the agent whenever one is connected.
+      - Drivers that know only one way (libvirt's test driver, ESX) are asked their way for V(acpi).
+    type: str
+    choices: [acpi, agent]
+    default: acpi
   force:
     description: Power the guest off when a graceful shutdown runs out of O(shutdown_timeout); else the task fails.
     type: bool
@@ -261,6 +310,11 @@ options:
     description:
       - With O(state=running), return only once the guest has an IP address (in RV(domain.ip) and the
         C(addresses) of RV(domain.interfaces)). A source that fails on this host is skipped, with a warning.
+      - Loopback and link-local addresses do not count, and a guest agent that does not answer yet (the guest
+        is still booting) is waited for, not skipped.
+      - A guest that shut down gracefully released its DHCP lease, so after a start the address is awaited anew.
+        A guest powered off at once (V(destroyed), O(force)) may leave a lease behind, which V(lease) reports
+        until the guest renews it; V(agent) reports only what the running guest itself has.
     type: dict
     suboptions:
       timeout:
@@ -321,8 +375,8 @@ options:
             and breaks linked clones of it.
         type: str
 notes:
-  - Changing O(max_memory), O(max_vcpus), the machine type, CPU, firmware, boot options, graphics, console or a
-    disk's settings of a running guest takes effect at its next restart.
+  - Changing O(max_memory), O(max_vcpus), the machine type, CPU, firmware, secure boot, the TPM, boot options,
+    graphics, console or a disk's settings of a running guest takes effect at its next restart.
   - On VMware ESX and vCenter (libvirt's esx driver) an existing VM's definition cannot change; O(max_memory)
     (while the VM is off, or with O(restart=true)), O(memory) (a limit) and O(vcpus) have calls of their own, and
     anything else fails naming the option. A new VM needs a disk (a datastore path); memory is in multiples of
@@ -413,6 +467,30 @@ EXAMPLES = r'''
       - xpath: /domain/devices
         xml: "<watchdog model='i6300esb' action='reset'/>"
 
+- name: UEFI with secure boot and a TPM 2.0, booting a cloud image's disk (shim, grub, kernel)
+  virtkit.virt.domain:
+    name: secure1
+    memory: 2GiB
+    machine: q35
+    firmware: uefi
+    secure_boot: true
+    tpm: true
+    boot: [hd]
+    disks:
+      - size: 20G
+        pool: default
+        backing_volume: debian-12-base.qcow2
+    interfaces:
+      - network: lab
+    cloud_init:
+      user_data:
+        users:
+          - name: admin
+            ssh_authorized_keys: ["{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"]
+    guest_agent: true
+    wait_for_ip:
+      sources: [agent]
+
 - name: Shut down gracefully, power off after 60 s
   virtkit.virt.domain:
     name: app1
@@ -449,6 +527,7 @@ domain:
     max_vcpus: {description: Maximum vCPUs., type: int}
     cpu: {description: C(mode) and C(model)., type: dict}
     firmware: {description: bios or uefi., type: str}
+    secure_boot: {description: "Whether UEFI boots securely; null when the definition does not say.", type: bool}
     boot: {description: Boot devices., type: list, elements: str}
     kernel: {description: Direct boot kernel., type: str}
     initrd: {description: Direct boot initrd., type: str}
@@ -465,6 +544,7 @@ domain:
     console: {description: C(type) and C(path)., type: dict}
     guest_agent: {description: Whether the guest agent channel is there., type: bool}
     rng: {description: Whether a virtio RNG is there., type: bool}
+    tpm: {description: "The TPM (C(model), C(backend), C(version)); null when there is none.", type: dict}
     tags: {description: Tags., type: dict}
     ip: {description: The first IP address found (IPv4 first)., type: str}
     cloned_from:
@@ -507,6 +587,7 @@ def main():
             mode=dict(type='str', choices=['host-passthrough', 'host-model', 'maximum', 'custom']),
             model=dict(type='str'))),
         firmware=dict(type='str', choices=['bios', 'uefi']),
+        secure_boot=dict(type='bool'),
         boot=dict(type='list', elements='str', choices=['hd', 'cdrom', 'network', 'fd']),
         kernel=dict(type='str'),
         initrd=dict(type='str'),
@@ -531,18 +612,21 @@ def main():
         console=dict(type='raw'),
         guest_agent=dict(type='bool'),
         rng=dict(type='bool'),
+        tpm=dict(type='raw'),
         cloud_init=dict(type='dict', options=dict(
             user_data=dict(type='raw', no_log=True),
             meta_data=dict(type='raw', no_log=True),
             network_config=dict(type='raw', no_log=True),
             vendor_data=dict(type='raw', no_log=True),
             pool=dict(type='str'),
-            bus=dict(type='str', choices=['sata', 'scsi', 'ide']))),
+            device=dict(type='str', choices=['disk', 'cdrom']),
+            bus=dict(type='str', choices=['virtio', 'sata', 'scsi', 'ide']))),
         remove_storage=dict(type='raw', default=False),
         clone_from=dict(type='dict', options=dict(
             name=dict(type='str', required=True),
             linked=dict(type='bool', default=False),
             snapshot=dict(type='str'))),
+        shutdown_mode=dict(type='str', default='acpi', choices=['acpi', 'agent']),
     )
     module, result = run_module(spec, DomainManager, mutually_exclusive=[('xml', key) for key in DEFINITION]
                                 + [('xml', 'clone_from'), ('disks', 'clone_from')])

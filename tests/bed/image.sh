@@ -217,8 +217,7 @@ build() {
     log "debian: debootstrap $SUITE with ${#IMAGE_PACKAGES[@]} packages (about 2 minutes)"
     bootstrap "$tmp/root"
     for f in "$tmp"/root/boot/vmlinuz-*; do kver=${f##*/vmlinuz-}; done
-    # shellcheck disable=SC2015  # die runs when either test fails, which is what is meant
-    [ -n "$kver" ] && [ -f "$tmp/root/boot/initrd.img-$kver" ] || die "no kernel in the image's /boot"
+    if [ -z "$kver" ] || [ ! -f "$tmp/root/boot/initrd.img-$kver" ]; then die "no kernel in the image's /boot"; fi
     log "debian: configuring (kernel $kver), $((SECONDS - t0))s"
     configure_root "$tmp/root"
     cp "$tmp/root/boot/vmlinuz-$kver" "$tmp/out/vmlinuz"

@@ -157,6 +157,11 @@ if [ "$BOOT" = kernel ]; then
 else
     boot="<boot dev='hd'/>"
 fi
+# No <cpu> element unless asked: QEMU's default model (qemu64).
+cpu=
+if [ -n "${VIRTKIT_SMOKE_CPU:-}" ]; then
+    cpu="<cpu mode='$VIRTKIT_SMOKE_CPU'/>"
+fi
 if [ "$TPM" = 1 ]; then
     tpm="<tpm model='tpm-crb'>
       <backend type='emulator' version='2.0'/>
@@ -206,8 +211,8 @@ cat > "$WORK/dom.xml" <<EOF
   </os>
   <features>
     $features
-  </features>${VIRTKIT_SMOKE_CPU:+
-  <cpu mode='$VIRTKIT_SMOKE_CPU'/>}
+  </features>
+  $cpu
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>

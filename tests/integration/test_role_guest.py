@@ -174,8 +174,8 @@ def test_guest_role_provisions_adds_hosts_and_removes(bed, tmp_path, names, monk
     subnet = str(free_subnets(1)[0]).rsplit('.', 1)[0]
 
     def boot(log):
-        """The bed's kernel, printing the seed (a SATA cdrom: /dev/sr0)."""
-        return {'kernel': bed['kernel'], 'initrd': bed['initrd'], 'cmdline': 'console=ttyS0 virtkit.cat=/dev/sr0',
+        """The bed's kernel, printing the seed (a read-only virtio disk after the guest's disk: /dev/vdb)."""
+        return {'kernel': bed['kernel'], 'initrd': bed['initrd'], 'cmdline': 'console=ttyS0 virtkit.cat=/dev/vdb',
                 'console': {'file': log}}
 
     guests = [

@@ -241,7 +241,7 @@ class FakeDriver:
     def network_leases(self, name):
         return list(self._network(name)['leases'])
 
-    def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True):
+    def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True, tpm=True):
         self._domain(name)
         del self.domains[name]
 

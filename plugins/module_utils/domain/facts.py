@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import time
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES, DOMAIN_STATES
@@ -60,10 +61,11 @@ def domain_facts(driver, name, status=None, addresses=None, include_xml=False, s
         'virt_type': parsed['virt_type'], 'arch': parsed['arch'], 'machine': parsed['machine'],
         'memory': kib_to_mib(parsed['memory_kib']), 'max_memory': kib_to_mib(parsed['max_memory_kib']),
         'vcpus': parsed['vcpus'], 'max_vcpus': parsed['max_vcpus'], 'cpu': parsed['cpu'],
-        'firmware': parsed['firmware'], 'boot': parsed['boot'],
+        'firmware': parsed['firmware'], 'secure_boot': parsed['secure_boot'], 'boot': parsed['boot'],
         'kernel': parsed['kernel'] or None, 'initrd': parsed['initrd'] or None, 'cmdline': parsed['cmdline'] or None,
         'disks': parsed['disks'], 'interfaces': interfaces, 'graphics': graphics,
         'console': parsed['console'], 'guest_agent': parsed['guest_agent'], 'rng': parsed['rng'],
+        'tpm': parsed['tpm'] or None,
         'tags': parsed['tags'], 'ip': first_ip or next((a for i in interfaces for a in i['addresses']), None),
         'cloned_from': clone_record(xml),
     }
@@ -126,10 +128,20 @@ def read_addresses(driver, name, sources, broken=None):
         for iface in interfaces:
             mac = (iface.get('mac') or '').lower()
             for addr in iface.get('addresses') or []:
-                if addr['addr'] and addr['addr'] not in found.setdefault(mac, []) \
-                        and not addr['addr'].startswith('fe80:') and addr['addr'] != '127.0.0.1':
+                if addr['addr'] and addr['addr'] not in found.setdefault(mac, []) and _reachable(addr['addr']):
                     found[mac].append(addr['addr'])
     return dict((mac, addrs) for mac, addrs in found.items() if addrs)
+
+
+def _reachable(address):
+    """Not loopback or link-local: the guest agent reports ``lo`` (127.0.0.1
+    and ::1) as soon as it runs, long before DHCP has given the guest an
+    address anyone could reach it at."""
+    try:
+        ip = ipaddress.ip_address(address.split('%')[0])
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)
 
 
 def wait_for_addresses(driver, name, sources, timeout, interval=ADDRESS_POLL_INTERVAL, clock=time.monotonic,

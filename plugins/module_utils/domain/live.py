@@ -53,8 +53,8 @@ NO_LIVE_VCPU_TYPES = ('lxc',)
 # Domain types whose memory is a limit the host sets (a cgroup), not a balloon the guest may not follow.
 LIMIT_MEMORY_TYPES = ('lxc',)
 # Keys only a restart brings to a running guest.
-RESTART_KEYS = ('virt_type', 'arch', 'machine', 'max_memory_kib', 'max_vcpus', 'firmware', 'boot',
-                'kernel', 'initrd', 'cmdline', 'graphics', 'console', 'guest_agent', 'rng')
+RESTART_KEYS = ('virt_type', 'arch', 'machine', 'max_memory_kib', 'max_vcpus', 'firmware', 'secure_boot', 'boot',
+                'kernel', 'initrd', 'cmdline', 'graphics', 'console', 'guest_agent', 'rng', 'tpm')
 # How long a live detach waits for the guest to let the device go.
 _DETACH_WAIT = 20
 # Mappings whose whole content is wanted, not only the keys named: a key left out is removed.

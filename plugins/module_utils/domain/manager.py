@@ -52,6 +52,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain impor
 DEVICE_KEYS = ('disks', 'interfaces')
 # Canonical keys as the user calls them.
 OPTION_NAMES = {'memory_kib': 'memory', 'max_memory_kib': 'max_memory', 'xml': 'XML'}
+# How a virtual machine is asked to shut down (shutdown_mode; the driver knows more modes, for containers).
+SHUTDOWN_REQUESTS = ('acpi', 'agent')
 # Domain types whose serial ports can be host pseudo-terminals.
 PTY_CONSOLE_TYPES = ('qemu', 'kvm', 'xen', 'test')
 
@@ -105,7 +107,12 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
     restart_keys = RESTART_KEYS
     option_names = OPTION_NAMES
     how_to_define = 'to define it give memory (and disks, interfaces ...) or xml'
-    shutdown_hint = 'the guest may ignore ACPI'  # how a graceful shutdown reaches the guest, for messages
+    # How a graceful shutdown reaches the guest (shutdown_mode), for messages.
+    shutdown_hints = {'acpi': 'the guest may ignore ACPI', 'agent': 'the guest agent may not answer'}
+
+    @property
+    def shutdown_hint(self):
+        return self.shutdown_hints[self.params.get('shutdown_mode') or 'acpi']
 
     @property
     def resource(self):
@@ -123,6 +130,9 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
         self.shutdown_timeout = 120 if timeout is None else timeout
         if self.shutdown_timeout < 0:
             raise InvalidSpec('shutdown_timeout', 'must not be negative')
+        if self.params.get('shutdown_mode') not in (None,) + SHUTDOWN_REQUESTS:
+            raise InvalidSpec('shutdown_mode', '%r is not one of %s'
+                              % (self.params['shutdown_mode'], ', '.join(SHUTDOWN_REQUESTS)))
         self.spec, self.user_xml, self.owned, self.seed_disk, self.strict = None, None, [], None, False
         self.validate_clone()
         if self.state == 'absent' or not (self.defines_something() or self.params.get('xml_patches') or self.clone):
@@ -230,6 +240,21 @@ class DomainManager(Cloning, LiveOperations, PowerTransitions, DefinitionSetters
         self._maxima(desired, config)
         if config is None and desired.get('console') is None and self.virt_type in PTY_CONSOLE_TYPES:
             desired['console'] = {'type': 'pty', 'path': None}  # a new domain's serial console
+        if desired.get('secure_boot'):
+            self._secure_boot_machine(desired, config)
+
+    def _secure_boot_machine(self, desired, config):
+        """Secure boot runs on Q35 only (SMM): a new domain gets one, an
+        existing i440FX one is refused rather than moved to another chipset."""
+        if desired.get('machine'):
+            return  # checked with the spec
+        current = (config or {}).get('machine')
+        if current is None:
+            desired['machine'] = 'q35'
+        elif machine_family(current) != 'q35':
+            raise InvalidSpec('machine', 'the %s has machine %r, which cannot boot securely: UEFI secure boot '
+                                         'needs SMM, which OVMF has on Q35 machines only (set machine: q35)'
+                              % (self.kind, current))
 
     def _maxima(self, desired, config):
         """Without max_memory/max_vcpus, the maximum is what it is, raised to

@@ -17,7 +17,7 @@ import time
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import describe_state
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound, Timeout
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound, Timeout
 
 
 def wait_for_state(driver, name, states, timeout, interval=0.5, clock=time.monotonic, sleep=time.sleep):
@@ -67,8 +67,17 @@ class PowerTransitions:
             plan.add('destroy', lambda: self.driver.destroy_domain(name))
 
     def request_shutdown(self):
-        """Hook: ask the guest to shut down (returns at once)."""
-        self.driver.shutdown_domain(self.name)
+        """Hook: ask the guest to shut down (returns at once), the way
+        ``shutdown_mode`` says - never left to the driver: QEMU's default
+        asks the guest agent whenever one is connected, not the power button."""
+        mode = self.params.get('shutdown_mode') or 'acpi'
+        try:
+            self.driver.shutdown_domain(self.name, mode)
+        except DriverError as exc:
+            # Drivers with one way only (test, esx ...) refuse the flag: ask them their way.
+            if mode != 'acpi' or not getattr(exc, 'unsupported', False):
+                raise
+            self.driver.shutdown_domain(self.name)
 
     def _shutdown(self):
         """Graceful shutdown; after shutdown_timeout, destroy with force, else

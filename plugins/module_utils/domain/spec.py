@@ -20,7 +20,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import p
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.common import require_lxml
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import machine_family, parse_domain_xml
 
 STATES = ('running', 'present', 'shutdown', 'destroyed', 'paused', 'absent')
 VIRT_TYPES = ('kvm', 'qemu', 'xen', 'vmware', 'hyperv', 'vbox', 'vz', 'bhyve', 'test')
@@ -32,6 +32,10 @@ DISK_FORMATS = ('raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vhd', 'vpc', 'vhdx', 'iso
 CACHE_MODES = ('default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe')
 GRAPHICS = ('none', 'vnc', 'spice')
 ADDRESS_SOURCES = ('lease', 'arp', 'agent')
+TPM_MODELS = ('tpm-crb', 'tpm-tis')
+TPM_VERSIONS = ('2.0', '1.2')
+# tpm: true - what QEMU guests on x86 use: CRB, TPM 2.0, swtpm.
+DEFAULT_TPM = {'model': 'tpm-crb', 'backend': 'emulator', 'version': '2.0'}
 # Target name prefixes per bus.
 TARGET_PREFIX = {'virtio': 'vd', 'sata': 'sd', 'scsi': 'sd', 'usb': 'sd', 'ide': 'hd', 'xen': 'xvd'}
 _TARGET_RE = r'^(vd|sd|hd|xvd)[a-z]{1,3}$'  # compiled (and cached) by re when a task first uses it
@@ -39,8 +43,8 @@ _TARGET_RE = r'^(vd|sd|hd|xvd)[a-z]{1,3}$'  # compiled (and cached) by re when a
 LIBVIRT_FILLED = ('uuid', 'arch', 'machine', 'cpu', 'vcpus', 'max_vcpus')
 # The options that say something about the definition (state, autostart and the like do not): each excludes xml.
 DEFINITION = ('virt_type', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware',
-              'boot', 'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent',
-              'rng', 'cloud_init', 'tags')
+              'secure_boot', 'boot', 'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console',
+              'guest_agent', 'rng', 'tpm', 'cloud_init', 'tags')
 
 
 def domain_spec(params):
@@ -96,6 +100,7 @@ def spec_from_options(params, name):
     spec['firmware'] = params.get('firmware')
     if spec['firmware'] not in (None, 'bios', 'uefi'):
         raise InvalidSpec('firmware', '%r is not bios or uefi' % (spec['firmware'],))
+    spec['secure_boot'] = secure_boot_spec(params.get('secure_boot'), spec['firmware'], spec['machine'])
     spec['boot'] = boot_spec(params.get('boot'))
     for key in ('kernel', 'initrd', 'cmdline'):
         spec[key] = params.get(key)
@@ -116,6 +121,7 @@ def spec_from_options(params, name):
     spec['console'] = console_spec(params.get('console'))
     spec['guest_agent'] = params.get('guest_agent')
     spec['rng'] = params.get('rng')
+    spec['tpm'] = tpm_spec(params.get('tpm'))
     spec['tags'] = tags_spec(params.get('tags'))
     _check_virt_type_fit(spec)
     return spec
@@ -157,6 +163,48 @@ def cpu_spec(cpu):
     if mode != 'custom' and cpu.get('model'):
         raise InvalidSpec('cpu.model', "a model only goes with mode 'custom'")
     return {'mode': mode, 'model': cpu.get('model') if mode == 'custom' else None}
+
+
+def secure_boot_spec(value, firmware, machine):
+    """UEFI says whether it boots securely: on q35, libvirt would otherwise
+    pick the secure-boot firmware by itself."""
+    if value is not None and not isinstance(value, bool):
+        raise InvalidSpec('secure_boot', '%r is not true or false' % (value,))
+    if value and firmware != 'uefi':
+        raise InvalidSpec('secure_boot', 'secure boot is a UEFI feature: it needs firmware: uefi')
+    if value and machine and machine_family(machine) != 'q35':
+        raise InvalidSpec('machine', '%r cannot boot securely: UEFI secure boot needs SMM, which OVMF has on '
+                                     'Q35 machines only (machine: q35)' % machine)
+    if firmware == 'uefi' and value is None:
+        return False
+    return value
+
+
+def tpm_spec(tpm):
+    """``True`` (a TPM 2.0), ``False`` (none) or ``{model, version}``; always an emulated one (swtpm)."""
+    if tpm is None:
+        return None
+    if tpm in (True, 'true', 'yes'):
+        return dict(DEFAULT_TPM)
+    if tpm in (False, 'false', 'no'):
+        return False
+    if not isinstance(tpm, dict):
+        raise InvalidSpec('tpm', 'expected true, false or {model, version}, not %r' % (tpm,))
+    unknown = sorted(set(tpm) - set(('model', 'version')))
+    if unknown:
+        raise InvalidSpec('tpm.%s' % unknown[0], 'unknown key (a TPM takes model and version)')
+    model = tpm.get('model') or DEFAULT_TPM['model']
+    if model not in TPM_MODELS:
+        raise InvalidSpec('tpm.model', '%r is not one of %s' % (model, ', '.join(TPM_MODELS)))
+    version = tpm.get('version')
+    version = DEFAULT_TPM['version'] if version is None else str(version)
+    if version == '2':
+        version = '2.0'
+    if version not in TPM_VERSIONS:
+        raise InvalidSpec('tpm.version', '%r is not one of %s' % (tpm.get('version'), ', '.join(TPM_VERSIONS)))
+    if model == 'tpm-crb' and version != '2.0':
+        raise InvalidSpec('tpm.version', 'a tpm-crb TPM is a TPM 2.0 (model tpm-tis for 1.2)')
+    return {'model': model, 'backend': 'emulator', 'version': version}
 
 
 def boot_spec(boot):
@@ -302,6 +350,8 @@ def _check_virt_type_fit(spec):
         raise InvalidSpec('guest_agent', 'the QEMU guest agent channel needs virt_type qemu or kvm')
     if qemu_only and spec.get('rng'):
         raise InvalidSpec('rng', 'a virtio RNG needs virt_type qemu or kvm')
+    if qemu_only and spec.get('tpm'):
+        raise InvalidSpec('tpm', 'an emulated TPM (swtpm) needs virt_type qemu or kvm')
     if qemu_only and (spec.get('graphics') or {}).get('type') == 'spice':
         raise InvalidSpec('graphics.type', 'SPICE needs virt_type qemu or kvm')
     if kind == 'vmware':

@@ -23,6 +23,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain impor
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_pool_xml
 
 FILE_POOLS = ('dir', 'fs', 'netfs')
+SEED_BUSES = ('virtio', 'sata', 'scsi', 'ide')
 _VOLUME_PARAMS = dict(state='present', capacity=None, format=None, preallocate=False, backing_volume=None,
                       backing_path=None, clone_from=None, cloud_init=None, allow_shrink=False, replace=False,
                       wipe=False)
@@ -101,16 +102,29 @@ def resolve_formats(driver, disks, owned):
 
 
 def seed_volume(domain, cloud_init, disks, check_mode):
-    """The OwnedVolume of the cloud-init seed and the cdrom disk that shows it."""
+    """The OwnedVolume of the cloud-init seed and the read-only disk that shows it.
+
+    A new seed is a virtio disk unless ``device``/``bus`` say otherwise:
+    cloud kernels (Debian's cloud kernel, for one) have no AHCI driver, so a
+    cdrom on SATA - the cdrom bus of q35 - is invisible to them. Not said,
+    device and bus stay None, so that an existing seed drive keeps what it
+    is (a seed attached as a cdrom by an earlier release is no change)."""
     pool = cloud_init.get('pool') or next((d['pool'] for d in disks or [] if d.get('pool')), None)
     if not pool:
         raise InvalidSpec('cloud_init.pool', 'the pool to keep the seed in (no disk names a pool to default to)')
+    device, bus = cloud_init.get('device'), cloud_init.get('bus')
+    if device not in (None, 'disk', 'cdrom'):
+        raise InvalidSpec('cloud_init.device', '%r is not disk or cdrom' % (device,))
+    if bus not in (None,) + SEED_BUSES:
+        raise InvalidSpec('cloud_init.bus', '%r is not one of %s' % (bus, ', '.join(SEED_BUSES)))
+    if device == 'cdrom' and bus == 'virtio':
+        raise InvalidSpec('cloud_init.bus', 'a cdrom cannot be on the virtio bus (sata, scsi or ide; or device: disk)')
     files = dict((key, cloud_init.get(key)) for key in ('user_data', 'meta_data', 'network_config', 'vendor_data'))
     if files['meta_data'] is None:
         files['meta_data'] = {'instance-id': domain, 'local-hostname': domain}
     volume = OwnedVolume('cloud_init', pool, seed_name(domain), {'cloud_init': files}, check_mode)
-    disk = {'target': cloud_init.get('target'), 'bus': cloud_init.get('bus'), 'device': 'cdrom', 'path': None,
-            'pool': pool, 'volume': seed_name(domain), 'format': 'raw', 'readonly': None, 'cache': None,
+    disk = {'target': cloud_init.get('target'), 'bus': bus, 'device': device, 'path': None,
+            'pool': pool, 'volume': seed_name(domain), 'format': 'raw', 'readonly': True, 'cache': None,
             'create': {'capacity': None, 'backing_volume': None, 'seed': True}}
     return volume, disk
 

@@ -85,8 +85,9 @@ class Driver(abc.ABC):
         """Define (or redefine) a persistent domain; returns its name."""
 
     @abc.abstractmethod
-    def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True):
-        """Remove a domain's persistent definition and its metadata."""
+    def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True, tpm=True):
+        """Remove a domain's persistent definition and its metadata, with its
+        UEFI variables (``nvram``) and its emulated TPM's state (``tpm``)."""
 
     @abc.abstractmethod
     def start_domain(self, name):
@@ -151,7 +152,8 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def domain_addresses(self, name, source):
         """Interface addresses by source (lease, agent, arp): list of dicts
-        name, mac, addresses [{type, addr, prefix}]."""
+        name, mac, addresses [{type, addr, prefix}]. A guest agent that does
+        not answer yet (a booting guest) knows none: []."""
 
     @abc.abstractmethod
     def set_domain_metadata(self, name, xml, key, namespace, live, config):

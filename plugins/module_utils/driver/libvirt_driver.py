@@ -146,6 +146,22 @@ def require_libvirt():
             '"pip install libvirt-python".', action='import libvirt')
 
 
+def undefine_flags(nvram=True, snapshots=True, managed_save=True, tpm=True):
+    """virDomainUndefineFlags flags from the binding's own constants (0 for
+    those an older binding lacks). Without NVRAM a UEFI guest that ran cannot
+    be undefined ("cannot undefine domain with nvram"); TPM: the emulator's
+    state, which a persistent_state TPM otherwise keeps."""
+    flags = 0
+    for wanted, flag in ((nvram, 'VIR_DOMAIN_UNDEFINE_NVRAM'),
+                         (tpm, 'VIR_DOMAIN_UNDEFINE_TPM'),
+                         (snapshots, 'VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA'),
+                         (snapshots, 'VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA'),
+                         (managed_save, 'VIR_DOMAIN_UNDEFINE_MANAGED_SAVE')):
+        if wanted:
+            flags |= getattr(libvirt, flag, 0)
+    return flags
+
+
 def _version_string(number):
     """libvirt packs versions as major * 1,000,000 + minor * 1,000 + release."""
     if not number:
@@ -508,24 +524,22 @@ class LibvirtDriver(Driver):
                 return conn.defineXML(xml).name()  # a driver without validation
         return self._run('define', 'domain', define)
 
-    def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True):
-        flags = 0
-        for wanted, flag in ((nvram, 'VIR_DOMAIN_UNDEFINE_NVRAM'),
-                             (snapshots, 'VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA'),
-                             (snapshots, 'VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA'),
-                             (managed_save, 'VIR_DOMAIN_UNDEFINE_MANAGED_SAVE')):
-            if wanted:
-                flags |= getattr(libvirt, flag, 0)
+    def undefine_domain(self, name, nvram=True, snapshots=True, managed_save=True, tpm=True):
+        flags = undefine_flags(nvram=nvram, snapshots=snapshots, managed_save=managed_save, tpm=tpm)
+        # A daemon older than the binding (TPM flag: libvirt 8.9) refuses flags it does not know.
+        without_tpm = flags & ~getattr(libvirt, 'VIR_DOMAIN_UNDEFINE_TPM', 0)
 
         def undefine(conn):
             dom = self._domain(conn, name)
-            try:
-                dom.undefineFlags(flags)
-            except libvirt.libvirtError as exc:
-                # Drivers without nvram/snapshots (LXC, test) reject the flags.
-                if exc.get_error_code() not in _UNSUPPORTED:
-                    raise
-                dom.undefine()
+            for attempt in [flags] + ([without_tpm] if without_tpm != flags else []):
+                try:
+                    dom.undefineFlags(attempt)
+                    return
+                except libvirt.libvirtError as exc:
+                    if exc.get_error_code() not in _UNSUPPORTED:
+                        raise
+            # Drivers without NVRAM or snapshots (LXC, test) reject the flags.
+            dom.undefine()
         return self._run('undefine', 'domain %r' % name, undefine, redo=self._unless_found(undefine))
 
     def _domain_call(self, action, name, method, *args, **kwargs):
@@ -650,7 +664,16 @@ class LibvirtDriver(Driver):
 
     def domain_addresses(self, name, source):
         def addresses(conn):
-            raw = self._domain(conn, name).interfaceAddresses(_ADDRESS_SOURCES[source], 0) or {}
+            dom = self._domain(conn, name)
+            try:
+                raw = dom.interfaceAddresses(_ADDRESS_SOURCES[source], 0) or {}
+            except libvirt.libvirtError as exc:
+                # The agent starts late in a guest's boot (and again after each
+                # restart): until it answers it knows no address - not a
+                # broken source. An agent channel that is not there is one.
+                if source == 'agent' and exc.get_error_code() == getattr(libvirt, 'VIR_ERR_AGENT_UNRESPONSIVE', None):
+                    return []
+                raise
             result = []
             for ifname, data in sorted(raw.items()):
                 result.append({

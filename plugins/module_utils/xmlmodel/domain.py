@@ -8,9 +8,9 @@ Canonical form (``name`` required, everything else optional)::
     {name, uuid, virt_type, arch, machine,
      memory_kib (<currentMemory>), max_memory_kib (<memory>),
      vcpus (online), max_vcpus, cpu: {mode, model}, firmware: bios|uefi,
-     boot: [hd, cdrom, network], kernel, initrd, cmdline,
-     disks: [...], interfaces: [...], graphics: {...}, console: {...},
-     guest_agent, rng, tags: {key: value}}
+     secure_boot (None: the XML does not say), boot: [hd, cdrom, network],
+     kernel, initrd, cmdline, disks: [...], interfaces: [...],
+     graphics: {...}, console: {...}, guest_agent, rng, tpm, tags: {key: value}}
 
 (devices: see xmlmodel.domain_devices), and for containers (``<os><type>exe``)
 the keys of xmlmodel.container. The parser keeps only what the canonical
@@ -29,8 +29,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.container im
     CONTAINER_KEYS, is_container, parse_container_parts, set_container_parts)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import (
     agent_channels, build_agent_channel, build_disk_element, build_graphics_element,
-    build_interface_element, build_rng_element, build_serial_element, parse_console,
-    parse_disk_element, parse_graphics, parse_interface_element, patch_disk_element,
+    build_interface_element, build_rng_element, build_serial_element, build_tpm_element, parse_console,
+    parse_disk_element, parse_graphics, parse_interface_element, parse_tpm, patch_disk_element,
     patch_interface_element)
 
 TAGS_TAG = '{%s}tags' % x.VIRTKIT_NS
@@ -76,6 +76,8 @@ def build_domain_xml(spec, base=None, uuid=None):
         _ensure(devices, agent_channels(devices), spec['guest_agent'], build_agent_channel)
     if spec.get('rng') is not None:
         _ensure(devices, devices.findall('rng'), spec['rng'], build_rng_element)
+    if spec.get('tpm') is not None:
+        _set_tpm(devices, spec['tpm'])
     if any(spec.get(key) is not None for key in CONTAINER_KEYS):
         set_container_parts(root, spec)
     return x.to_string(root)
@@ -152,6 +154,8 @@ def _set_os(root, spec):
         for tag in ('loader', 'nvram', 'firmware'):
             for el in os_el.findall(tag):
                 os_el.remove(el)
+    if spec.get('secure_boot') is not None and parse_firmware(os_el) == 'uefi':
+        _set_secure_boot(root, os_el, spec['secure_boot'])
     for key in ('kernel', 'initrd', 'cmdline'):
         if spec.get(key) is None:
             continue
@@ -166,6 +170,41 @@ def _set_os(root, spec):
             os_el.remove(el)
         for dev in spec['boot']:
             x.sub(os_el, 'boot', {'dev': dev})
+
+
+def _set_secure_boot(root, os_el, wanted):
+    """The firmware features libvirt picks OVMF by (at start; the live XML
+    then names the loader and NVRAM it chose). Said either way: on q35,
+    ``firmware='efi'`` alone picks the secure-boot build with Microsoft's
+    keys enrolled. Secure boot also needs SMM and a secure loader; SMM stays
+    when it is turned off (harmless, and it may be there for other reasons)."""
+    firmware = x.child(os_el, 'firmware', after=('type',))
+    for feature in firmware.findall('feature'):
+        if feature.get('name') in ('secure-boot', 'enrolled-keys'):
+            firmware.remove(feature)
+    # No firmware has enrolled keys without secure boot: the key goes with it.
+    x.sub(firmware, 'feature', {'enabled': wanted, 'name': 'secure-boot'})
+    if wanted:
+        x.sub(firmware, 'feature', {'enabled': True, 'name': 'enrolled-keys'})
+    loader = os_el.find('loader')
+    if wanted:
+        x.child(os_el, 'loader', after=('firmware',)).set('secure', 'yes')
+    elif loader is not None and loader.get('secure') is not None:
+        del loader.attrib['secure']
+        if not loader.attrib and not (loader.text or '').strip():
+            os_el.remove(loader)
+    if wanted:
+        features = x.child(root, 'features', after=('os',))
+        x.child(features, 'smm').set('state', 'on')
+
+
+def _set_tpm(devices, tpm):
+    current = parse_tpm(devices)
+    if tpm is False or current != tpm:
+        for el in devices.findall('tpm'):
+            devices.remove(el)
+        if tpm is not False:
+            devices.append(build_tpm_element(tpm))
 
 
 def _set_cpu(root, cpu):
@@ -312,6 +351,7 @@ def parse_domain_xml(xml, field='xml'):
         'machine': os_type.get('machine') if os_type is not None else None,
         'cpu': parse_cpu(root),
         'firmware': parse_firmware(os_el),
+        'secure_boot': parse_secure_boot(os_el),
         'boot': [b.get('dev') for b in os_el.findall('boot')] if os_el is not None else [],
         'kernel': x.text(os_el, 'kernel', default='') if os_el is not None else '',
         'initrd': x.text(os_el, 'initrd', default='') if os_el is not None else '',
@@ -322,6 +362,7 @@ def parse_domain_xml(xml, field='xml'):
         'console': parse_console(devices),
         'guest_agent': bool(agent_channels(devices)) if devices is not None else False,
         'rng': devices is not None and devices.find('rng') is not None,
+        'tpm': parse_tpm(devices),
         'tags': parse_tags(root),
     }
     result.update(_memory_and_vcpus(root))
@@ -382,6 +423,20 @@ def parse_firmware(os_el):
     if os_el.get('firmware') == 'efi' or (loader is not None and loader.get('type') == 'pflash'):
         return 'uefi'
     return 'bios'
+
+
+def parse_secure_boot(os_el):
+    """What the firmware features (or the loader) say about secure boot;
+    None when they say nothing (libvirt then picks the firmware alone)."""
+    if os_el is None:
+        return None
+    for feature in os_el.findall('firmware/feature'):
+        if feature.get('name') == 'secure-boot':
+            return x.yes_no(feature.get('enabled'))
+    loader = os_el.find('loader')
+    if loader is not None and loader.get('secure') is not None:
+        return x.yes_no(loader.get('secure'))
+    return None
 
 
 def parse_tags(root):

@@ -2,7 +2,7 @@
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Domain devices XML ⇄ canonical dicts: disks, interfaces, graphics, the
-serial console, the guest agent channel and the RNG; and one device of a
+serial console, the guest agent channel, the RNG and the TPM; and one device of a
 domain's XML as the live operations (attach, detach, updateDevice) want it.
 
 Canonical forms::
@@ -11,6 +11,7 @@ Canonical forms::
     interface: {type, network, bridge, direct, mac, model}
     graphics:  {type: none|vnc|spice, listen, password}
     console:   {type: none|pty} | {type: file, path}
+    tpm:       {model, backend, version} | False (none)
 
 A disk is identified by its target, an interface by its MAC: patching an
 existing element in place keeps what libvirt added to it (PCI and drive
@@ -215,6 +216,23 @@ def build_rng_element():
     el = x.element('rng', {'model': 'virtio'})
     x.sub(el, 'backend', {'model': 'random'}, '/dev/urandom')
     return el
+
+
+def build_tpm_element(tpm):
+    """An emulated TPM (libvirt runs swtpm for it and keeps its state)."""
+    el = x.element('tpm', {'model': tpm['model']})
+    x.sub(el, 'backend', {'type': tpm.get('backend') or 'emulator', 'version': tpm['version']})
+    return el
+
+
+def parse_tpm(devices):
+    """The first TPM, or False when there is none (False, not None: "none"
+    is a value a spec can ask for)."""
+    el = devices.find('tpm') if devices is not None else None
+    if el is None:
+        return False
+    return {'model': el.get('model'), 'backend': x.attr(el, 'backend', 'type'),
+            'version': x.attr(el, 'backend', 'version')}
 
 
 # -- one device of a domain's XML, for live operations --------------------------
