@@ -17,6 +17,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 
 import pytest
 
@@ -46,14 +47,14 @@ def pool_xml(name, path):
     return "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>" % (name, path)
 
 
-def guest_xml(name, disk, network, log, cpu=''):
+def guest_xml(name, disk, network, log, cpu='', cmdline=''):
     facts = bed_facts()
     return """<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>{memory}</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{kernel}</kernel><initrd>{initrd}</initrd>
-    <cmdline>console=ttyS0 virtkit.hostname={name}</cmdline></os>
+    <cmdline>console=ttyS0 virtkit.hostname={name}{cmdline}</cmdline></os>
   <features><acpi/></features>{cpu}
   <devices>
     <disk type='file' device='disk'><driver name='qemu' type='{fmt}'/><source file='{disk}'/>
@@ -62,6 +63,7 @@ def guest_xml(name, disk, network, log, cpu=''):
     <serial type='file'><source path='{log}' append='on'/><target port='0'/></serial>
   </devices>
 </domain>""".format(name=name, memory=GUEST_MEMORY_MIB, kernel=facts['kernel'], initrd=facts['initrd'], cpu=cpu,
+                    cmdline=(' ' + cmdline) if cmdline else '',
                     disk=disk, fmt='qcow2' if disk.endswith('.qcow2') else 'raw', network=network, log=log)
 
 
@@ -150,8 +152,8 @@ def make_disk(pool, name, marker=None, fmt='raw', size='8M'):
     return path
 
 
-def boot(bed, name, disk):
-    virsh('define', '/dev/stdin', stdin=guest_xml(name, disk, bed.net, bed.log(name)), check=True)
+def boot(bed, name, disk, cmdline=''):
+    virsh('define', '/dev/stdin', stdin=guest_xml(name, disk, bed.net, bed.log(name), cmdline=cmdline), check=True)
     virsh('start', name, check=True)
 
 
@@ -208,6 +210,11 @@ def fours(tmp_path, options, step, args=()):
     """Check mode, the move, check mode, the move: the last two change nothing,
     and check mode predicted the move's actions exactly."""
     results = play(tmp_path, [migrate_task(options, check) for check in (True, False, True, False)], step, args)
+    return moved_once(results, step)
+
+
+def moved_once(results, step):
+    """The checks of ``fours`` on four such results (the first four of a longer playbook)."""
     for result in results:
         assert not result.get('failed'), '%s: %s' % (step, result.get('msg'))
     predicted, done, recheck, again = results
@@ -222,19 +229,110 @@ def fours(tmp_path, options, step, args=()):
 
 # -- running guests ---------------------------------------------------------------
 
+# What the incremental guest writes over the first sector of its disk at boot: into its overlay, not the base.
+TOP_MARK = 'written-to-the-top'
+
+
 @pytest.fixture(scope='module')
 def guests(bed):
-    """Two running guests on this machine, booted side by side: ``shared`` with
-    its disk in the shared pool, ``copied`` with a raw disk in the local pool
-    that starts with a marker."""
-    names = {'shared': bed.name('a'), 'copied': bed.name('b')}
+    """Three running guests on this machine, booted side by side: ``shared``
+    with its disk in the shared pool, ``copied`` with a raw disk in the local
+    pool that starts with a marker, ``incremental`` with a qcow2 overlay in
+    the local pool on a raw base in the shared pool (both hosts see the base),
+    into which it writes TOP_MARK at boot. All three print a tick every 2 s
+    (virtkit.watch, see ``goes_on``) with the marker they read on their disk."""
+    names = {'shared': bed.name('a'), 'copied': bed.name('b'), 'incremental': bed.name('i')}
+    base = make_disk(bed.shared_pool, names['incremental'] + '-base.img')
+    virsh('vol-create-as', bed.local_pool, names['incremental'] + '.qcow2', '8M', '--format', 'qcow2',
+          '--backing-vol', base, '--backing-vol-format', 'raw', check=True)
     disks = {'shared': make_disk(bed.shared_pool, names['shared'] + '.qcow2', fmt='qcow2'),
-             'copied': make_disk(bed.local_pool, names['copied'] + '.img', marker=b'VIRTKIT-MIGRATE-MARKER\n')}
-    for key in ('shared', 'copied'):
-        boot(bed, names[key], disks[key])
-    for key in ('shared', 'copied'):
+             'copied': make_disk(bed.local_pool, names['copied'] + '.img', marker=b'VIRTKIT-MIGRATE-MARKER\n'),
+             'incremental': virsh('vol-path', '--pool', bed.local_pool, names['incremental'] + '.qcow2',
+                                  check=True).stdout.strip()}
+    cmdlines = {'shared': 'virtkit.watch=/dev/vda', 'copied': 'virtkit.watch=/dev/vda',
+                'incremental': 'virtkit.mark=/dev/vda:%s virtkit.watch=/dev/vda' % TOP_MARK}
+    for key in names:
+        boot(bed, names[key], disks[key], cmdline=cmdlines[key])
+    for key in names:
         booted(bed, names[key])
-    return dict(names=names, disks=disks, macs={key: mac_of(virsh, names[key]) for key in names})
+    return dict(names=names, disks=disks, base=base, macs={key: mac_of(virsh, names[key]) for key in names})
+
+
+def ticks(bed, name):
+    """The guest's VIRTKIT-TICK lines in the log's order: (boot id, counter, marker it reads on its disk)."""
+    found = []
+    for line in bed.console(name):
+        words = line.split()
+        if len(words) == 4 and words[0] == 'VIRTKIT-TICK' and words[2].isdigit():
+            found.append((words[1], int(words[2]), words[3]))
+    return found
+
+
+def goes_on(bed, name):
+    """The guest runs on in the boot it had, now on its new host (call it once
+    the domain is gone from the old one): its uptime keeps growing.
+
+    The busybox guest has no agent (virsh domtime needs one) and prints no
+    uptime; what it does print with virtkit.watch is a tick every 2 s of its
+    own time: the kernel's boot id and a counter a shell loop keeps in the
+    guest's memory. A reboot - or a new QEMU started from the disk - brings
+    another boot id and counts from 1; a guest that went on running carries
+    both over and goes on counting. The tick waited for here is written after
+    the old host had the domain no more, so by the new host's QEMU. Returns
+    the ticks."""
+    before = ticks(bed, name)
+    assert before, 'no ticks before the move: %s' % bed.log(name)
+    wait_for(lambda: len(ticks(bed, name)) > len(before), 120, interval=1,
+             what='%s to tick on its new host (console: %s)' % (name, bed.log(name)))
+    seen = ticks(bed, name)
+    assert set(boot for boot, _n, _mark in seen) == {before[0][0]}, 'another boot: %s' % bed.log(name)
+    counts = [n for _boot, n, _mark in seen]
+    assert counts == sorted(set(counts)) and counts[0] == 1, 'the counter started again: %s' % counts
+    return seen
+
+
+class Paused:
+    """Samples, taken every 0.1 s from this machine's daemon while a migration
+    job of ``name`` is sending its memory: (state, reason, memory sent)."""
+
+    def __init__(self, name):
+        self.name, self.samples = name, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name='sample-' + name, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(30)
+
+    def _sample(self):
+        import libvirt
+        conn = libvirt.open(HOST_URI)
+        try:
+            while not self._stop.is_set():
+                try:
+                    domain = conn.lookupByName(self.name)
+                    job = domain.jobStats()
+                    state, reason = domain.state()
+                except libvirt.libvirtError:
+                    job = {}  # not here (any more)
+                if job.get('type') in (libvirt.VIR_DOMAIN_JOB_BOUNDED, libvirt.VIR_DOMAIN_JOB_UNBOUNDED) \
+                        and job.get('memory_processed') and job.get('memory_remaining'):
+                    self.samples.append((state, reason, job['memory_processed']))
+                self._stop.wait(0.1)
+        finally:
+            conn.close()
+
+    def proven(self):
+        """Paused for migration whenever memory was on its way, while more and
+        more of it went: a live move only pauses for its last round."""
+        import libvirt
+        states = set((state, reason) for state, reason, _sent in self.samples)
+        assert states == {(libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_MIGRATION)}, self.samples
+        assert len(set(sent for _state, _reason, sent in self.samples)) >= 2, self.samples
 
 
 def mac_of(run, name):
@@ -265,6 +363,7 @@ def test_a_running_guest_moves_live_over_shared_storage(bed, guests, tmp_path):
     assert done['migration']['domain']['interfaces'][0]['mac'] == guests['macs']['shared']
     assert mac_of(bed.h2.virsh, name) == guests['macs']['shared']
     assert len(ready_lines(bed, name)) == 1, 'the guest booted again: %s' % bed.log(name)
+    goes_on(bed, name)
     assert host_id  # it ran here before
 
 
@@ -282,6 +381,49 @@ def test_a_running_guest_moves_live_with_its_storage_copied(bed, guests, tmp_pat
     assert any(volume in warning for warning in done.get('warnings', [])), done.get('warnings')
     assert done['migration']['progress'].get('disk_total', 0) >= 8 * 1024 * 1024, done['migration']['progress']
     assert len(ready_lines(bed, name)) == 1
+    goes_on(bed, name)
+
+
+def test_a_paused_move_copies_only_the_top_and_leaves_the_definition_until_asked(bed, guests, tmp_path):
+    """live: false, copy_storage: incremental, undefine_source: false - then
+    undefine_source: true removes the definition left behind. The guest is
+    paused while its memory goes (sampled from this machine's daemon), the
+    overlay arrives as an overlay on the base both hosts share, and the guest
+    reads its boot-time mark from the copy there."""
+    name, disk = guests['names']['incremental'], guests['disks']['incremental']
+    # 5 MiB/s: the memory the guest wrote takes seconds, enough samples of the paused guest.
+    options = bed.forth(name, live=False, copy_storage='incremental', undefine_source=False, bandwidth=5)
+    tasks = [migrate_task(options, check) for check in (True, False, True, False)]
+    leave_it = dict(options, undefine_source=True)
+    tasks += [migrate_task(leave_it, check, name='Remove what is left') for check in (True, False, False)]
+    with Paused(name) as paused:
+        results = play(tmp_path, tasks, 'paused')
+    predicted, done, _recheck, _again = moved_once(results[:4], 'paused')
+    volume = '%s/%s' % (bed.local_pool, os.path.basename(disk))
+    assert done['actions'] == ['destination: volume %s: create overlay on %s' % (volume, guests['base']),
+                               'migrate paused (live: false) to %s, copying disks vda (incremental)' % bed.h2.uri]
+    assert predicted['migration']['mode'] == done['migration']['mode'] == 'paused'
+    paused.proven()
+    assert done['migration']['domain']['state'] == 'running'
+    # The source keeps its definition, shut off, and a second run with undefine_source: false leaves it.
+    assert done['diff']['after'] == {'uri': bed.h2.uri, 'state': 'running', 'persistent': True}, done['diff']
+    assert not any(volume in warning for warning in done.get('warnings', [])), done['warnings']
+
+    removal_predicted, removed, removed_again = results[4:]
+    for result in (removal_predicted, removed):
+        assert not result.get('failed') and result['changed'], result
+        assert result['actions'] == ['undefine on the source (it runs on the destination already)'], result
+    assert removed_again['changed'] is False and removed_again['actions'] == [], removed_again
+    assert bed.where(name) == {'host': None, 'h2': 'running'}
+    assert 'yes' in bed.h2.virsh('dominfo', name).stdout.split('Persistent:')[1].split('\n')[0]
+
+    # Only the top was copied: the copy is an overlay on the shared base, and it has what the guest wrote.
+    info = json.loads(subprocess.run(['qemu-img', 'info', '-U', '--output=json', bed.h2.path(disk)],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert (info['format'], info.get('full-backing-filename')) == ('qcow2', guests['base']), info
+    assert len(ready_lines(bed, name)) == 1
+    seen = goes_on(bed, name)
+    assert seen[-1][2] == TOP_MARK, seen[-1]  # read with O_DIRECT from the copy on the destination
 
 
 # -- shut-off guests (while the moved guests renew their leases) ------------------
@@ -422,6 +564,7 @@ def test_moving_back_peer_to_peer_with_dest_auth(bed, guests, tmp_path):
     assert results[0]['actions'] == ['migrate live to %s, tunnelled' % bed.host_tcp]
     assert bed.where(name) == {'host': 'running', 'h2': None}
     assert len(ready_lines(bed, name)) == 1
+    goes_on(bed, name)
     for secret in (bed.h2.auth['password'], bed.host_auth['password']):
         assert secret not in results.output
     assert 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in results.output  # -vvvv shows the arguments, masked
@@ -437,6 +580,29 @@ def test_moving_back_peer_to_peer_with_dest_auth(bed, guests, tmp_path):
         'migrate live to %s, copying disks vda (all), peer to peer' % bed.host_tcp], results[0]['actions']
     assert results[1]['changed'] is False
     assert bed.where(name) == {'host': 'running', 'h2': None}
+    goes_on(bed, name)
+
+
+def test_a_transient_move_back_with_an_incremental_copy(bed, guests, tmp_path):
+    """persistent: false: the guest runs here again, defined nowhere.
+
+    The overlay the first move left here is deleted first, so that the copy
+    goes into a new one: an incremental copy writes only the clusters the top
+    has, and in an old overlay - which the module would reuse as it is - that
+    overlay's other clusters would show through."""
+    name, disk = guests['names']['incremental'], guests['disks']['incremental']
+    virsh('vol-delete', '--pool', bed.local_pool, os.path.basename(disk), check=True)
+    results = fours(tmp_path, bed.back(name, persistent=False, copy_storage='incremental'), 'transient')
+    done = results[1]
+    assert done['actions'] == [
+        'destination: volume %s/%s: create overlay on %s' % (bed.local_pool, os.path.basename(disk), guests['base']),
+        'migrate live to %s, copying disks vda (incremental)' % bed.host_tcp], done['actions']
+    assert done['diff']['after']['persistent'] is False, done['diff']
+    assert bed.where(name) == {'host': 'running', 'h2': None}
+    assert 'no' in virsh('dominfo', name).stdout.split('Persistent:')[1].split('\n')[0]
+    assert done['migration']['domain']['persistent'] is False, done['migration']['domain']
+    assert len(ready_lines(bed, name)) == 1
+    assert goes_on(bed, name)[-1][2] == TOP_MARK
 
 
 def test_a_migration_past_its_timeout_is_aborted_and_the_guest_stays(bed, guests, tmp_path):
