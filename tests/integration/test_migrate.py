@@ -586,11 +586,15 @@ def test_moving_back_peer_to_peer_with_dest_auth(bed, guests, tmp_path):
 def test_a_transient_move_back_with_an_incremental_copy(bed, guests, tmp_path):
     """persistent: false: the guest runs here again, defined nowhere.
 
-    The overlay the first move left here is deleted first, so that the copy
-    goes into a new one: an incremental copy writes only the clusters the top
-    has, and in an old overlay - which the module would reuse as it is - that
-    overlay's other clusters would show through."""
+    The overlay the first move left here is refused first: an incremental
+    copy writes only the clusters the top has, so that overlay's other
+    clusters would show through. Deleted, the copy goes into a new one."""
     name, disk = guests['names']['incremental'], guests['disks']['incremental']
+    refused, = play(tmp_path, [migrate_task(bed.back(name, persistent=False, copy_storage='incremental'))], 'old-top')
+    assert refused['failed'] and refused['error'] == 'conflict', refused
+    assert ('volume %s/%s exists on the destination (unused there), and an incremental copy writes only'
+            % (bed.local_pool, os.path.basename(disk))) in refused['msg'], refused['msg']
+    assert bed.where(name) == {'host': None, 'h2': 'running'}
     virsh('vol-delete', '--pool', bed.local_pool, os.path.basename(disk), check=True)
     results = fours(tmp_path, bed.back(name, persistent=False, copy_storage='incremental'), 'transient')
     done = results[1]

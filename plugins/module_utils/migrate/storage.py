@@ -255,6 +255,14 @@ def _plan_copy(result, source, dest, src_pools, dst_pools, disk, copy_storage, o
                                    % (_label(disk), pool_name, name, format_bytes(existing['capacity']),
                                       format_bytes(volume['capacity'])))
             return
+        if copy_storage == 'incremental' and not offline:
+            # QEMU writes only the clusters the disk's top image has: the old
+            # volume's other clusters would show through instead of the base.
+            result.problems.append('%s: volume %s/%s exists on the destination (unused there), and an incremental '
+                                   'copy writes only what the disk\'s top image holds, so what else it holds would '
+                                   'show through: delete it there first (virtkit.virt.volume, state: absent)'
+                                   % (_label(disk), pool_name, name))
+            return
         result.reuse.append(entry)
     else:
         result.create.append(entry)

@@ -194,6 +194,16 @@ def test_an_unused_volume_there_is_overwritten_a_used_one_refused(run):
     assert result['failed'] and "volume local/vm.qcow2 on the destination is in use by domain 'other'" in result['msg']
 
 
+def test_an_old_volume_there_is_refused_for_an_incremental_copy(run):
+    src, dst = hosts(pool='local')
+    src.pools['local']['volumes']['vm.qcow2']['backing'] = '/pools/shared/base.qcow2'
+    dst.add_volume('local', 'vm.qcow2', 16 * MiB, 'qcow2', '/pools/shared/base.qcow2')
+    result = run(src, dst, copy_storage='incremental')
+    assert result['failed'] and ('volume local/vm.qcow2 exists on the destination (unused there), and an incremental '
+                                 'copy writes only' in result['msg']), result['msg']
+    assert dst.changes() == [] and src.changes() == []
+
+
 def test_everything_that_would_fail_is_said_at_once_before_anything_moves(run):
     src, dst = hosts(pool='local', cache='unsafe',
                      cpu="<cpu mode='custom' match='exact'><model>Skylake</model></cpu>")
