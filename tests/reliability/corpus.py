@@ -109,7 +109,7 @@ DOMAIN = [
     ({'remove_storage': 'maybe', 'state': 'absent'}, 'remove_storage'),
     ({'shutdown_timeout': -5}, 'shutdown_timeout'),
     ({'cloud_init': {'user_data': '#cloud-config\n'}}, 'cloud_init.pool'),
-    ({'cloud_init': {'user_data': '#cloud-config\n', 'pool': '{P}', 'bus': 'virtio'}}, 'bus'),
+    ({'cloud_init': {'user_data': '#cloud-config\n', 'pool': '{P}', 'bus': 'usb'}}, 'bus'),
     ({'name': None}, 'name'),
     ({'colour': 'red'}, 'colour'),
     ({'uri': 'not a uri'}, 'uri'),
@@ -242,7 +242,7 @@ INFO = [
     ('pool_info', {'name': 'a/b'}, 'name'),
     ('volume_info', {'pool': '..'}, 'pool'),
     ('volume_info', {}, 'pool'),
-    ('volume_info', {'pool': '{P}', 'name': 'a/b'}, 'name'),
+    ('volume_info', {'pool': '{P}', 'name': 'a/../b'}, 'name'),  # 'a/b' is a name: esx's folder/file.vmdk
     ('host_info', {'uri': 'not a uri'}, 'uri'),
     ('host_info', {'auth': 'me'}, 'auth'),
 ]

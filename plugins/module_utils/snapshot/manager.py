@@ -467,7 +467,12 @@ class SnapshotManager(Manager):
         active = self.status['state'] in ACTIVE_STATES
         drift = []
         if snap['domain_xml']:
-            drift = definition_drift(snap['domain_xml'], self.driver.domain_xml(self.domain, inactive=not active))
+            drift = definition_drift(snap['domain_xml'], self.driver.domain_xml(self.domain, inactive=True))
+            if active:
+                # A live change the guest has not taken yet (a balloon not loaded) shows in
+                # the definition only; one made live only, in the running guest only.
+                live = definition_drift(snap['domain_xml'], self.driver.domain_xml(self.domain))
+                drift += [key for key in live if key not in drift]
         current_name = next((s['name'] for s in snapshots.values() if s['current']), None)
         plan.before = {'current_snapshot': current_name, 'state': now}
         plan.after = {'current_snapshot': self.name, 'state': final}
