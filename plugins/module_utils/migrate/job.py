@@ -18,6 +18,11 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFoun
 
 # How long libvirt may take to wind a migration down once asked to abort.
 ABORT_GRACE = 120
+# libvirt accepts an abort that comes before QEMU's own migration has begun
+# (while the destination is still being prepared) and the move then goes on
+# as if never asked: an accepted abort is asked again this often while the
+# job still runs.
+ABORT_AGAIN = 2.0
 ACTIVE_JOBS = ('bounded', 'unbounded')
 
 
@@ -40,10 +45,10 @@ class Outcome:
 
 class MigrationJob:
     def __init__(self, source, name, migrate, timeout=None, max_downtime=None, postcopy=False, interval=0.5,
-                 clock=time.monotonic):
+                 clock=time.monotonic, abort_again=ABORT_AGAIN):
         self.source, self.name, self.migrate = source, name, migrate
         self.timeout, self.max_downtime, self.postcopy = timeout, max_downtime, postcopy
-        self.interval, self.clock = interval, clock
+        self.interval, self.clock, self.abort_again = interval, clock, abort_again
 
     def run(self):
         outcome = Outcome()
@@ -59,7 +64,7 @@ class MigrationJob:
         start = self.clock()
         thread.start()
         downtime_set = postcopy_tried = False
-        aborting = {'accepted': False, 'busy': False}
+        aborting = {'accepted': False, 'busy': False, 'again_at': None}
         abort_deadline = None
         while True:
             thread.join(self.interval)
@@ -79,11 +84,12 @@ class MigrationJob:
                     postcopy_tried = True
                     outcome.postcopy = self._try(outcome, 'switch to post-copy',
                                                  lambda: self.source.start_postcopy(self.name))
-            if self.timeout and outcome.elapsed >= self.timeout and not aborting['accepted'] \
-                    and not aborting['busy']:
+            if self.timeout and outcome.elapsed >= self.timeout and not aborting['busy'] \
+                    and (not aborting['accepted'] or outcome.elapsed >= aborting['again_at']):
                 if not outcome.aborted:
                     outcome.aborted = True
                     abort_deadline = outcome.elapsed + ABORT_GRACE
+                aborting['accepted'], aborting['again_at'] = False, outcome.elapsed + self.abort_again
                 self._abort(outcome, aborting)
             if abort_deadline is not None and outcome.elapsed >= abort_deadline:
                 outcome.still_running = True

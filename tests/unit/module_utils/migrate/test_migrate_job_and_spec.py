@@ -75,6 +75,20 @@ def test_an_abort_refused_while_libvirt_prepares_is_tried_again():
     assert len(source.called('abort_job')) == 3  # and none after libvirt took it
 
 
+def test_an_abort_libvirt_took_but_the_move_went_on_is_asked_again():
+    source = FakeDriver()
+    source.script('migration_stats', ACTIVE)
+
+    def migrate():
+        # The first abort came before QEMU's migration began: only the second one ends it.
+        while len(source.called('abort_job')) < 2:
+            threading.Event().wait(0.05)
+        raise DriverError('operation aborted')
+    outcome = MigrationJob(source, 'vm', migrate, timeout=0.2, interval=0.05, abort_again=0.3).run()
+    assert outcome.aborted and not outcome.still_running and str(outcome.error) == 'operation aborted'
+    assert len(source.called('abort_job')) == 2
+
+
 def test_a_refused_abort_is_kept_and_a_finished_move_stays_a_move():
     source = FakeDriver()
     source.script('abort_job', DriverError('cannot abort migration in post-copy mode'))
