@@ -169,14 +169,18 @@ configure_sasl() {
         printf 'mech_list: digest-md5\nsasldb_path: /etc/libvirt/passwd.db\n' > /etc/sasl2/libvirt.conf
         changed+=changed
     fi
-    if [ ! -s "$auth" ] || ! sasldblistusers2 -f /etc/libvirt/passwd.db 2>/dev/null | grep -q '^virtkit-test@'; then
-        local password
+    local password
+    if [ -s "$auth" ]; then
+        password=$(sed -n 's/^SASL_PASSWORD=//p' "$auth")
+    else
         password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-        printf '%s' "$password" | saslpasswd2 -p -a libvirt -f /etc/libvirt/passwd.db virtkit-test
         (umask 077; printf 'SASL_URI=qemu+tcp://127.0.0.1:%s/system\nSASL_USERNAME=virtkit-test\nSASL_PASSWORD=%s\n' \
             "$SASL_PORT" "$password" > "$auth")
         log "config: SASL user virtkit-test for qemu+tcp://127.0.0.1:$SASL_PORT (credentials in $auth)"
     fi
+    # Set every run, from this cache's file: a bed built with another cache
+    # directory (VIRTKIT_BED_CACHE) set its own password in the one database.
+    printf '%s' "$password" | saslpasswd2 -p -a libvirt -f /etc/libvirt/passwd.db virtkit-test
     [ -z "$changed" ] || log "config: libvirtd listens on 127.0.0.1:$SASL_PORT with SASL auth"
 }
 
