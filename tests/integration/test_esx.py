@@ -224,7 +224,7 @@ def test_certificate_verified_against_the_system_trust_store(vsphere, tmp_path):
 def _vault(tmp_path, name, secret):
     (tmp_path / 'vault-pass').write_text('vk-esx-test\n')
     return subprocess.run([os.path.join(BIN, 'ansible-vault'), 'encrypt_string', '--vault-password-file',
-                           str(tmp_path / 'vault-pass'), '--name', name, secret],
+                           str(tmp_path / 'vault-pass'), '--name', name, '--', secret],  # a secret may start with '-'
                           capture_output=True, text=True, check=True).stdout
 
 

@@ -361,7 +361,7 @@ def test_credentials_per_uri_vaulted_never_logged_nor_cached(bed):
     (tmp / 'vault-pass').write_text('vk-inventory-test\n')
     vaulted = subprocess.run(
         [os.path.join(BIN, 'ansible-vault'), 'encrypt_string', '--vault-password-file', str(tmp / 'vault-pass'),
-         '--name', 'password', password], capture_output=True, text=True, env=ansible_env(tmp), check=True).stdout
+         '--name', 'password', '--', password], capture_output=True, text=True, env=ansible_env(tmp), check=True).stdout
     wrong_uri = uri.replace('127.0.0.1', 'localhost')
     good_entry = '  - uri: %s\n    auth:\n      username: %s\n%s' % (uri, username, textwrap.indent(vaulted, ' ' * 6))
     wrong_entry = '  - uri: %s\n    auth: {username: %s, password: not-the-password}\n' % (wrong_uri, username)
