@@ -55,17 +55,10 @@ MASKED_UNITS=(
     getty@tty1.service                        # no display; ttyS0 has its getty
 )
 
-log() { echo "[bed] $*"; }
-die() { echo "[bed] ERROR: $*" >&2; exit 1; }
+# shellcheck source=tests/bed/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root"
-
-mirror() {
-    local m
-    m=$(sed -n 's/^URIs: *//p; s/^deb  *\(http[^ ]*\) .*/\1/p' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
-        | grep -v security | head -n 1 || true)
-    echo "${m:-http://deb.debian.org/debian}"
-}
 
 recipe_hash() {
     {

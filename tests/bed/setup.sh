@@ -49,8 +49,8 @@ GUEST_MODULES=(
     button evdev                           # ACPI power button -> acpid
 )
 
-log() { echo "[bed] $*"; }
-die() { echo "[bed] ERROR: $*" >&2; exit 1; }
+# shellcheck source=tests/bed/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 
@@ -422,10 +422,7 @@ ensure_rootfs() {
     fi
     log "rootfs: debootstrap bookworm (minbase + python3) into $dir"
     rm -rf "$dir" "$dir.tmp" "$dir.stamp"
-    local mirror
-    mirror=$(sed -n 's/^URIs: *//p; s/^deb  *\(http[^ ]*\) .*/\1/p' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
-        | grep -v security | head -n 1 || true)
-    debootstrap --variant=minbase --include=python3 bookworm "$dir.tmp" "${mirror:-http://deb.debian.org/debian}" \
+    debootstrap --variant=minbase --include=python3 bookworm "$dir.tmp" "$(mirror)" \
         > "$CACHE/rootfs-debootstrap.log" 2>&1 \
         || { tail -n 20 "$CACHE/rootfs-debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/rootfs-debootstrap.log)"; }
     rm -rf "$dir.tmp/var/cache/apt/archives/"*.deb

@@ -16,8 +16,8 @@ CACHE=${VIRTKIT_BED_CACHE:-/var/cache/virtkit-bed}
 OUT=$CACHE/vcsim
 GOPATH_DEBIAN=/usr/share/gocode
 
-log() { echo "[bed] $*"; }
-die() { echo "[bed] ERROR: $*" >&2; exit 1; }
+# shellcheck source=tests/bed/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 command -v go >/dev/null || die "go not found: apt-get install golang-go golang-github-vmware-govmomi-dev"
 [ -d "$GOPATH_DEBIAN/src/github.com/vmware/govmomi/simulator" ] \
