@@ -163,3 +163,35 @@ def wait_until_ssh(inventory, host, timeout=BOOT_TIMEOUT):
         raise AssertionError('no SSH to %s within %s s; last try:\n%s%s' % (
             host, timeout, last['result'].stdout[-2000:], last['result'].stderr[-2000:]))
     return time.monotonic() - started
+
+
+# What the real guests need, made by the modules: an isolated network, a dir
+# pool and the bed's Debian image imported as a volume (vk_* variables).
+SETUP = """
+- name: What the guests need
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: An isolated network with DHCP (no forwarding)
+      virtkit.virt.network:
+        name: "{{ vk_net }}"
+        mode: isolated
+        bridge: "{{ vk_bridge }}"
+        ipv4:
+          address: "{{ vk_base }}.1/24"
+          dhcp:
+            ranges: [{start: "{{ vk_base }}.100", end: "{{ vk_base }}.150"}]
+
+    - name: A dir pool
+      virtkit.virt.pool:
+        name: "{{ vk_pool }}"
+        type: dir
+        path: "{{ vk_pool_path }}"
+
+    - name: The Debian image, imported once as the guests' base volume
+      virtkit.virt.volume:
+        name: "{{ vk_image_name }}"
+        pool: "{{ vk_pool }}"
+        import:
+          path: "{{ vk_image }}"
+"""

@@ -25,39 +25,9 @@ import time
 import pytest
 
 from harness import free_subnet, prediction_mismatches, run_playbook, task_changes, unique_prefix
-from real_guest import (BOOT_TIMEOUT, LISTING_RACE, RUNCMD_FILE, TRIES, debian_facts, inventory_host, make_keys,
+from real_guest import (BOOT_TIMEOUT, LISTING_RACE, RUNCMD_FILE, SETUP, TRIES, debian_facts, inventory_host, make_keys,
                         nvram_path, run_ansible, user_data, virsh, wait_until_ssh, write_inventory, write_known_hosts)
 
-# The network, the pool and the image as a volume; then the domain module with
-# vk_args (its result in vk_out). The copy only reports back to the test.
-SETUP = """
-- name: What the guests need
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: An isolated network with DHCP (no forwarding)
-      virtkit.virt.network:
-        name: "{{ vk_net }}"
-        mode: isolated
-        bridge: "{{ vk_bridge }}"
-        ipv4:
-          address: "{{ vk_base }}.1/24"
-          dhcp:
-            ranges: [{start: "{{ vk_base }}.100", end: "{{ vk_base }}.150"}]
-
-    - name: A dir pool
-      virtkit.virt.pool:
-        name: "{{ vk_pool }}"
-        type: dir
-        path: "{{ vk_pool_path }}"
-
-    - name: The Debian image, imported as a volume
-      virtkit.virt.volume:
-        name: "{{ vk_image_name }}"
-        pool: "{{ vk_pool }}"
-        import:
-          path: "{{ vk_image }}"
-"""
 DOMAIN = """
 - name: One domain task
   hosts: localhost

@@ -20,36 +20,8 @@ import time
 import pytest
 
 from harness import free_subnet, prediction_mismatches, run_playbook, task_changes, unique_prefix
-from real_guest import BOOT_TIMEOUT, GUEST_PYTHON, debian_facts, make_keys, ssh_args, user_data, virsh
+from real_guest import BOOT_TIMEOUT, GUEST_PYTHON, SETUP, debian_facts, make_keys, ssh_args, user_data, virsh
 
-SETUP = """
-- name: What the guests need (made before the role's runs are compared)
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: An isolated network with DHCP (no forwarding)
-      virtkit.virt.network:
-        name: "{{ vk_net }}"
-        mode: isolated
-        bridge: "{{ vk_bridge }}"
-        ipv4:
-          address: "{{ vk_base }}.1/24"
-          dhcp:
-            ranges: [{start: "{{ vk_base }}.100", end: "{{ vk_base }}.150"}]
-
-    - name: A dir pool
-      virtkit.virt.pool:
-        name: "{{ vk_pool }}"
-        type: dir
-        path: "{{ vk_pool_path }}"
-
-    - name: The Debian image, imported once as the guests' base volume
-      virtkit.virt.volume:
-        name: "{{ vk_image_name }}"
-        pool: "{{ vk_pool }}"
-        import:
-          path: "{{ vk_image }}"
-"""
 PROVISION = """
 - name: The guests
   hosts: localhost
