@@ -16,7 +16,11 @@ measured before the work on it) beside them:
               ratio is to that floor (the load drifts); medians of --runs
               rounds, wall time and CPU time (of ansible-playbook and all it
               ran: steadier than wall time on a shared machine). Also the
-              domain play with the bytecode cache off (VIRTKIT_BYTECODE_CACHE=off).
+              domain play with the bytecode cache off (VIRTKIT_BYTECODE_CACHE=off),
+              and the engine's floor for the domain and the container: a
+              bench-only module that does what any module on libvirt-python
+              must (import libvirt and lxml, open the connection, read the
+              object's XML and parse it) and nothing else.
   process     One module process run from its AnsiballZ file (kept with
               ANSIBLE_KEEP_REMOTE_FILES): domain (cache warm, cache off),
               community.libvirt virt, command. Medians of 5 x --runs.
@@ -241,7 +245,8 @@ class Bench:
             'run just before it, %d rounds; medians' % (LOOP, LOOP, self.args.runs))
         self.setup_resources()
         floor = (self.play('floor.yml', '- ansible.builtin.command: "true"\n  changed_when: false', LOOP), self.env)
-        kinds = ('domain', 'network', 'volume', 'container', 'domain, cache off')
+        kinds = ('domain', 'network', 'volume', 'container', 'domain, cache off', 'engine floor, domain',
+                 'engine floor, container')
         plays = {}
         for kind in kinds[:4]:
             plays[kind] = (self.play('%s.yml' % kind, self.tasks[kind], LOOP), self.env)
@@ -249,6 +254,10 @@ class Bench:
                 plays['community ' + kind] = (self.play('community-%s.yml' % kind, self.community_tasks[kind], LOOP),
                                               dict(self.env, ANSIBLE_COLLECTIONS_PATH=self.community_site))
         plays['domain, cache off'] = (plays['domain'][0], dict(self.env, VIRTKIT_BYTECODE_CACHE='off'))
+        floor_env = dict(self.env, ANSIBLE_COLLECTIONS_PATH='%s:%s' % (self.args.collections, self.engine_floor()))
+        for kind, uri, name in (('domain', 'qemu:///system', '-dom'), ('container', 'lxc:///', '-ct')):
+            task = '- vkbench.floor.engine_floor: {uri: "%s", name: %s%s}' % (uri, self.prefix, name)
+            plays['engine floor, ' + kind] = (self.play('floor-%s.yml' % kind, task, LOOP), floor_env)
         if self.before_env:
             kinds += ('domain (before)',)
             plays['domain (before)'] = (plays['domain'][0], self.before_env)
@@ -266,12 +275,12 @@ class Bench:
                         wall = self.playbook(*plays[name])[0]
                         runs[name].append((wall, self.cpu, wall / base[0], self.cpu / base[1]))
         wall_floor, cpu_floor = median([r[0] for r in runs['floor']]), median([r[1] for r in runs['floor']])
-        say('%-20s %6.2f s (CPU %5.2f s)  the floor' % ('20 x command: true', wall_floor, cpu_floor))
+        say('%-24s %6.2f s (CPU %5.2f s)  the floor' % ('20 x command: true', wall_floor, cpu_floor))
         rows = {}
         for kind in kinds:
             ours = runs[kind]
             ratio, cpu_ratio = median([r[2] for r in ours]), median([r[3] for r in ours])
-            line = '%-20s %6.2f s (CPU %5.2f s) = %.2fx the floor (CPU %.2fx)' % (
+            line = '%-24s %6.2f s (CPU %5.2f s) = %.2fx the floor (CPU %.2fx)' % (
                 kind, median([r[0] for r in ours]), median([r[1] for r in ours]), ratio, cpu_ratio)
             if kind in ('domain', 'network', 'volume', 'container'):
                 line += ', goal <= %.2fx' % GOAL['loop']
@@ -285,7 +294,19 @@ class Bench:
             rows[kind] = {'seconds': median([r[0] for r in ours]), 'ratio': ratio, 'cpu_ratio': cpu_ratio,
                           'community': median([r[2] for r in community]) if community else None,
                           'community_cpu': median([r[3] for r in community]) if community else None}
+        for kind in ('domain', 'container'):
+            beyond = (rows[kind]['seconds'] - wall_floor) / LOOP * 1000
+            engine = (rows['engine floor, ' + kind]['seconds'] - wall_floor) / LOOP * 1000
+            say('%s: %.0f ms a task beyond command: true, of which the engine floor %.0f ms (the goal allows %.0f ms)'
+                % (kind, beyond, engine, (GOAL['loop'] - 1) * wall_floor / LOOP * 1000))
         self.results['modules'] = {'floor': wall_floor, 'floor_cpu': cpu_floor, 'rows': rows, 'runs': runs}
+
+    def engine_floor(self):
+        """A collection path holding vkbench.floor.engine_floor."""
+        root = os.path.join(self.work, 'floor-collection')
+        self.write(os.path.join(root, 'ansible_collections', 'vkbench', 'floor', 'plugins', 'modules',
+                                'engine_floor.py'), ENGINE_FLOOR)
+        return root
 
     # -- one module process -------------------------------------------------------------
     def ansiballz(self, name, task, env):
@@ -601,6 +622,38 @@ FLOOR_SERIAL = 'import sys\nfor uri in sys.argv[1:]:\n    sys.argv[1] = uri\n' +
     textwrap.indent(inventory_bench.FLOOR.replace('import json, sys, libvirt', 'import json, libvirt'), '    ')
 
 # A module's main() with its arguments, its result the last line of stdout.
+# What any module on libvirt-python pays for a task that finds nothing to
+# change: the imports, the connection, the object's XML read and parsed.
+ENGINE_FLOOR = '''#!/usr/bin/python
+DOCUMENTATION = """
+module: engine_floor
+short_description: Benchmark only - what a libvirt module cannot avoid
+description: [Reads one domain's XML with libvirt-python and parses it with lxml; changes nothing.]
+options:
+  uri: {type: str, required: true, description: [The libvirt URI.]}
+  name: {type: str, required: true, description: [The domain.]}
+"""
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(uri=dict(required=True), name=dict(required=True)),
+                           supports_check_mode=True)
+    import libvirt
+    from lxml import etree
+    conn = libvirt.open(module.params['uri'])
+    try:
+        etree.fromstring(conn.lookupByName(module.params['name']).XMLDesc(0))
+    finally:
+        conn.close()
+    module.exit_json(changed=False)
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+
 RUN_MODULE = r'''
 import json, sys
 from ansible.module_utils import basic
