@@ -35,6 +35,8 @@ measured before the work on it) beside them:
               127.0.0.51, an sshd of our own on them), each listing a 200-guest
               test-driver file, its helper started --ssh-delay s late to stand
               for a distant host; the listing of one host alone against all 50.
+              Then the same 50 hosts with 5 guests each and a 10 s delay, where
+              waiting bounds the listing, not this machine's CPUs.
   wait_for_ip The bed's guest started with wait_for_ip (the module's main()
               run directly): the time from its DHCP lease showing in the
               network's leases (read every 20 ms) to the module's return.
@@ -506,7 +508,27 @@ class Bench:
             % (making, ansible, wall, peak))
         self.results['ssh'] = {'one': one, 'listing': listing, 'making': making, 'ansible': ansible, 'wall': wall,
                                'peak_mb': peak, 'delay': delay, 'serial_work': work, 'bound': bound,
-                               'before': median([r[1] for r in before]) if before else None}
+                               'before': median([r[1] for r in before]) if before else None,
+                               'waiting': self.ssh_waiting(options, hosts)}
+
+    def ssh_waiting(self, options, hosts, delay=10.0, guests=5):
+        """The same 50 hosts where waiting, not this machine's CPUs, bounds the
+        listing: few guests a host, each helper started ``delay`` s late."""
+        uri = 'test://%s' % inventory_bench.test_host_file(self.work, guests, 'ssh-small')
+        base = dict(options, plugin='virtkit.virt.guests', ssh_uris=[uri], qualify_names=True,
+                    ssh_python='sleep %s; %s' % (delay, self.python))
+        alone, together = [], []
+        for _run in range(self.args.runs):
+            alone.append(self.inventory_run(dict(base, ssh_hosts=hosts[:1]), 'ssh-small-one')[1])
+            together.append(self.inventory_run(dict(base, ssh_hosts=hosts), 'ssh-small-all')[1])
+        work = self.inventory_run(dict(base, ssh_hosts=hosts, concurrency=1, ssh_python=self.python),
+                                  'ssh-small-serial')[1]
+        one, listing = median(alone), median(together)
+        say('waiting-bound: 50 hosts with %d guests each, every helper started %.1f s late: one host alone %.2f s, '
+            'all 50 %.2f s = %.2fx the one host (the sum would be %.0f s; the 50 listings without the delay, one '
+            'after the other: %.2f s of this machine\'s work)' % (guests, delay, one, listing, listing / one,
+                                                                 50 * one, work))
+        return {'delay': delay, 'guests': guests, 'one': one, 'listing': listing, 'serial_work': work}
 
     # -- wait_for_ip -----------------------------------------------------------------------
     def section_wait_for_ip(self):
