@@ -643,7 +643,6 @@ sys.exit(proc.returncode)
 FLOOR_SERIAL = 'import sys\nfor uri in sys.argv[1:]:\n    sys.argv[1] = uri\n' + \
     textwrap.indent(inventory_bench.FLOOR.replace('import json, sys, libvirt', 'import json, libvirt'), '    ')
 
-# A module's main() with its arguments, its result the last line of stdout.
 # What any module on libvirt-python pays for a task that finds nothing to
 # change: the imports, the connection, the object's XML read and parsed.
 ENGINE_FLOOR = '''#!/usr/bin/python
@@ -676,6 +675,7 @@ if __name__ == '__main__':
 '''
 
 
+# A module's main() with its arguments, its result the last line of stdout.
 RUN_MODULE = r'''
 import json, sys
 from ansible.module_utils import basic
