@@ -524,10 +524,10 @@ class Bench:
         work = self.inventory_run(dict(base, ssh_hosts=hosts, concurrency=1, ssh_python=self.python),
                                   'ssh-small-serial')[1]
         one, listing = median(alone), median(together)
+        figures = (guests, delay, one, listing, listing / one, 50 * one, work)
         say('waiting-bound: 50 hosts with %d guests each, every helper started %.1f s late: one host alone %.2f s, '
             'all 50 %.2f s = %.2fx the one host (the sum would be %.0f s; the 50 listings without the delay, one '
-            'after the other: %.2f s of this machine\'s work)' % (guests, delay, one, listing, listing / one,
-                                                                 50 * one, work))
+            'after the other: %.2f s of this machine\'s work)' % figures)
         return {'delay': delay, 'guests': guests, 'one': one, 'listing': listing, 'serial_work': work}
 
     # -- wait_for_ip -----------------------------------------------------------------------
