@@ -163,7 +163,10 @@ def wait_for_addresses(driver, name, sources, timeout, interval=ADDRESS_POLL_INT
         except NotFound:
             raise Conflict('it was undefined while the task waited for its IP address', resource=resource,
                            action='wait for an IP address of')
-        if status['state'] not in ACTIVE_STATES:
+        # 'shutdown' is a guest on its way down (libvirt's state between the
+        # guest's power-off and its process's exit): looked at again, so the
+        # message says how it ended (shutoff, and why), not that it was going.
+        if status['state'] not in ACTIVE_STATES and status['state'] != 'shutdown':
             raise Conflict('it stopped while the task waited for its IP address (after %d s of %s): it is %s'
                            % (clock() - started, timeout, describe_state(status)), resource=resource,
                            action='wait for an IP address of')

@@ -69,6 +69,21 @@ def test_a_guest_that_stops_while_waited_for_is_said_at_once_with_its_state():
                                      "task waited for its IP address")
 
 
+def test_a_guest_on_its_way_down_is_looked_at_again_and_said_with_how_it_ended():
+    clock = Clock()
+    driver = address_driver()
+    driver.script('domain_status', {'name': 'vm', 'state': 'shutdown', 'reason': 'user'},
+                  {'name': 'vm', 'state': 'shutoff', 'reason': 'shutdown'})
+    with pytest.raises(Conflict) as info:
+        wait_for_addresses(driver, 'vm', ['lease'], 300, interval=2.0, clock=clock, sleep=clock.sleep)
+    assert clock.now == 2.0  # the second look
+    assert info.value.message.endswith('it is shutoff (shutdown)')
+    # One that stays on its way down is waited for until the timeout, like a running one.
+    driver.script('domain_status', *[{'name': 'vm', 'state': 'shutdown'}] * 10)
+    with pytest.raises(Timeout):
+        wait_for_addresses(driver, 'vm', ['lease'], 10, interval=2.0, clock=clock, sleep=clock.sleep)
+
+
 def test_no_address_in_time_names_each_source():
     clock = Clock()
     with pytest.raises(Timeout) as info:
