@@ -11,11 +11,11 @@ to answer ``get_filename``, once to run it).
 
 Every module file imports this first. Run from an AnsiballZ zip, it puts a
 finder in front of zipimport for this collection's module_utils alone: it
-reads each source from the same zip, compiles it once and keeps the code in
-a private cache of the user the module runs as (``~/.ansible/virtkit.virt/
-bytecode``), keyed by the SHA-256 of the source and the Python's bytecode
-version, so later runs - of this or another version of the collection -
-load what was compiled before instead of compiling it again.
+compiles each file once and keeps the code in a private cache of the user
+the module runs as (``~/.ansible/virtkit.virt/bytecode``), keyed by the
+file's path, the CRC-32 and length the zip records for its source, and the
+Python's bytecode version, so later runs - of this or another version of the
+collection - load what was compiled before, without reading the source.
 
 Never a reason for a task to fail: without a home directory, with a
 read-only one, with a cache directory that is not the user's own and
@@ -33,6 +33,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import _imp
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -42,6 +43,7 @@ import stat
 import sys
 import types
 import zipimport
+import zlib
 
 PACKAGE = __name__.rsplit('.', 2)[0]  # ansible_collections.virtkit.virt.plugins.module_utils
 ENVIRONMENT = 'VIRTKIT_BYTECODE_CACHE'
@@ -51,19 +53,25 @@ MAX_ENTRIES = 400
 _OFF = ('off', 'no', 'false', '0')
 _HEADER = importlib.util.MAGIC_NUMBER
 _DIGEST_SIZE = 32
+_FIX_FILENAME = getattr(_imp, '_fix_co_filename', None)
 
 
-def cache_key(source):
-    """What a compiled file depends on: the source, the bytecode version, the optimisation level."""
+def cache_key(inner, crc, size):
+    """What a compiled file depends on: its path in the package, its source (by
+    the CRC-32 and length the zip records for it), the bytecode version and the
+    optimisation level."""
     digest = hashlib.sha256(_HEADER)
-    digest.update(('%s:%d:' % (sys.implementation.cache_tag, sys.flags.optimize)).encode('ascii'))
-    digest.update(source)
+    digest.update(('%s:%d:%s:%d:%d' % (sys.implementation.cache_tag, sys.flags.optimize, inner, crc, size))
+                  .encode('utf-8'))
     return digest.digest()
 
 
 def relocated(code, filename):
     """``code`` with ``filename`` as the file name of it and of every code object in it."""
     if code.co_filename == filename:
+        return code
+    if _FIX_FILENAME:
+        _FIX_FILENAME(code, filename)  # in place, in C: what importlib does to code from __pycache__
         return code
     consts = tuple(relocated(const, filename) if isinstance(const, types.CodeType) else const
                    for const in code.co_consts)
@@ -113,8 +121,7 @@ class BytecodeCache:
             info = os.fstat(entry)
             if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
                 return None
-            with os.fdopen(os.dup(entry), 'rb') as handle:
-                data = handle.read()
+            data = os.read(entry, info.st_size)  # a regular file of that size: one read is all of it
         except OSError:
             return None
         finally:
@@ -166,12 +173,14 @@ class BytecodeCache:
 
 
 class ZipSourceLoader:
-    """Runs one module_utils file from the AnsiballZ zip: compiled once, or taken from the cache."""
+    """Runs one module_utils file from the AnsiballZ zip: taken from the cache,
+    or read from the zip and compiled once."""
 
-    def __init__(self, archive, inner, source, is_package, cache):
+    def __init__(self, archive, inner, stamp, is_package, cache):
         self.archive = archive
+        self.inner = inner
         self.path = archive.archive + os.sep + inner.replace('/', os.sep)
-        self.source = source
+        self.stamp = stamp  # (CRC-32, length) of the source
         self._is_package = is_package
         self.cache = cache
 
@@ -182,17 +191,17 @@ class ZipSourceLoader:
         exec(self.get_code(module.__name__), module.__dict__)  # pylint: disable=exec-used
 
     def get_code(self, fullname):
-        key = cache_key(self.source)
+        key = cache_key(self.inner, *self.stamp)
         code = self.cache.load(key) if self.cache else None
         if code is not None:
             return relocated(code, self.path)
-        code = compile(self.source, self.path, 'exec', dont_inherit=True)
+        code = compile(self.get_data(self.inner), self.path, 'exec', dont_inherit=True)
         if self.cache:
             self.cache.store(key, code)
         return code
 
     def get_source(self, fullname):
-        return importlib.util.decode_source(self.source)
+        return importlib.util.decode_source(self.get_data(self.inner))
 
     def get_filename(self, fullname):
         return self.path
@@ -211,16 +220,34 @@ class ZipFinder:
         self.archive = archive
         self.cache = cache
 
+    def _stamp(self, inner):
+        """(CRC-32, length) of ``inner``'s source, or None when the zip has no such file.
+
+        From zipimport's directory of the zip where it has one (CPython's: the
+        entries it read from the zip's own directory), so a file taken from the
+        cache is never read; else from the source."""
+        files = self.archive._get_files() if hasattr(self.archive, '_get_files') else getattr(self.archive, '_files', None)
+        if isinstance(files, dict):
+            entry = files.get(inner)
+            if entry is None:
+                return None
+            if isinstance(entry, tuple) and len(entry) == 8 and isinstance(entry[7], int) and isinstance(entry[3], int):
+                return entry[7], entry[3]  # (path, compress, data size, file size, offset, time, date, crc)
+        try:
+            source = self.archive.get_data(inner)
+        except OSError:
+            return None
+        return zlib.crc32(source), len(source)
+
     def find_spec(self, fullname, path=None, target=None):
         if not fullname.startswith(PACKAGE + '.'):
             return None
         base = fullname.replace('.', '/')
         for inner, is_package in ((base + '/__init__.py', True), (base + '.py', False)):
-            try:
-                source = self.archive.get_data(inner)
-            except OSError:
-                continue  # not in the zip (zipimport keeps its directory: no read)
-            loader = ZipSourceLoader(self.archive, inner, source, is_package, self.cache)
+            stamp = self._stamp(inner)
+            if stamp is None:
+                continue
+            loader = ZipSourceLoader(self.archive, inner, stamp, is_package, self.cache)
             spec = importlib.machinery.ModuleSpec(fullname, loader, origin=loader.path, is_package=is_package)
             if is_package:
                 spec.submodule_search_locations = [loader.path.rsplit(os.sep, 1)[0]]

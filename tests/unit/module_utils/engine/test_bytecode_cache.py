@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import zipfile
+import zlib
 
 import pytest
 
@@ -36,13 +37,21 @@ def counting(source, filename, *args, **kwargs):
     compiled.append(filename)
     return real_compile(source, filename, *args, **kwargs)
 bytecode_cache.compile = counting  # the loader's compile(), seen from its module
+import zipimport
+read = []
+real_get_data = zipimport.zipimporter.get_data
+def reading(self, path):
+    read.append(path)
+    return real_get_data(self, path)
+zipimport.zipimporter.get_data = reading
 from ansible_collections.virtkit.virt.plugins.module_utils.tools import sample
+read_by_import = list(read)  # a traceback reads the source for its lines
 try:
     sample.fail()
     lines = []
 except RuntimeError:
     lines = traceback.format_exc().splitlines()
-print(json.dumps({'value': sample.VALUE, 'compiled': compiled, 'file': sample.__file__,
+print(json.dumps({'value': sample.VALUE, 'compiled': compiled, 'file': sample.__file__, 'read': read_by_import,
                   'loader': type(sample.__loader__).__name__, 'traceback': lines,
                   'finders': [type(f).__name__ for f in sys.meta_path],
                   'marker': getattr(sample, 'MARKER', None)}))
@@ -89,6 +98,7 @@ def test_a_second_run_compiles_nothing(tmp_path):
 
     second = run(payload(tmp_path / 'run2'), cache)
     assert second['value'] == 42 and second['compiled'] == []
+    assert second['read'] == []  # what the zip's directory says of a file is its key: no source is read
 
 
 def test_code_from_the_cache_names_this_runs_files(tmp_path):
@@ -113,11 +123,30 @@ def test_another_source_is_compiled_anew(tmp_path):
 
 def _plant(cache, source, code_text):
     """An entry for ``source`` that holds other code (what an attacker would write)."""
-    key = bytecode_cache.cache_key(source.encode())
+    key = bytecode_cache.cache_key(MU + 'tools/sample.py', zlib.crc32(source.encode()), len(source.encode()))
     code = compile(code_text, 'planted', 'exec')
     with open(str(cache / key.hex()), 'wb') as handle:
         handle.write(importlib.util.MAGIC_NUMBER + key + __import__('marshal').dumps(code))
     os.chmod(str(cache / key.hex()), 0o600)
+
+
+class _Directoryless(object):
+    """A zipimporter without the directory CPython's keeps (another Python's)."""
+
+    def __init__(self, archive):
+        self.archive = archive.archive
+        self.get_data = archive.get_data
+
+
+def test_a_zip_without_zipimports_directory_is_keyed_the_same(tmp_path):
+    import zipimport
+    archive = zipimport.zipimporter(payload(tmp_path / 'run'))
+    inner = MU + 'tools/sample.py'
+    expected = (zlib.crc32(SAMPLE.encode()), len(SAMPLE.encode()))
+    assert bytecode_cache.ZipFinder(archive, None)._stamp(inner) == expected
+    assert bytecode_cache.ZipFinder(_Directoryless(archive), None)._stamp(inner) == expected
+    for finder in (bytecode_cache.ZipFinder(archive, None), bytecode_cache.ZipFinder(_Directoryless(archive), None)):
+        assert finder._stamp(MU + 'tools/missing.py') is None
 
 
 def test_a_private_cache_is_read(tmp_path):
@@ -198,7 +227,7 @@ def test_imported_from_files_it_installs_nothing():
 def test_a_full_cache_keeps_the_newest_half(tmp_path, monkeypatch):
     monkeypatch.setattr(bytecode_cache, 'MAX_ENTRIES', 6)
     cache = bytecode_cache.BytecodeCache(str(tmp_path / 'cache'))
-    keys = [bytecode_cache.cache_key(str(index).encode()) for index in range(7)]
+    keys = [bytecode_cache.cache_key('f.py', index, 1) for index in range(7)]
     for index, key in enumerate(keys):
         cache.store(key, compile('x = %d' % index, 'f', 'exec'))
         os.utime(os.path.join(str(tmp_path / 'cache'), key.hex()), (index, index))
