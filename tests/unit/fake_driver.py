@@ -26,13 +26,14 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.snapshot imp
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
-# The calls that change nothing: changes() leaves them out (a refresh rescans a pool).
+# The calls that change nothing: changes() leaves them out (a refresh rescans a pool;
+# remember and forget only say when a read may be answered from memory).
 READS = frozenset((
     'refresh_pool', 'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
     'domain_status', 'domain_addresses', 'container_namespaces', 'list_networks', 'network_xml', 'network_status',
     'network_leases', 'list_pools', 'pool_xml', 'pool_status', 'list_volumes', 'volume_xml', 'download_volume',
     'volume_by_path', 'unsupported', 'list_snapshots', 'domain_capabilities', 'list_checkpoints', 'job_stats',
-    'block_info', 'migration_stats', 'compare_cpu'))
+    'block_info', 'migration_stats', 'compare_cpu', 'remember', 'forget'))
 
 # The fake hosts by URI: a peer-to-peer migration reaches its destination through it.
 HOSTS = {}

@@ -150,6 +150,7 @@ def wait_for_addresses(driver, name, sources, timeout, interval=ADDRESS_POLL_INT
     address; raises Timeout naming what each source said. A guest that
     stops meanwhile (it crashed, powered off, was destroyed) will never get
     an address: that is said at once, with its state, not after the timeout."""
+    driver.forget()  # each look asks libvirt again
     started = clock()
     deadline = started + timeout
     broken = {}

@@ -22,6 +22,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverE
 
 def wait_for_state(driver, name, states, timeout, interval=0.5, clock=time.monotonic, sleep=time.sleep):
     """True once the domain is in one of ``states`` (or gone), False after ``timeout`` s."""
+    driver.forget()  # each look asks libvirt again
     deadline = clock() + timeout
     while True:
         try:

@@ -44,6 +44,18 @@ class Driver(abc.ABC):
     def close(self):
         """Release the connection; safe to call twice."""
 
+    @abc.abstractmethod
+    def remember(self):
+        """From now until forget(), a read asked again - the same call with the
+        same arguments - is answered with what the hypervisor said the first
+        time: a run's plan and, when it changed nothing, its result read each
+        object once. A loop that waits for something to change calls forget()
+        first."""
+
+    @abc.abstractmethod
+    def forget(self):
+        """Every read asks the hypervisor again (the default)."""
+
     def unsupported(self, feature):
         """Why the connection's driver cannot do ``feature`` (one of FEATURES),
         as a sentence that names the driver; None when it can, or when

@@ -229,6 +229,7 @@ class LibvirtDriver(Driver):
         # Calls (and flags of calls) this connection's driver lacks, learned
         # when one fails: the other path is taken from then on.
         self._missing = set()
+        self._memo = None  # {read: answer} between remember() and forget()
 
     # -- connection --------------------------------------------------------
     def _open(self):
@@ -279,6 +280,22 @@ class LibvirtDriver(Driver):
                 conn.close()
             except libvirt.libvirtError:
                 pass
+
+    # -- reads remembered ------------------------------------------------------
+    def remember(self):
+        self._memo = {}
+
+    def forget(self):
+        self._memo = None
+
+    def _read(self, key, action, resource, func):
+        """``_run`` of a read that remember() answers once: a copy of what libvirt said the first time."""
+        if self._memo is None:
+            return self._run(action, resource, func)
+        if key not in self._memo:
+            self._memo[key] = self._run(action, resource, func)
+        answer = self._memo[key]
+        return dict(answer) if isinstance(answer, dict) else answer  # records are flat; XML is a str
 
     # -- what the connection's driver can do ---------------------------------
     def _driver_type(self, conn=None):
@@ -504,13 +521,14 @@ class LibvirtDriver(Driver):
                     'id': dom.ID() if dom.ID() >= 0 else None, 'state': name_of,
                     'reason': reasons[reason] if reason < len(reasons) else None,
                     'persistent': bool(dom.isPersistent()), 'autostart': bool(dom.autostart())}
-        return self._run('read', 'domain %r' % name, status)
+        return self._read(('domain_status', name), 'read', 'domain %r' % name, status)
 
     def domain_xml(self, name, inactive=False, secure=False):
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
         if secure:
             flags |= libvirt.VIR_DOMAIN_XML_SECURE
-        return self._run('read', 'domain %r' % name, lambda conn: self._domain(conn, name).XMLDesc(flags))
+        return self._read(('domain_xml', name, flags), 'read', 'domain %r' % name,
+                          lambda conn: self._domain(conn, name).XMLDesc(flags))
 
     def define_domain(self, xml):
         """Validated against libvirt's schema where the driver can: an element
@@ -715,12 +733,13 @@ class LibvirtDriver(Driver):
         return self._run('list networks', 'networks', listing)
 
     def network_status(self, name):
-        return self._run('read', 'network %r' % name,
-                         lambda conn: self._network_record(conn.networkLookupByName(name)))
+        return self._read(('network_status', name), 'read', 'network %r' % name,
+                          lambda conn: self._network_record(conn.networkLookupByName(name)))
 
     def network_xml(self, name, inactive=False):
         flags = libvirt.VIR_NETWORK_XML_INACTIVE if inactive else 0
-        return self._run('read', 'network %r' % name, lambda conn: conn.networkLookupByName(name).XMLDesc(flags))
+        return self._read(('network_xml', name, flags), 'read', 'network %r' % name,
+                          lambda conn: conn.networkLookupByName(name).XMLDesc(flags))
 
     def define_network(self, xml):
         def define(conn):
@@ -797,13 +816,13 @@ class LibvirtDriver(Driver):
                          lambda conn: _each(self._pools(conn), self._pool_record))
 
     def pool_status(self, name):
-        return self._run('read', 'storage pool %r' % name,
-                         lambda conn: self._pool_record(conn.storagePoolLookupByName(name)))
+        return self._read(('pool_status', name), 'read', 'storage pool %r' % name,
+                          lambda conn: self._pool_record(conn.storagePoolLookupByName(name)))
 
     def pool_xml(self, name, inactive=False):
         flags = libvirt.VIR_STORAGE_XML_INACTIVE if inactive else 0
-        return self._run('read', 'storage pool %r' % name,
-                         lambda conn: conn.storagePoolLookupByName(name).XMLDesc(flags))
+        return self._read(('pool_xml', name, flags), 'read', 'storage pool %r' % name,
+                          lambda conn: conn.storagePoolLookupByName(name).XMLDesc(flags))
 
     def define_pool(self, xml):
         def define(conn):
@@ -876,8 +895,8 @@ class LibvirtDriver(Driver):
         return conn.storagePoolLookupByName(pool).storageVolLookupByName(name)
 
     def volume_xml(self, pool, name):
-        return self._run('read', 'volume %r in pool %r' % (name, pool),
-                         lambda conn: self._volume(conn, pool, name).XMLDesc(0))
+        return self._read(('volume_xml', pool, name), 'read', 'volume %r in pool %r' % (name, pool),
+                          lambda conn: self._volume(conn, pool, name).XMLDesc(0))
 
     def create_volume(self, pool, xml, clone_from=None):
         def create(conn):

@@ -261,9 +261,11 @@ def execute(manager, want_diff=False):
         manager.validate()
         driver = connect(manager.params, readonly=manager.readonly, default_uri=manager.default_uri)
         manager.driver = driver
+        driver.remember()  # the plan reads each object once
         with _changing(manager):
             plan = manager.plan()
-            if not manager.check_mode:
+            if plan.changed and not manager.check_mode:
+                driver.forget()  # what the plan read is about to change
                 with _interruptible():
                     plan.apply()
         applied = True

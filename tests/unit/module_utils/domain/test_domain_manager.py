@@ -97,3 +97,21 @@ def test_check_mode_predicts_a_domain_on_a_network_and_pool_made_earlier_in_the_
     assert "there is no network 'vk-later-net'" in said and "there is no storage pool 'vk-later-pool'" in said
     done = run(**spec)
     assert done['failed'] and "interfaces[0].network: there is no network 'vk-later-net'" in done['msg']
+
+
+def test_a_run_that_changes_nothing_reads_the_domain_once_and_a_change_reads_it_again(monkeypatch):
+    """The plan's reads answer the result's when nothing was applied; an applied change is read back."""
+    looks = []
+    real_state = libvirt.virDomain.state
+
+    def state(dom, *args):
+        looks.append(dom.name())
+        return real_state(dom, *args)
+    monkeypatch.setattr(libvirt.virDomain, 'state', state)
+    same = dict(name='test', memory='2GiB', max_memory='8GiB', vcpus=2)
+    assert run(**same)['changed'] is False
+    assert looks == ['test']
+    del looks[:]
+    done = run(**dict(same, memory='3GiB'))
+    assert done['changed'] is True and done['domain']['memory'] == 3072
+    assert len(looks) >= 2  # the plan's look, and the result's after the change
