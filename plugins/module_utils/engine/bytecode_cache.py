@@ -53,7 +53,6 @@ MAX_ENTRIES = 400
 _OFF = ('off', 'no', 'false', '0')
 _HEADER = importlib.util.MAGIC_NUMBER
 _DIGEST_SIZE = 32
-_FIX_FILENAME = getattr(_imp, '_fix_co_filename', None)
 
 
 def cache_key(inner, crc, size):
@@ -67,15 +66,11 @@ def cache_key(inner, crc, size):
 
 
 def relocated(code, filename):
-    """``code`` with ``filename`` as the file name of it and of every code object in it."""
-    if code.co_filename == filename:
-        return code
-    if _FIX_FILENAME:
-        _FIX_FILENAME(code, filename)  # in place, in C: what importlib does to code from __pycache__
-        return code
-    consts = tuple(relocated(const, filename) if isinstance(const, types.CodeType) else const
-                   for const in code.co_consts)
-    return code.replace(co_filename=filename, co_consts=consts)
+    """``code`` with ``filename`` as the file name of it and of every code
+    object in it: changed in place, as importlib does to code from __pycache__."""
+    if code.co_filename != filename:
+        _imp._fix_co_filename(code, filename)
+    return code
 
 
 class BytecodeCache:

@@ -112,6 +112,8 @@ def test_a_run_that_changes_nothing_reads_the_domain_once_and_a_change_reads_it_
     assert run(**same)['changed'] is False
     assert looks == ['test']
     del looks[:]
-    done = run(**dict(same, memory='3GiB'))
+    changed = dict(same)
+    changed['memory'] = '3GiB'
+    done = run(**changed)
     assert done['changed'] is True and done['domain']['memory'] == 3072
     assert len(looks) >= 2  # the plan's look, and the result's after the change
