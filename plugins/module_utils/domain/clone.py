@@ -69,10 +69,6 @@ class Cloning:
             raise InvalidSpec('disks', 'a clone gets its disks from its source; change them in a later task '
                                        '(the copies are NAME-TARGET volumes beside the originals)')
 
-    @property
-    def clone_resource(self):
-        return 'domain %r' % self.clone['name']
-
     def prepare_clone(self):
         """Read the source, check it can be cloned, plan the copies: sets
         ``clone_base`` (the clone's XML before its own options), the clone's
