@@ -103,7 +103,9 @@ class ContainerManager(DomainManager):
     def plan(self):
         status = self._status()
         if status is not None:  # never stop or remove a virtual machine that happens to have the name
-            virt_type = parse_domain_xml(self.driver.domain_xml(self.name, inactive=status['persistent']))['virt_type']
+            # Read as the update reads it (secure: its passwords), which then asks libvirt no more.
+            xml = self.driver.domain_xml(self.name, inactive=status['persistent'], secure=True)
+            virt_type = parse_domain_xml(xml)['virt_type']
             if virt_type != 'lxc':
                 raise Conflict("it is a %s domain, not a container (manage it with virtkit.virt.domain)" % virt_type,
                                resource=self.resource, action='manage')
