@@ -24,7 +24,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflic
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
-    build_dhcp_host_element, build_dns_host_element, build_network_xml, parse_network_xml)
+    build_dhcp_host_element, build_dns_host_element, build_network_xml, networks_of_domain, parse_network_xml)
 
 
 def network_facts(driver, name):
@@ -44,18 +44,15 @@ def network_facts(driver, name):
 
 def guests_using(driver, name):
     """Names of running domains with an interface on network ``name``."""
-    # Imported here: only removing or stopping a network asks, and the domain
-    # parser is as large as the whole network module.
-    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
     users = []
     for dom in driver.list_domains():
         if dom['state'] not in ('running', 'paused', 'blocked'):
             continue
         try:
-            parsed = parse_domain_xml(driver.domain_xml(dom['name']))
+            networks = networks_of_domain(driver.domain_xml(dom['name']))
         except NotFound:
             continue  # went away while we looked
-        if any(iface.get('network') == name for iface in parsed['interfaces']):
+        if name in networks:
             users.append(dom['name'])
     return sorted(users)
 

@@ -39,6 +39,15 @@ def sorted_dhcp(dhcp):
             'hosts': sorted(dhcp.get('hosts') or [], key=_host_key)}
 
 
+def networks_of_domain(domain_xml):
+    """The networks a domain's XML puts its interfaces on (``<interface
+    type='network'><source network=.../>``), as a set: what a network asks of
+    its guests, without the domain parser (as large as the whole network module)."""
+    root = x.parse(domain_xml, 'xml', 'domain')
+    return set(source.get('network') for source in root.iterfind("devices/interface[@type='network']/source")
+               if source.get('network'))
+
+
 # -- build -------------------------------------------------------------------
 
 def build_network_xml(spec, base=None, uuid=None):

@@ -97,3 +97,28 @@ def test_generated_xml_is_valid(tmp_path, spec):
     path.write_text(build_network_xml(spec))
     out = subprocess.run(['virt-xml-validate', str(path), 'network'], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+GUEST_INTERFACES = """
+<domain type='kvm'>
+  <name>g</name>
+  <devices>
+    <interface type='network'><mac address='52:54:00:00:00:01'/><source network='lan'/></interface>
+    <interface type='network'><source network='lan' portgroup='p'/></interface>
+    <interface type='bridge'><source bridge='net-named-bridge'/></interface>
+    <interface type='direct'><source dev='eth0' mode='bridge'/></interface>
+    <interface type='network'><source network='backend'/></interface>
+    <interface type='user'/>
+  </devices>
+</domain>
+"""
+
+
+def test_networks_of_domain_are_those_the_domain_parser_reads():
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import networks_of_domain
+    parsed = set(i['network'] for i in parse_domain_xml(GUEST_INTERFACES)['interfaces'] if i.get('network'))
+    assert networks_of_domain(GUEST_INTERFACES) == parsed == {'lan', 'backend'}
+    assert networks_of_domain("<domain type='lxc'><name>c</name><devices/></domain>") == set()
+    with pytest.raises(InvalidSpec):
+        networks_of_domain('<network/>')
