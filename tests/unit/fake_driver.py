@@ -31,7 +31,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage impo
 READS = frozenset((
     'refresh_pool', 'close', 'host_summary', 'host_capabilities', 'list_domains', 'list_domains_with_xml', 'domain_xml',
     'domain_status', 'domain_addresses', 'container_namespaces', 'list_networks', 'network_xml', 'network_status',
-    'network_leases', 'list_pools', 'pool_xml', 'pool_status', 'list_volumes', 'volume_xml', 'download_volume',
+    'network_leases', 'network_exists', 'list_pools', 'pool_xml', 'pool_status', 'pool_exists', 'list_volumes', 'volume_xml', 'download_volume',
     'volume_by_path', 'unsupported', 'list_snapshots', 'domain_capabilities', 'list_checkpoints', 'job_stats',
     'block_info', 'migration_stats', 'compare_cpu', 'remember', 'forget'))
 
@@ -131,6 +131,9 @@ class FakeDriver:
         return {'name': name, 'uuid': 'u-' + name, 'active': pool['active'], 'persistent': True,
                 'autostart': pool['autostart'], 'state': 'running' if pool['active'] else 'inactive',
                 'capacity': pool['available'], 'allocation': 0, 'available': pool['available']}
+
+    def pool_exists(self, name):
+        return name in self.pools
 
     def pool_xml(self, name, inactive=False):
         return self._pool(name)['xml']
@@ -238,6 +241,9 @@ class FakeDriver:
 
     def network_status(self, name):
         return dict((k, v) for k, v in self._network(name).items() if k != 'leases')
+
+    def network_exists(self, name):
+        return name in self.networks
 
     def network_leases(self, name):
         return list(self._network(name)['leases'])

@@ -159,17 +159,13 @@ def check_references(driver, disks, interfaces, field, warnings=None):
 
     for index, iface in enumerate(interfaces or []):
         if iface.get('network'):
-            try:
-                driver.network_status(iface['network'])
-            except NotFound:
+            if not driver.network_exists(iface['network']):
                 missing(field('interfaces', index, 'network'), 'there is no network %r' % iface['network'])
     volumes = {}
     for index, disk in enumerate(disks or []):
         if not disk.get('pool'):
             continue
-        try:
-            driver.pool_status(disk['pool'])
-        except NotFound:
+        if not driver.pool_exists(disk['pool']):
             missing(field('disks', index, 'pool'), 'there is no storage pool %r' % disk['pool'])
             continue
         names = [disk.get('volume')] if disk.get('volume') else []

@@ -190,6 +190,10 @@ class Driver(abc.ABC):
         """Dict: name, uuid, active, persistent, autostart, bridge."""
 
     @abc.abstractmethod
+    def network_exists(self, name):
+        """Whether network ``name`` is defined: a lookup, nothing read about it."""
+
+    @abc.abstractmethod
     def define_network(self, xml):
         """Define (or redefine) a persistent network; returns its name."""
 
@@ -233,6 +237,10 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def pool_status(self, name):
         """Dict as in list_pools, for one pool."""
+
+    @abc.abstractmethod
+    def pool_exists(self, name):
+        """Whether storage pool ``name`` is defined: a lookup, nothing read about it."""
 
     @abc.abstractmethod
     def define_pool(self, xml):

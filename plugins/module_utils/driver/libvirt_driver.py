@@ -230,6 +230,7 @@ class LibvirtDriver(Driver):
         # when one fails: the other path is taken from then on.
         self._missing = set()
         self._memo = None  # {read: answer} between remember() and forget()
+        self._handles = None  # {(kind, name): libvirt object} of this connection, as long as _memo
 
     # -- connection --------------------------------------------------------
     def _open(self):
@@ -275,6 +276,8 @@ class LibvirtDriver(Driver):
 
     def close(self):
         conn, self._conn = self._conn, None
+        if self._handles:
+            self._handles = {}  # they belong to the connection closed
         if conn is not None:
             try:
                 conn.close()
@@ -284,9 +287,21 @@ class LibvirtDriver(Driver):
     # -- reads remembered ------------------------------------------------------
     def remember(self):
         self._memo = {}
+        self._handles = {}
 
     def forget(self):
         self._memo = None
+        self._handles = None
+
+    def _lookup(self, kind, name, lookup):
+        """``lookup(name)``; while reads are remembered, the object found
+        first (a domain, network or pool: one lookup a run, not one a read)."""
+        if self._handles is None:
+            return lookup(name)
+        key = (kind, name)
+        if key not in self._handles:
+            self._handles[key] = lookup(name)
+        return self._handles[key]
 
     def _read(self, key, action, resource, func):
         """``_run`` of a read that remember() answers once: a copy of what libvirt said the first time."""
@@ -455,7 +470,21 @@ class LibvirtDriver(Driver):
 
     # -- domains -----------------------------------------------------------
     def _domain(self, conn, name):
-        return conn.lookupByName(name)
+        return self._lookup('domain', name, conn.lookupByName)
+
+    def _network(self, conn, name):
+        return self._lookup('network', name, conn.networkLookupByName)
+
+    def _pool(self, conn, name):
+        return self._lookup('pool', name, conn.storagePoolLookupByName)
+
+    def _exists(self, action, resource, find):
+        """Whether ``find(conn)`` finds the object: one lookup, nothing read."""
+        try:
+            self._run(action, resource, find)
+            return True
+        except NotFound:
+            return False
 
     def _names(self, lister, flags):
         try:
@@ -732,14 +761,17 @@ class LibvirtDriver(Driver):
             return _each(lister(0), lambda net: self._network_record(net, active, persistent, autostart))
         return self._run('list networks', 'networks', listing)
 
+    def network_exists(self, name):
+        return self._exists('look up', 'network %r' % name, lambda conn: self._network(conn, name))
+
     def network_status(self, name):
         return self._read(('network_status', name), 'read', 'network %r' % name,
-                          lambda conn: self._network_record(conn.networkLookupByName(name)))
+                          lambda conn: self._network_record(self._network(conn, name)))
 
     def network_xml(self, name, inactive=False):
         flags = libvirt.VIR_NETWORK_XML_INACTIVE if inactive else 0
         return self._read(('network_xml', name, flags), 'read', 'network %r' % name,
-                          lambda conn: conn.networkLookupByName(name).XMLDesc(flags))
+                          lambda conn: self._network(conn, name).XMLDesc(flags))
 
     def define_network(self, xml):
         def define(conn):
@@ -753,17 +785,17 @@ class LibvirtDriver(Driver):
 
     def _network_call(self, action, name, method, *args, **kwargs):
         return self._run(action, 'network %r' % name,
-                         lambda conn: getattr(conn.networkLookupByName(name), method)(*args), **kwargs)
+                         lambda conn: getattr(self._network(conn, name), method)(*args), **kwargs)
 
     def _network_call_unless(self, action, name, method, done):
         def redo(conn):
-            net = conn.networkLookupByName(name)
+            net = self._network(conn, name)
             return None if done(net) else getattr(net, method)()
         return self._network_call(action, name, method, redo=redo)
 
     def undefine_network(self, name):
         self._network_call('undefine', name, 'undefine',
-                           redo=self._unless_found(lambda conn: conn.networkLookupByName(name).undefine()))
+                           redo=self._unless_found(lambda conn: self._network(conn, name).undefine()))
 
     def start_network(self, name):
         self._network_call_unless('start', name, 'create', lambda net: net.isActive())
@@ -791,7 +823,7 @@ class LibvirtDriver(Driver):
             return [{'mac': lease.get('mac'), 'ip': lease.get('ipaddr'), 'prefix': lease.get('prefix'),
                      'hostname': lease.get('hostname'), 'expiry': lease.get('expirytime'),
                      'type': 'ipv4' if lease.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4 else 'ipv6'}
-                    for lease in conn.networkLookupByName(name).DHCPLeases() or []]
+                    for lease in self._network(conn, name).DHCPLeases() or []]
         return self._run('read DHCP leases of', 'network %r' % name, leases)
 
     # -- storage pools -----------------------------------------------------
@@ -808,21 +840,24 @@ class LibvirtDriver(Driver):
         """Every pool, in one call where the driver has it (esx has not)."""
         return self._either(
             'listAllStoragePools', lambda: conn.listAllStoragePools(0),
-            lambda: [conn.storagePoolLookupByName(name)
+            lambda: [conn.storagePoolLookupByName(name)  # listing: not remembered
                      for name in conn.listStoragePools() + conn.listDefinedStoragePools()])
 
     def list_pools(self):
         return self._run('list storage pools', 'storage pools',
                          lambda conn: _each(self._pools(conn), self._pool_record))
 
+    def pool_exists(self, name):
+        return self._exists('look up', 'storage pool %r' % name, lambda conn: self._pool(conn, name))
+
     def pool_status(self, name):
         return self._read(('pool_status', name), 'read', 'storage pool %r' % name,
-                          lambda conn: self._pool_record(conn.storagePoolLookupByName(name)))
+                          lambda conn: self._pool_record(self._pool(conn, name)))
 
     def pool_xml(self, name, inactive=False):
         flags = libvirt.VIR_STORAGE_XML_INACTIVE if inactive else 0
         return self._read(('pool_xml', name, flags), 'read', 'storage pool %r' % name,
-                          lambda conn: conn.storagePoolLookupByName(name).XMLDesc(flags))
+                          lambda conn: self._pool(conn, name).XMLDesc(flags))
 
     def define_pool(self, xml):
         def define(conn):
@@ -837,11 +872,11 @@ class LibvirtDriver(Driver):
 
     def _pool_call(self, action, name, method, *args, **kwargs):
         return self._run(action, 'storage pool %r' % name,
-                         lambda conn: getattr(conn.storagePoolLookupByName(name), method)(*args), **kwargs)
+                         lambda conn: getattr(self._pool(conn, name), method)(*args), **kwargs)
 
     def _pool_call_unless(self, action, name, method, done, *args):
         def redo(conn):
-            pool = conn.storagePoolLookupByName(name)
+            pool = self._pool(conn, name)
             return None if done(pool) else getattr(pool, method)(*args)
         return self._pool_call(action, name, method, *args, redo=redo)
 
@@ -868,7 +903,7 @@ class LibvirtDriver(Driver):
 
     def undefine_pool(self, name):
         self._pool_call('undefine', name, 'undefine',
-                        redo=self._unless_found(lambda conn: conn.storagePoolLookupByName(name).undefine()))
+                        redo=self._unless_found(lambda conn: self._pool(conn, name).undefine()))
 
     def refresh_pool(self, name):
         self._pool_call('refresh', name, 'refresh', 0)
@@ -883,7 +918,7 @@ class LibvirtDriver(Driver):
                 kind, capacity, allocation = vol.info()
                 return {'name': vol.name(), 'key': vol.key(), 'path': vol.path(),
                         'type': kind, 'capacity': capacity, 'allocation': allocation}
-            return _each(self._volumes(conn.storagePoolLookupByName(pool)), record)
+            return _each(self._volumes(self._pool(conn, pool)), record)
         return self._run('list volumes of', 'storage pool %r' % pool, listing)
 
     def _volumes(self, pool):
@@ -892,7 +927,7 @@ class LibvirtDriver(Driver):
                             lambda: [pool.storageVolLookupByName(name) for name in pool.listVolumes()])
 
     def _volume(self, conn, pool, name):
-        return conn.storagePoolLookupByName(pool).storageVolLookupByName(name)
+        return self._pool(conn, pool).storageVolLookupByName(name)
 
     def volume_xml(self, pool, name):
         return self._read(('volume_xml', pool, name), 'read', 'volume %r in pool %r' % (name, pool),
@@ -900,7 +935,7 @@ class LibvirtDriver(Driver):
 
     def create_volume(self, pool, xml, clone_from=None):
         def create(conn):
-            target = conn.storagePoolLookupByName(pool)
+            target = self._pool(conn, pool)
             if clone_from:
                 return target.createXMLFrom(xml, self._volume(conn, clone_from[0], clone_from[1]), 0).name()
             return target.createXML(xml, 0).name()

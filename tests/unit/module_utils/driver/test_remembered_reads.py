@@ -76,3 +76,54 @@ def test_a_missing_object_is_asked_again(host):
         driver.domain_status('vkt-nosuch')
     with pytest.raises(NotFound):
         driver.domain_status('vkt-nosuch')
+
+
+@pytest.fixture
+def lookups(monkeypatch):
+    """The names libvirt is asked to look up, by kind (the real calls, counted)."""
+    seen = []
+    for kind, cls, method in (('domain', libvirt.virConnect, 'lookupByName'),
+                              ('network', libvirt.virConnect, 'networkLookupByName'),
+                              ('pool', libvirt.virConnect, 'storagePoolLookupByName')):
+        real = getattr(cls, method)
+
+        def counted(self, name, _real=real, _kind=kind):
+            seen.append((_kind, name))
+            return _real(self, name)
+        monkeypatch.setattr(cls, method, counted)
+    return seen
+
+
+def test_an_object_is_looked_up_once_while_reads_are_remembered(host, lookups):
+    driver, _other = host
+    driver.remember()
+    driver.domain_status('test')
+    driver.domain_xml('test')
+    driver.domain_xml('test', inactive=True)
+    driver.pool_xml('default-pool')
+    assert driver.pool_exists('default-pool')
+    assert lookups == [('domain', 'test'), ('pool', 'default-pool')]
+    driver.forget()
+    driver.domain_xml('test')
+    driver.domain_xml('test')
+    assert lookups[2:] == [('domain', 'test'), ('domain', 'test')]
+
+
+def test_objects_found_are_dropped_with_their_connection(host, lookups):
+    """A connection closed (or lost and reopened) takes what was looked up through it along."""
+    driver, _other = host
+    driver.remember()
+    driver.domain_status('test')
+    driver.close()
+    assert driver.domain_xml('test')
+    assert lookups == [('domain', 'test'), ('domain', 'test')]
+
+
+def test_exists_is_one_lookup(host, lookups):
+    driver, _other = host
+    assert driver.network_exists('default') is True
+    assert driver.network_exists('vkt-nosuch') is False
+    assert driver.pool_exists('default-pool') is True
+    assert driver.pool_exists('vkt-nosuch') is False
+    assert lookups == [('network', 'default'), ('network', 'vkt-nosuch'), ('pool', 'default-pool'),
+                       ('pool', 'vkt-nosuch')]
