@@ -2,9 +2,10 @@
 
 Each case runs a module's main() end to end against libvirt's test driver
 in a fresh interpreter and lists what got imported. What a task does not use
-- URL downloads (ansible's urls with cryptography), seed images (pycdlib), a
-user's XML, the host's capabilities, the volume manager of a domain without
-new disks - must not be imported: every file imported is compiled anew on
+- URL downloads (ansible's urls with cryptography), seed images (pycdlib),
+uuid (a transient pool's name is random bytes), a user's XML, the host's
+capabilities, the volume manager of a domain without new disks - must not
+be imported: every file imported is compiled anew on
 each run of an AnsiballZ module. The lazy paths themselves are exercised by
 the tests of what they do (and by the integration targets, in AnsiballZ).
 """
@@ -18,7 +19,7 @@ import pytest
 pytest.importorskip('libvirt')
 
 MU = 'ansible_collections.virtkit.virt.plugins.module_utils.'
-NEVER = ('ansible.module_utils.urls', 'pycdlib', 'cryptography', 'libvirt_lxc')
+NEVER = ('ansible.module_utils.urls', 'pycdlib', 'cryptography', 'libvirt_lxc', 'uuid')
 
 RUN = r'''
 import json, sys
