@@ -28,15 +28,18 @@ def fail():
 '''
 
 RUN = r'''
-import json, sys, traceback
+import builtins, json, sys, traceback
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache
-compiled = []
+every = []  # every file compiled in this run, zipimport's compiles included
 real_compile = compile
 def counting(source, filename, *args, **kwargs):
-    compiled.append(filename)
+    if 'module_utils/' in str(filename):  # not the traceback module's own parsing
+        every.append(filename.rsplit('module_utils/', 1)[-1])
     return real_compile(source, filename, *args, **kwargs)
-bytecode_cache.compile = counting  # the loader's compile(), seen from its module
+builtins.compile = counting
+from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache
+compiled = list(every)
+del every[:]  # what the finder compiles from here on
 import zipimport
 read = []
 real_get_data = zipimport.zipimporter.get_data
@@ -51,7 +54,8 @@ try:
     lines = []
 except RuntimeError:
     lines = traceback.format_exc().splitlines()
-print(json.dumps({'value': sample.VALUE, 'compiled': compiled, 'file': sample.__file__, 'read': read_by_import,
+print(json.dumps({'value': sample.VALUE, 'compiled': every, 'installing': compiled, 'file': sample.__file__,
+                  'read': read_by_import, 'planted': getattr(builtins, 'VIRTKIT_PLANTED', None),
                   'loader': type(sample.__loader__).__name__, 'traceback': lines,
                   'finders': [type(f).__name__ for f in sys.meta_path],
                   'marker': getattr(sample, 'MARKER', None)}))
@@ -66,8 +70,9 @@ def payload(folder, sample=SAMPLE):
         for name in ('ansible_collections/', 'ansible_collections/virtkit/', 'ansible_collections/virtkit/virt/',
                      'ansible_collections/virtkit/virt/plugins/', MU, MU + 'engine/', MU + 'tools/'):
             zf.writestr(name + '__init__.py', '')
-        with open(bytecode_cache.__file__) as handle:
-            zf.writestr(MU + 'engine/bytecode_cache.py', handle.read())
+        for name in ('bytecode_cache', 'bytecode_loader'):
+            with open(os.path.join(os.path.dirname(bytecode_cache.__file__), name + '.py')) as handle:
+                zf.writestr(MU + 'engine/%s.py' % name, handle.read())
         zf.writestr(MU + 'tools/sample.py', sample)
     return str(path)
 
@@ -91,14 +96,20 @@ def test_a_second_run_compiles_nothing(tmp_path):
     assert first['value'] == 42 and first['loader'] == 'ZipSourceLoader'
     assert first['finders'][0] == 'ZipFinder'
     # Each file once (zipimport of Python 3.11 compiles each twice), the package files too.
-    assert len(first['compiled']) == len(set(first['compiled'])) == 2
-    assert len(entries(cache)) == 2
+    assert sorted(first['compiled']) == ['tools/__init__.py', 'tools/sample.py']
+    # The finder's own module, from the zip as zipimport loads it, then once more to keep it.
+    assert first['installing'].count('engine/bytecode_loader.py') == 3
+    assert len(entries(cache)) == 3
     assert oct(os.stat(str(cache)).st_mode & 0o777) == '0o700'
     assert all(os.stat(str(cache / name)).st_mode & 0o777 == 0o600 for name in entries(cache))
 
     second = run(payload(tmp_path / 'run2'), cache)
     assert second['value'] == 42 and second['compiled'] == []
     assert second['read'] == []  # what the zip's directory says of a file is its key: no source is read
+    # Only what zipimport compiles before the cache is there: the packages on the way and
+    # bytecode_cache.py itself (twice); the finder's module comes from the cache.
+    assert second['installing'].count('engine/bytecode_cache.py') == 2
+    assert not [f for f in second['installing'] if not f.endswith(('__init__.py', 'engine/bytecode_cache.py'))]
 
 
 def test_code_from_the_cache_names_this_runs_files(tmp_path):
@@ -117,13 +128,13 @@ def test_another_source_is_compiled_anew(tmp_path):
     cache = tmp_path / 'cache'
     run(payload(tmp_path / 'run1'), cache)
     changed = run(payload(tmp_path / 'run2', SAMPLE.replace('42', '43')), cache)
-    assert changed['value'] == 43 and [f for f in changed['compiled'] if f.endswith('sample.py')]
-    assert len(entries(cache)) == 3
+    assert changed['value'] == 43 and changed['compiled'] == ['tools/sample.py']
+    assert len(entries(cache)) == 4
 
 
-def _plant(cache, source, code_text):
+def _plant(cache, source, code_text, inner=MU + 'tools/sample.py'):
     """An entry for ``source`` that holds other code (what an attacker would write)."""
-    key = bytecode_cache.cache_key(MU + 'tools/sample.py', zlib.crc32(source.encode()), len(source.encode()))
+    key = bytecode_cache.cache_key(inner, zlib.crc32(source.encode()), len(source.encode()))
     code = compile(code_text, 'planted', 'exec')
     with open(str(cache / key.hex()), 'wb') as handle:
         handle.write(importlib.util.MAGIC_NUMBER + key + __import__('marshal').dumps(code))
@@ -143,10 +154,30 @@ def test_a_zip_without_zipimports_directory_is_keyed_the_same(tmp_path):
     archive = zipimport.zipimporter(payload(tmp_path / 'run'))
     inner = MU + 'tools/sample.py'
     expected = (zlib.crc32(SAMPLE.encode()), len(SAMPLE.encode()))
-    assert bytecode_cache.ZipFinder(archive, None)._stamp(inner) == expected
-    assert bytecode_cache.ZipFinder(_Directoryless(archive), None)._stamp(inner) == expected
-    for finder in (bytecode_cache.ZipFinder(archive, None), bytecode_cache.ZipFinder(_Directoryless(archive), None)):
-        assert finder._stamp(MU + 'tools/missing.py') is None
+    assert bytecode_cache.stamp(archive, inner) == expected
+    assert bytecode_cache.stamp(_Directoryless(archive), inner) == expected
+    for each in (archive, _Directoryless(archive)):
+        assert bytecode_cache.stamp(each, MU + 'tools/missing.py') is None
+
+
+def _plant_loader(cache):
+    """An entry for the finder's own module that runs more than it says."""
+    with open(os.path.join(os.path.dirname(bytecode_cache.__file__), 'bytecode_loader.py')) as handle:
+        source = handle.read()
+    _plant(cache, source, source + '\nimport builtins\nbuiltins.VIRTKIT_PLANTED = "loader"\n',
+           inner=MU + 'engine/bytecode_loader.py')
+
+
+@pytest.mark.parametrize('mode, used', [(0o700, True), (0o770, False), (0o755, False)])
+def test_the_finder_itself_is_run_from_the_cache_on_the_same_terms(tmp_path, mode, used):
+    cache = tmp_path / 'cache'
+    cache.mkdir()
+    _plant_loader(cache)
+    os.chmod(str(cache), mode)
+    result = run(payload(tmp_path / 'run'), cache)
+    assert result['value'] == 42 and result['finders'][0] == 'ZipFinder'
+    assert result['planted'] == ('loader' if used else None)
+    assert ('engine/bytecode_loader.py' in result['installing']) is not used
 
 
 def test_a_private_cache_is_read(tmp_path):
@@ -208,7 +239,8 @@ def test_a_damaged_entry_is_compiled_anew(tmp_path, damage):
         with open(str(cache / name), 'wb') as handle:
             handle.write(damage(data))
     result = run(payload(tmp_path / 'run2'), cache)
-    assert result['value'] == 42 and len(result['compiled']) == 2
+    assert result['value'] == 42 and sorted(result['compiled']) == ['tools/__init__.py', 'tools/sample.py']
+    assert result['installing'].count('engine/bytecode_loader.py') == 3  # from the zip, and kept again
 
 
 def test_off_or_no_bytecode_writes_nothing(tmp_path):
@@ -225,11 +257,12 @@ def test_imported_from_files_it_installs_nothing():
 
 
 def test_a_full_cache_keeps_the_newest_half(tmp_path, monkeypatch):
-    monkeypatch.setattr(bytecode_cache, 'MAX_ENTRIES', 6)
+    from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_loader
+    monkeypatch.setattr(bytecode_loader, 'MAX_ENTRIES', 6)
     cache = bytecode_cache.BytecodeCache(str(tmp_path / 'cache'))
     keys = [bytecode_cache.cache_key('f.py', index, 1) for index in range(7)]
     for index, key in enumerate(keys):
-        cache.store(key, compile('x = %d' % index, 'f', 'exec'))
+        bytecode_loader.store(cache, key, compile('x = %d' % index, 'f', 'exec'))
         os.utime(os.path.join(str(tmp_path / 'cache'), key.hex()), (index, index))
     left = entries(tmp_path / 'cache')
     assert len(left) == 3 and keys[-1].hex() in left and keys[0].hex() not in left
