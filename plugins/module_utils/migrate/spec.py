@@ -17,7 +17,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Invalid
 COPY_STORAGE = ('none', 'all', 'incremental')
 SNAPSHOT_METADATA = ('refuse', 'move')
 # tcp://HOST[:PORT] (or rdma://, unix://PATH): where QEMU sends the migration data.
-_MIGRATE_URI_RE = re.compile(r'^(tcp|rdma)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?/?$|^unix:///\S+$')
+# A string: re compiles (and caches) it when a task first uses it, not at every import.
+_MIGRATE_URI_RE = r'^(tcp|rdma)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?/?$|^unix:///\S+$'
 
 
 # What a run takes when an option is not given: the module's argument spec
@@ -48,7 +49,7 @@ def migration_spec(params):
     for key, unit in (('bandwidth', 'MiB/s'), ('max_downtime', 'milliseconds'), ('timeout', 'seconds')):
         if spec[key] is not None and spec[key] <= 0:
             raise InvalidSpec(key, 'must be a positive number of %s (got %s)' % (unit, spec[key]))
-    if spec['migrate_uri'] is not None and not _MIGRATE_URI_RE.match(spec['migrate_uri']):
+    if spec['migrate_uri'] is not None and not re.match(_MIGRATE_URI_RE, spec['migrate_uri']):
         raise InvalidSpec('migrate_uri', '%r is not a migration URI (tcp://HOST[:PORT], for example '
                                          'tcp://10.0.0.2 on a migration network)' % (spec['migrate_uri'],))
     if spec['tunnelled'] and spec['migrate_uri']:

@@ -18,9 +18,10 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine import validat
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import MODES, parse_network_xml, sorted_dhcp
 
+# A DNS domain name. A string: re compiles (and caches) it when a task first uses it, not at every import.
+_DOMAIN_RE = (r'^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}'
+              r'[A-Za-z0-9])?)*$')
 # The options that make up the definition; each excludes xml.
-_DOMAIN_RE = re.compile(r'^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}'
-                        r'[A-Za-z0-9])?)*$')
 DEFINITION = ('mode', 'bridge', 'forward_dev', 'mtu', 'domain', 'mac', 'ipv4', 'ipv6', 'dns')
 # What libvirt fills in when a definition leaves it out.
 LIBVIRT_FILLED = ('uuid', 'bridge', 'mac')
@@ -62,7 +63,7 @@ def spec_from_options(params, name):
             raise InvalidSpec('mtu', '%r is not between 68 and 65535' % (params['mtu'],))
         spec['mtu'] = params['mtu']
     spec['domain'] = params.get('domain')
-    if spec['domain'] is not None and not _DOMAIN_RE.match(spec['domain']):
+    if spec['domain'] is not None and not re.match(_DOMAIN_RE, spec['domain']):
         raise InvalidSpec('domain', '%r is not a DNS domain name (labels of letters, digits and -, joined by .)'
                           % (spec['domain'],))
     if params.get('mac') is not None:

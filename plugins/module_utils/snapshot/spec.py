@@ -24,7 +24,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Invalid
 
 STATES = ('present', 'absent', 'current')
 REVERT_STATES = ('running', 'paused', 'saved')
-_TARGET_RE = re.compile(r'^[a-z]+[a-z0-9]*$')
+# A string: re compiles (and caches) it when a task first uses it, not at every import.
+_TARGET_RE = r'^[a-z]+[a-z0-9]*$'
 # Options that only mean something with one state: (option, state).
 _STATE_OPTIONS = (('children', 'absent'), ('metadata_only', 'absent'), ('revert_state', 'current'),
                   ('force_revert', 'current'))
@@ -66,7 +67,7 @@ def snapshot_spec(params):
         if not isinstance(disk, dict) or not disk.get('name'):
             raise InvalidSpec(field + '.name', 'the disk target (vda, sda ...) is required')
         name = str(disk['name'])
-        if not _TARGET_RE.match(name):
+        if not re.match(_TARGET_RE, name):
             raise InvalidSpec(field + '.name', '%r is not a disk target (vda, sdb ...)' % name)
         if name in spec['disks']:
             raise InvalidSpec(field + '.name', 'disk %s is named twice' % name)

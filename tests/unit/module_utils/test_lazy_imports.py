@@ -67,3 +67,41 @@ def test_the_lazy_paths_import_what_they_need():
     patches = [{'xpath': '/domain/on_crash', 'value': 'restart'}]
     loaded = imported('domain', {'name': 'test', 'uri': 'test:///default', 'xml_patches': patches})
     assert MU + 'xmlmodel.user_xml' in loaded
+
+
+# Imported only by the lazy paths that use their patterns (a user's XML).
+COMPILES_AT_IMPORT = ('xmlmodel/user_xml.py',)
+
+
+def _compiles_run_at_import(node):
+    """Lines of the re.compile() calls that run when the module is imported:
+    not inside a function or lambda, which runs only when called."""
+    import ast
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        return []
+    lines = []
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == 'compile'
+            and getattr(node.func.value, 'id', None) == 're'):
+        lines.append(node.lineno)
+    for child in ast.iter_child_nodes(node):
+        lines.extend(_compiles_run_at_import(child))
+    return lines
+
+
+def test_no_module_utils_file_compiles_a_regex_at_import():
+    """A pattern at module level is a string (re compiles and caches it when a
+    task first uses it), not re.compile(): every task imports these files anew."""
+    import ast
+    root = os.path.join(os.environ['VIRTKIT_COLLECTIONS_PATH'], 'ansible_collections', 'virtkit', 'virt',
+                        'plugins', 'module_utils')
+    found = []
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, root).replace(os.sep, '/')
+            if not name.endswith('.py') or relative in COMPILES_AT_IMPORT:
+                continue
+            with open(path) as handle:
+                tree = ast.parse(handle.read())
+            found.extend('%s:%d' % (relative, line) for line in _compiles_run_at_import(tree))
+    assert not found
