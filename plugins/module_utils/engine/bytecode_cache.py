@@ -68,6 +68,19 @@ def cache_key(inner, crc, size):
     return digest.digest()
 
 
+def zip_path(archive, inner):
+    """The file name of ``inner`` (a path inside the zip), as zipimport gives it."""
+    return archive.archive + os.sep + inner.replace('/', os.sep)
+
+
+def relocated(code, filename):
+    """``code`` with ``filename`` as the file name of it and of every code
+    object in it: changed in place, as importlib does to code from __pycache__."""
+    if code.co_filename != filename:
+        _imp._fix_co_filename(code, filename)
+    return code
+
+
 def stamp(archive, inner):
     """(CRC-32, length) of ``inner``'s source in the zip, or None when it has no such file.
 
@@ -166,8 +179,8 @@ def _cached_loader(archive, cache):
     code = cache.load(cache_key(inner, *found)) if found else None
     if code is None:
         return None
-    path = archive.archive + os.sep + inner.replace('/', os.sep)
-    _imp._fix_co_filename(code, path)  # this run's file names, as importlib does for __pycache__
+    path = zip_path(archive, inner)
+    relocated(code, path)  # this run's file names
     spec = importlib.machinery.ModuleSpec(LOADER, archive, origin=path)
     spec.has_location = True
     module = importlib.util.module_from_spec(spec)

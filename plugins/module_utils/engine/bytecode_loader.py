@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import _imp
 import importlib.machinery
 import importlib.util
 import marshal
@@ -23,18 +22,10 @@ import os
 import sys
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.bytecode_cache import (
-    HEADER, PACKAGE, cache_key, stamp)
+    HEADER, PACKAGE, cache_key, relocated, stamp, zip_path)
 
 # Entries kept: a few versions of the collection. A store beyond it removes the oldest half.
 MAX_ENTRIES = 400
-
-
-def relocated(code, filename):
-    """``code`` with ``filename`` as the file name of it and of every code
-    object in it: changed in place, as importlib does to code from __pycache__."""
-    if code.co_filename != filename:
-        _imp._fix_co_filename(code, filename)
-    return code
 
 
 def store(cache, key, code):
@@ -75,16 +66,12 @@ def _prune(fd):
         pass
 
 
-def _path(archive, inner):
-    return archive.archive + os.sep + inner.replace('/', os.sep)
-
-
 def keep(archive, inner, cache):
     """Store the code of ``inner`` (this module, loaded from the zip) for the next run."""
     found = stamp(archive, inner) if cache is not None and cache.write else None
     if found:
         store(cache, cache_key(inner, *found),
-              compile(archive.get_data(inner), _path(archive, inner), 'exec', dont_inherit=True))
+              compile(archive.get_data(inner), zip_path(archive, inner), 'exec', dont_inherit=True))
 
 
 class ZipSourceLoader:
@@ -94,7 +81,7 @@ class ZipSourceLoader:
     def __init__(self, archive, inner, found, is_package, cache):
         self.archive = archive
         self.inner = inner
-        self.path = _path(archive, inner)
+        self.path = zip_path(archive, inner)
         self.stamp = found  # (CRC-32, length) of the source
         self._is_package = is_package
         self.cache = cache
