@@ -138,6 +138,9 @@ options:
     description:
       - Seconds the migration may take. When they run out, the migration is aborted and the guest keeps running
         on the source; the task fails saying so. Not set - no limit.
+      - If the migration ends all the same (libvirt refused the abort, as after the switch to post-copy, or the
+        move was already ending), the task reports the move and warns, listing each abort it asked and libvirt's
+        answer.
     type: int
   unsafe:
     description:

@@ -1040,21 +1040,30 @@ class LibvirtDriver(Driver):
         if disks is not None and copy_storage != 'none':
             params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(disks)
 
-        def migrate(conn):
-            dom = self._domain(conn, name)
+        # The move gets a connection of its own. Its call blocks until the guest has moved, and
+        # libvirt's client can leave a call another thread makes on that same connection unsent
+        # until the blocking call returns (seen here: the watcher's abort went out only after
+        # the move had finished). The job's reads, abort and post-copy switch use the driver's
+        # connection, on which no call waits that long.
+        # No reconnect and retry (_run): a migration that may have happened is never started again.
+        conn = self._open()
+        try:
+            dom = conn.lookupByName(name)
             if flags & libvirt.VIR_MIGRATE_PEER2PEER:
                 dom.migrateToURI3(dest_uri, params, flags)
             else:
                 dom.migrate3(destination._connection(), params, flags)
-        # No reconnect and retry (_run): a migration that may have happened is never started again.
-        try:
-            migrate(self._connection())
         except libvirt.libvirtError as exc:
             error = self._translate(exc, 'migrate', 'domain %r' % name)
             if isinstance(error, NotFound):  # what is missing is libvirt's to say (a network, a pool, ...)
                 error = DriverError(exc.get_error_message() or str(exc), resource=error.resource, action='migrate')
                 error.code, error.unsupported = exc.get_error_code(), False
             raise error
+        finally:
+            try:
+                conn.close()
+            except libvirt.libvirtError:
+                pass
 
     def migration_stats(self, name, completed=False):
         flags = libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED if completed else 0

@@ -18,10 +18,9 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFoun
 
 # How long libvirt may take to wind a migration down once asked to abort.
 ABORT_GRACE = 120
-# libvirt accepts an abort that comes before QEMU's own migration has begun
-# (while the destination is still being prepared) and the move then goes on
-# as if never asked: an accepted abort is asked again this often while the
-# job still runs.
+# An accepted abort is asked again this often while the job still runs: one
+# that landed between libvirt's steps (the move's own call returning, the
+# next about to start) must not let the move go on unasked.
 ABORT_AGAIN = 2.0
 ACTIVE_JOBS = ('bounded', 'unbounded')
 
@@ -30,7 +29,9 @@ class Outcome:
     """What happened: ``error`` (None: moved), ``aborted`` (the time was up
     and the job was aborted), ``abort_error`` (libvirt refused the abort),
     ``progress`` (the last sample of the job), ``elapsed`` (seconds),
-    ``postcopy`` (switched to post-copy), ``notes`` (what the result says)."""
+    ``postcopy`` (switched to post-copy), ``notes`` (what the result says),
+    ``aborts`` (each abort asked: when, and libvirt's answer),
+    ``slowest_read`` (the longest wait for a sample of the job, seconds)."""
 
     def __init__(self):
         self.error = None
@@ -41,6 +42,24 @@ class Outcome:
         self.elapsed = 0.0
         self.postcopy = False
         self.notes = []
+        self.aborts = []
+        self.slowest_read = 0.0
+
+    def abort_history(self):
+        """The aborts asked and libvirt's answers, for a result that has to
+        say why a move went on: 'asked to abort at 1.0 s (accepted), ...'."""
+        told = []
+        for asked in self.aborts:
+            answer = asked['answer']
+            if answer is None:
+                answer = 'no answer'
+            elif answer != 'accepted':
+                answer = 'refused: %s' % answer
+            told.append('%.1f s (%s)' % (asked['at'], answer))
+        history = 'asked to abort at %s' % ', '.join(told) if told else 'no abort asked'
+        if self.slowest_read >= 5:
+            history += '; reading the job took up to %.0f s' % self.slowest_read
+        return history
 
 
 class MigrationJob:
@@ -71,7 +90,9 @@ class MigrationJob:
             outcome.elapsed = self.clock() - start
             if not thread.is_alive():
                 break
+            asked = self.clock()
             sample = self._sample()
+            outcome.slowest_read = max(outcome.slowest_read, self.clock() - asked)
             if sample and sample.get('type') in ACTIVE_JOBS:
                 outcome.progress = sample
                 if self.max_downtime and not downtime_set:
@@ -99,16 +120,21 @@ class MigrationJob:
         return outcome
 
     def _abort(self, outcome, aborting):
-        """Ask libvirt to abort, from a thread of its own: abortJob can block until the
-        migration ends (seen after a NIC hot-unplug the guest was still doing), and the clock
-        must go on. Asked again after a refusal: while libvirt still prepares the
-        destination there is no job to abort yet ("no job is active on the domain")."""
+        """Ask libvirt to abort, from a thread of its own: a libvirt call can take long (it
+        waits for the domain's other jobs), and the clock must go on. Asked again after a
+        refusal: before libvirt has begun the job there is none to abort yet ("no job is
+        active on the domain")."""
+        asked = {'at': outcome.elapsed, 'answer': None}
+        outcome.aborts.append(asked)
+
         def abort():
             try:
                 self.source.abort_job(self.name)
                 aborting['accepted'], outcome.abort_error = True, None
+                asked['answer'] = 'accepted'
             except VirtError as exc:
                 outcome.abort_error = exc
+                asked['answer'] = exc.message
             finally:
                 aborting['busy'] = False
         aborting['busy'] = True

@@ -31,7 +31,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate import snapshots as snapshot_metadata
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate.checks import (
     check_cpu, check_hosts, check_networks, check_platform)
-from ansible_collections.virtkit.virt.plugins.module_utils.migrate.job import MigrationJob
+from ansible_collections.virtkit.virt.plugins.module_utils.migrate.job import ABORT_GRACE, MigrationJob
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate.spec import migration_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate.storage import (
     plan_storage, stream_volume, volume_creator)
@@ -252,8 +252,8 @@ class MigrateManager(Manager):
         if outcome.error is None and not outcome.still_running:
             self.moved = True
             if outcome.aborted:
-                self.warnings.append('domain %r: timeout (%s s) ran out, but the migration finished all the same%s'
-                                     % (self.name, spec['timeout'], self._abort_refusal(outcome)))
+                self.warnings.append('domain %r: timeout (%s s) ran out, but the migration finished all the same '
+                                     '(%s)' % (self.name, spec['timeout'], outcome.abort_history()))
             try:
                 final = self.dest.migration_stats(self.name, completed=True)
                 if final.get('type') == 'completed':
@@ -274,8 +274,8 @@ class MigrateManager(Manager):
             at = (' (%s of %s of memory sent)' % (_mib(done), _mib(total))) if total else ''
             if outcome.still_running:
                 message = ('it did not finish within timeout (%s s)%s, and libvirt has not ended the job %s s after '
-                           'it was asked to abort it%s; %s' % (self.spec['timeout'], at, 120,
-                                                               self._abort_refusal(outcome), where))
+                           'it was asked to abort it (%s); %s' % (self.spec['timeout'], at, ABORT_GRACE,
+                                                                  outcome.abort_history(), where))
             else:
                 message = ('it did not finish within timeout (%s s)%s: the migration was aborted%s; %s'
                            % (self.spec['timeout'], at, self._abort_refusal(outcome), where))

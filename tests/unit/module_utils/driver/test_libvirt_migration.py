@@ -21,13 +21,43 @@ class StubDomain:
         self.calls.append(('migrateToURI3', uri, params, flags))
 
 
+class StubConnection:
+    """The connection the move opens for itself: it looks the domain up there and closes it after."""
+
+    def __init__(self, dom):
+        self.dom, self.looked_up, self.closed = dom, [], False
+
+    def lookupByName(self, name):
+        self.looked_up.append(name)
+        return self.dom
+
+    def close(self):
+        self.closed = True
+
+
 def drivers(monkeypatch, dom):
     source, dest = LibvirtDriver('qemu+tcp://hv1/system'), LibvirtDriver('qemu+tcp://hv2/system')
     connections = {source: 'source-connection', dest: 'dest-connection'}
     for driver in (source, dest):
         monkeypatch.setattr(driver, '_connection', lambda driver=driver: connections[driver])
-    monkeypatch.setattr(source, '_domain', lambda conn, name: dom)
+    source.opened = []
+
+    def open_own():
+        source.opened.append(StubConnection(dom))
+        return source.opened[-1]
+    monkeypatch.setattr(source, '_open', open_own)
     return source, dest
+
+
+def test_the_move_has_a_connection_of_its_own_and_closes_it(monkeypatch):
+    """libvirt's client can hold a call made on a connection that waits for the
+    move's long call until that call returns: the job's abort would go out too late."""
+    dom = StubDomain()
+    source, dest = drivers(monkeypatch, dom)
+    source.migrate_domain('vm', dest.uri, destination=dest)
+    own, = source.opened
+    assert own.looked_up == ['vm'] and own.closed
+    assert dom.calls[0][0] == 'migrate3'  # on the domain looked up there
 
 
 def test_a_managed_live_copy(monkeypatch):
@@ -71,6 +101,8 @@ def test_libvirt_s_refusal_is_a_driver_error_and_never_retried(monkeypatch):
     assert caught.value.describe() == ("Failed to migrate domain 'vm': Requested operation is not valid: offline "
                                        "migration cannot handle non-shared storage")
     assert len(dom.calls) == 1
+    own, = source.opened
+    assert own.closed  # also when libvirt refused
 
 
 def test_snapshot_metadata_is_read_redefined_and_forgotten():

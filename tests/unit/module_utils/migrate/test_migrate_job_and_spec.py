@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec, NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.migrate.job import MigrationJob
+from ansible_collections.virtkit.virt.plugins.module_utils.migrate.job import MigrationJob, Outcome
 from ansible_collections.virtkit.virt.plugins.module_utils.migrate.spec import DEFAULTS, migration_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.migration import (
     host_cpu_xml, migration_view, snapshot_summary, volume_physical)
@@ -73,6 +73,11 @@ def test_an_abort_refused_while_libvirt_prepares_is_tried_again():
     outcome = MigrationJob(source, 'vm', migrate, timeout=0.2, interval=0.05).run()
     assert outcome.aborted and outcome.abort_error is None and str(outcome.error) == 'operation aborted'
     assert len(source.called('abort_job')) == 3  # and none after libvirt took it
+    assert [asked['answer'] for asked in outcome.aborts] == [
+        'Requested operation is not valid: no job is active on the domain'] * 2 + ['accepted']
+    history = outcome.abort_history()
+    assert history.startswith('asked to abort at 0.') and history.count('refused: Requested operation') == 2
+    assert history.endswith(' s (accepted)'), history
 
 
 def test_an_abort_libvirt_took_but_the_move_went_on_is_asked_again():
@@ -95,6 +100,31 @@ def test_a_refused_abort_is_kept_and_a_finished_move_stays_a_move():
     outcome = MigrationJob(source, 'vm', blocking(0.5), timeout=0.2, interval=0.1).run()
     assert outcome.aborted and outcome.error is None
     assert outcome.abort_error.message == 'cannot abort migration in post-copy mode'
+    assert 'refused: cannot abort migration in post-copy mode' in outcome.abort_history()
+
+
+def test_the_history_says_which_abort_got_no_answer_and_how_long_reads_took():
+    """What the result tells a user whose move went on after its timeout."""
+    outcome = Outcome()
+    assert outcome.abort_history() == 'no abort asked'
+    outcome.aborts = [{'at': 1.04, 'answer': 'accepted'}, {'at': 3.1, 'answer': None}]
+    outcome.slowest_read = 4.9
+    assert outcome.abort_history() == 'asked to abort at 1.0 s (accepted), 3.1 s (no answer)'
+    outcome.slowest_read = 31.2
+    assert outcome.abort_history().endswith('3.1 s (no answer); reading the job took up to 31 s')
+
+
+def test_a_read_of_the_job_that_hangs_is_measured():
+    source = FakeDriver()
+    slow = threading.Event()
+    original = source.migration_stats
+
+    def stats(name, completed=False):
+        slow.wait(0.3)
+        return original(name, completed)
+    source.migration_stats = stats
+    outcome = MigrationJob(source, 'vm', blocking(0.4), interval=0.05).run()
+    assert outcome.error is None and 0.25 <= outcome.slowest_read < 1.5
 
 
 def params(**kw):

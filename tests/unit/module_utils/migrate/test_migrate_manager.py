@@ -311,6 +311,19 @@ def test_past_its_timeout_the_job_is_aborted_and_the_guest_stays(run):
     assert src.called('abort_job')[0] == {'domain': 'vm'}
 
 
+def test_a_move_that_went_on_past_its_abort_is_a_move_and_says_what_libvirt_answered(run):
+    src, dst = hosts()
+    src.delay('migrate_domain', 1.3)
+    src.script('abort_job', DriverError('Requested operation is not valid: no job is active on the domain'))
+    result = run(src, dst, timeout=1)
+    assert not result.get('failed') and result['changed'], result
+    warning, = [w for w in result['warnings'] if 'ran out' in w]
+    assert warning.startswith("domain 'vm': timeout (1 s) ran out, but the migration finished all the same "
+                              "(asked to abort at 1."), warning
+    assert 's (refused: Requested operation is not valid: no job is active on the domain)' in warning, warning
+    assert src.called('abort_job')[0] == {'domain': 'vm'}
+
+
 def test_a_shut_off_guest_needs_persistent(run):
     src, dst = hosts(state='shutoff')
     result = run(src, dst, persistent=False)
