@@ -21,6 +21,9 @@ load what was compiled before, without reading the source.
 This file is what zipimport compiles (twice) at every run, so it holds only
 what reading the cache needs; the finder itself comes from the cache too.
 
+It also spares the module process walks of Python's cyclic garbage
+collector over objects that live until the process ends (``spare_collector``).
+
 Never a reason for a task to fail: without a home directory, with a
 read-only one, with a cache directory that is not the user's own and
 private, or with a damaged entry, the code is compiled from the source as
@@ -38,6 +41,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import _imp
+import atexit
+import gc
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -194,12 +199,33 @@ def _cached_loader(archive, cache):
     return module
 
 
+def spare_collector():
+    """Tell Python's cyclic garbage collector that what the module process
+    holds now, and again when it exits, lives until the process ends
+    (``gc.freeze``): the collector leaves those objects alone from then on.
+
+    A module process runs one task. What it has imported when this runs
+    (Ansible's module_utils and the standard library) stays for the whole
+    run, yet each full collection walks it again. Above all, Python makes
+    full collections while it shuts down: in a domain task of the bench they
+    took about 14 ms, more than the task's own work. Frozen at exit, the
+    objects are left to the operating system, which takes the process's
+    memory back anyway. What must happen at exit - the result printed, the
+    connection closed, files removed - is done explicitly before; no code of
+    the collection waits for a finalizer. Garbage made after the first
+    freeze is still collected while the task runs."""
+    gc.freeze()
+    atexit.register(gc.freeze)
+
+
 def install(loader=None):
-    """Put bytecode_loader's finder first in ``sys.meta_path`` when ``loader``
-    (this file's) is AnsiballZ's zipimporter; returns the finder, or None."""
+    """When ``loader`` (this file's) is AnsiballZ's zipimporter - a module
+    process - spare the collector and put bytecode_loader's finder first in
+    ``sys.meta_path``; returns the finder, or None."""
     loader = __spec__.loader if loader is None else loader
     if not isinstance(loader, zipimport.zipimporter):
         return None
+    spare_collector()
     archive = zipimport.zipimporter(loader.archive)
     cache = configured_cache()
     implementation = sys.modules.get(LOADER) or _cached_loader(archive, cache)

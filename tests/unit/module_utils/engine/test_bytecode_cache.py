@@ -28,8 +28,10 @@ def fail():
 '''
 
 RUN = r'''
-import builtins, json, sys, traceback
+import atexit, builtins, gc, json, sys, traceback
 sys.path.insert(0, sys.argv[1])
+# Registered before the cache's own exit hook, so it runs after it.
+atexit.register(lambda: print(json.dumps({'frozen_at_exit': gc.get_freeze_count()})))
 every = []  # every file compiled in this run, zipimport's compiles included
 real_compile = compile
 def counting(source, filename, *args, **kwargs):
@@ -38,6 +40,7 @@ def counting(source, filename, *args, **kwargs):
     return real_compile(source, filename, *args, **kwargs)
 builtins.compile = counting
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache
+frozen = gc.get_freeze_count()
 compiled = list(every)
 del every[:]  # what the finder compiles from here on
 import zipimport
@@ -58,7 +61,8 @@ print(json.dumps({'value': sample.VALUE, 'compiled': every, 'installing': compil
                   'read': read_by_import, 'planted': getattr(builtins, 'VIRTKIT_PLANTED', None),
                   'loader': type(sample.__loader__).__name__, 'traceback': lines,
                   'finders': [type(f).__name__ for f in sys.meta_path],
-                  'marker': getattr(sample, 'MARKER', None)}))
+                  'marker': getattr(sample, 'MARKER', None), 'frozen': frozen}))
+made_after = [[] for _ in range(1000)]  # tracked by the collector, made after the first freeze
 '''
 
 
@@ -83,7 +87,8 @@ def run(zip_path, cache, **env):
     environ.update(env)
     proc = subprocess.run([sys.executable, '-c', RUN, zip_path], env=environ, capture_output=True, text=True,
                           check=True)
-    return json.loads(proc.stdout)
+    result, at_exit = proc.stdout.splitlines()
+    return dict(json.loads(result), **json.loads(at_exit))
 
 
 def entries(cache):
@@ -251,8 +256,20 @@ def test_off_or_no_bytecode_writes_nothing(tmp_path):
     assert entries(cache) == []
 
 
+def test_a_module_process_spares_the_collector_what_lives_until_it_ends(tmp_path):
+    result = run(payload(tmp_path / 'run'), tmp_path / 'cache')
+    # What the process holds when the cache is imported is frozen at once (in a module: Ansible's
+    # module_utils and the standard library; here the standard library).
+    assert result['frozen'] > 1000
+    # At exit, the rest too (the 1000 lists made at the end among them), so that shutting down walks none of it.
+    assert result['frozen_at_exit'] >= result['frozen'] + 1000
+
+
 def test_imported_from_files_it_installs_nothing():
+    import gc
+    frozen = gc.get_freeze_count()
     assert bytecode_cache.install() is None
+    assert gc.get_freeze_count() == frozen  # the controller's or pytest's objects are never frozen
     assert not [f for f in sys.meta_path if type(f).__name__ == 'ZipFinder']
 
 
