@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Plans for libvirt LXC containers (the ``container`` module).
 
-The domain engine (DomainManager) with the hooks a container needs: its
+The guest engine (GuestManager, domain/guest.py) with the hooks a container needs: its
 spec (container.spec), a rootfs unpacked once from an archive where a new
 container would have volumes, what only a restart changes (its init, root
 filesystem, mounts, user namespace), a graceful shutdown through the init's
@@ -29,7 +29,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.container.spec import
     ADDRESS_SOURCES, DEFAULT_INIT, container_spec, defines_something, hostname_spec, rootfs_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import read_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import RESTART_KEYS
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import OPTION_NAMES, DomainManager
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest import OPTION_NAMES, GuestManager
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import resolve_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
@@ -46,7 +46,7 @@ CONTAINER_OPTION_NAMES = dict(OPTION_NAMES, init_args='init', init_env='env', ho
                               max_memory_kib='memory', max_vcpus='vcpus')
 
 
-class ContainerManager(DomainManager):
+class ContainerManager(GuestManager):
     kind = 'container'
     result_key = 'container'
     default_uri = 'lxc:///'
@@ -68,7 +68,6 @@ class ContainerManager(DomainManager):
             raise InvalidSpec('hostname', 'is set inside the running container, which needs libvirt\'s LXC driver '
                                           'on the host the module runs on (uri %r)' % self.uri)
         super().validate()
-        self.remove_storage = False  # a container's rootfs is the user's directory: never deleted
 
     def defines_something(self):
         return defines_something(self.params)

@@ -22,7 +22,7 @@ Containers (libvirt's LXC driver) take memory (their cgroup limit, up to the
 boot maximum) and CPU shares live, and interfaces when they run in a network
 namespace of their own; there is no live vCPU change.
 
-plan_live() decides; LiveOperations (a part of DomainManager) turns its
+plan_live() decides; LiveOperations (a part of GuestManager) turns its
 operations into the plan's actions and carries them out.
 """
 
@@ -222,7 +222,7 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
 
 
 class LiveOperations:
-    """The live operations of plan_live() as actions of a DomainManager's
+    """The live operations of plan_live() as actions of a GuestManager's
     plan (uses its driver, name, kind and warnings)."""
 
     def _plan_live_op(self, plan, op):

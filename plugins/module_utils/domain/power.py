@@ -5,7 +5,7 @@
 to the wanted one, graceful shutdown (a timeout, then ``force`` or an
 error), start, restart, autostart - and waiting for a power state.
 
-PowerTransitions is a part of DomainManager; ContainerManager overrides its
+PowerTransitions is a part of GuestManager; ContainerManager overrides its
 hooks (how a container is asked to stop, what a started one needs).
 """
 
@@ -36,7 +36,7 @@ def wait_for_state(driver, name, states, timeout, interval=0.5, clock=time.monot
 
 
 class PowerTransitions:
-    """Power actions of a DomainManager's plan (uses its driver, name,
+    """Power actions of a GuestManager's plan (uses its driver, name,
     state, params, shutdown_timeout, kind, warnings and hooks)."""
 
     def _final_state(self, current):

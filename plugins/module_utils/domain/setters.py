@@ -11,7 +11,7 @@ virDomainSetMemory, the vCPU count with virDomainSetVcpus. Anything else that
 differs is refused before anything is changed, naming its options and the
 driver.
 
-DefinitionSetters is a part of DomainManager (uses its driver, name, kind,
+DefinitionSetters is a part of GuestManager (uses its driver, name, kind,
 params, state, option_names and power transitions).
 """
 

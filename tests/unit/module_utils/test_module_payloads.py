@@ -1,0 +1,77 @@
+"""What a module's payload holds: the module_utils files its imports reach.
+
+AnsiballZ ships every collection file a module's imports reach, imports
+inside functions included, and Ansible parses and embeds each of them at
+every task. This walks the same import statements (every ``import`` and
+``from ... import`` anywhere in a file, as ansible-core's recursive_finder
+does) and holds the container module to what a container can use: the guest
+engine, not what only a virtual machine plans (clones, volumes created for
+disks, cloud-init seeds, remove_storage). ``bench/shipped_files.py`` lists
+the payloads as ansible-core itself builds them.
+"""
+import ast
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+MU = 'ansible_collections.virtkit.virt.plugins.module_utils'
+MU_DIR = os.path.join(ROOT, 'plugins', 'module_utils')
+
+# What only a virtual machine plans, and what only it reaches through them.
+VM_ONLY = ['domain/manager.py', 'domain/clone.py', 'domain/storage.py', 'storage/volume_manager.py',
+           'storage/volume_spec.py', 'storage/volume_import.py', 'storage/cloud_init.py',
+           'storage/locations.py']
+
+
+def _file_of(dotted):
+    """The module_utils file (relative path) a dotted name is, or None (a package, a name in a file)."""
+    if dotted != MU and not dotted.startswith(MU + '.'):
+        return None
+    parts = dotted[len(MU) + 1:].split('.') if dotted != MU else []
+    path = os.path.join(*parts) + '.py' if parts else None
+    return path if path and os.path.isfile(os.path.join(MU_DIR, path)) else None
+
+
+def _imports(path):
+    """The collection's module_utils files one file imports, anywhere in it."""
+    with open(path) as handle:
+        tree = ast.parse(handle.read(), path)
+    found = set()
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            # "from package import module" names a file; "from file import name" names the file.
+            names = [node.module] + ['%s.%s' % (node.module, alias.name) for alias in node.names]
+        found.update(f for f in (_file_of(name) for name in names) if f)
+    return found
+
+
+def reached(module):
+    """The module_utils files the module's payload holds (paths under module_utils)."""
+    todo = sorted(_imports(os.path.join(ROOT, 'plugins', 'modules', module + '.py')))
+    seen = set()
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo.extend(_imports(os.path.join(MU_DIR, path)) - seen)
+    return seen
+
+
+def test_the_domain_module_ships_what_a_virtual_machine_plans():
+    # The walk finds them where they are used: else the next test could not fail.
+    assert set(VM_ONLY) <= reached('domain')
+
+
+def test_the_container_module_ships_the_guest_engine_without_what_only_a_vm_plans():
+    files = reached('container')
+    assert {'domain/guest.py', 'domain/live.py', 'domain/power.py', 'container/manager.py'} <= files
+    assert sorted(files & set(VM_ONLY)) == []
+
+
+@pytest.mark.parametrize('module', ['network', 'pool', 'volume'])
+def test_networks_and_storage_ship_no_guest_code(module):
+    assert sorted(f for f in reached(module) if f.startswith(('domain/', 'container/'))) == []
