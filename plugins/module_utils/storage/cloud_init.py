@@ -93,22 +93,3 @@ def seed_hash(header):
         return None
     value = app_use[len(_MARKER):]
     return value if len(value) == 64 else None
-
-
-def read_seed_files(image):
-    """``{name: bytes}`` of a seed image (tests and troubleshooting)."""
-    pycdlib = require_pycdlib()
-    iso = pycdlib.PyCdlib()
-    iso.open_fp(io.BytesIO(image))
-    try:
-        files = {}
-        for _option, name in FILES:
-            out = io.BytesIO()
-            try:
-                iso.get_file_from_iso_fp(out, rr_path='/' + name)
-            except pycdlib.pycdlibexception.PyCdlibInvalidInput:
-                continue  # not in this seed
-            files[name] = out.getvalue()
-        return files
-    finally:
-        iso.close()

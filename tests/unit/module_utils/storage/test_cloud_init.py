@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, MissingLibrary
 from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image, probe
+from ansible_collections.virtkit.virt.tests.unit.seed_files import read_seed_files
 
 pytest.importorskip('pycdlib')
 
@@ -17,12 +18,12 @@ def test_seed_carries_label_files_and_hash():
     image = cloud_init.build_seed(FILES)
     assert image[cloud_init.PVD_OFFSET + 40:cloud_init.PVD_OFFSET + 46] == b'cidata'
     assert cloud_init.seed_hash(image[:cloud_init.HEADER_BYTES]) == cloud_init.content_hash(FILES)
-    assert cloud_init.read_seed_files(image) == FILES
+    assert read_seed_files(image) == FILES
 
 
 def test_all_four_files():
     files = dict(FILES, **{'network-config': b'version: 2\n', 'vendor-data': b'#cloud-config\n{}\n'})
-    assert cloud_init.read_seed_files(cloud_init.build_seed(files)) == files
+    assert read_seed_files(cloud_init.build_seed(files)) == files
 
 
 def test_hash_depends_on_content_not_build_time():

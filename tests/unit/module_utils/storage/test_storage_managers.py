@@ -4,11 +4,11 @@ import io
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
-from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
+from ansible_collections.virtkit.virt.tests.unit.seed_files import read_seed_files
 
 MiB = 1024 ** 2
 
@@ -228,7 +228,7 @@ def test_cloud_init_seed_built_rebuilt_once_and_never_shown():
     plan = run(VolumeManager, driver, vol_params(cloud_init=data))
     assert len(plan.action_names) == 1 and plan.action_names[0].startswith('create cloud-init seed (sha256 ')
     content = driver.pools['p']['volumes']['v']['content']
-    assert cloud_init.read_seed_files(content)['user-data'] == b'secret-token-1'
+    assert read_seed_files(content)['user-data'] == b'secret-token-1'
     plan = run(VolumeManager, driver, vol_params(cloud_init=data))
     assert plan.action_names == []
     changed = dict(data, user_data='secret-token-2')
