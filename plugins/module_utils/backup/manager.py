@@ -39,8 +39,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
     Conflict, DriverError, InvalidSpec, NotFound, Timeout)
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.locations import FILE_POOLS, DirectoryPool, directory_pool
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.backup import (
-    backup_supported, build_backup_xml, build_checkpoint_xml, parse_checkpoint_xml)
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
+    backup_supported, build_backup_xml, build_checkpoint_xml, domain_platform, parse_checkpoint_xml)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.snapshot import snapshot_disks
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
@@ -230,7 +229,7 @@ class BackupManager(Manager):
             plan.add('power off again', lambda: self.driver.destroy_domain(self.domain))
 
     def _check_supported(self, xml):
-        domain = parse_domain_xml(xml)
+        domain = domain_platform(xml)
         caps = self.driver.domain_capabilities(virt_type=domain['virt_type'], arch=domain['arch'],
                                                machine=domain['machine'])
         if backup_supported(caps) is False:

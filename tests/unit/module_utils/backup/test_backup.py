@@ -6,7 +6,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.backup.manager import
 from ansible_collections.virtkit.virt.plugins.module_utils.backup.spec import backup_file, backup_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, Timeout
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.backup import (
-    backup_supported, build_backup_xml, build_checkpoint_xml, parse_checkpoint_xml)
+    backup_supported, build_backup_xml, build_checkpoint_xml, domain_platform, parse_checkpoint_xml)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.common import parse
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
@@ -100,6 +100,10 @@ def test_the_request_and_checkpoint_xml():
     assert cp['name'] == 'b2' and cp['description'] == 'nightly' and cp['disks'][1]['checkpoint'] == 'no'
     assert backup_supported(CAPS.format('yes')) is True and backup_supported(CAPS.format('no')) is False
     assert backup_supported('<domainCapabilities/>') is None
+    assert domain_platform(DOMAIN.format(fmt='raw')) == {'virt_type': 'qemu', 'arch': 'x86_64',
+                                                         'machine': 'pc-i440fx-7.2'}
+    assert domain_platform("<domain type='lxc'><os><type>exe</type></os></domain>") == {
+        'virt_type': 'lxc', 'arch': None, 'machine': None}
     assert backup_file('vm', 'b1', 'vda') == 'vm-b1-vda.qcow2'
 
 
@@ -109,6 +113,9 @@ def test_a_full_backup_of_the_running_guest():
     driver = host()
     plan, _m = run(driver, check=True)
     assert plan.action_names == ['full backup of vda to /bk'] and driver.changes() == []
+    # the host is asked what it offers guests of this domain's platform
+    assert driver.called('domain_capabilities')[0] == {'virt_type': 'qemu', 'arch': 'x86_64',
+                                                       'machine': 'pc-i440fx-7.2', 'emulator': None}
     assert plan.after == {'name': 'b1', 'mode': 'full', 'since': None, 'files': ['/bk/vm-b1-vda.qcow2'],
                           'checkpoint': 'b1'}
     plan, manager = run(driver)
