@@ -44,8 +44,9 @@ measured before the work on it) beside them:
               over a restart, and an old lease would be answered at once.
 
 With --before DIR (a copy of an older tree, e.g. ``git archive COMMIT | tar -x
--C DIR``), the domain loop and process, the inventory, the SSH listing and
-wait_for_ip also run that code, in the same rounds, as rows marked "before".
+-C DIR``), the domain and container loops, the domain process, the inventory,
+the SSH listing and wait_for_ip also run that code, in the same rounds, as
+rows marked "before".
 
 Timings on a shared machine scatter: compare the figures of one run with
 each other, not with another run's. The load average is printed at the start
@@ -261,8 +262,9 @@ class Bench:
             task = '- vkbench.floor.engine_floor: {uri: "%s", name: %s%s}' % (uri, self.prefix, name)
             plays['engine floor, ' + kind] = (self.play('floor-%s.yml' % kind, task, LOOP), floor_env)
         if self.before_env:
-            kinds += ('domain (before)',)
-            plays['domain (before)'] = (plays['domain'][0], self.before_env)
+            kinds += ('domain (before)', 'container (before)')
+            for kind in ('domain', 'container'):
+                plays[kind + ' (before)'] = (plays[kind][0], self.before_env)
         for path, env in [floor] + list(plays.values()):
             self.playbook(path, env)  # warm: caches, pages, the bytecode cache
         # Per round and kind: the floor, ours, community.libvirt's, one after the
