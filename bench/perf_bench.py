@@ -505,7 +505,7 @@ class Bench:
             'machine too): %d CPUs cannot list all 50 in less than %.2f s; all 50 took %.2fx that'
             % (work, os.cpu_count() or 1, bound, listing / bound))
         if before:
-            say('  before (concurrency 8 by default): all 50 listed in %.2f s' % median([r[1] for r in before]))
+            say('  before: all 50 listed in %.2f s' % median([r[1] for r in before]))
         say('all 50: making the inventory %.2f s (Ansible %.2f s), whole run %.2f s, peak memory %.0f MB'
             % (making, ansible, wall, peak))
         self.results['ssh'] = {'one': one, 'listing': listing, 'making': making, 'ansible': ansible, 'wall': wall,
@@ -582,7 +582,7 @@ class Bench:
         say('lease seen -> module returned: %s s; median %.2f s, worst %.2f s  (goal <= %.1f s)'
             % (', '.join('%.2f' % v for v in now), median(now), max(now), GOAL['wait_for_ip']))
         if latencies['before']:
-            say('before (asked every 2 s): %s s; median %.2f s, worst %.2f s'
+            say('before: %s s; median %.2f s, worst %.2f s'
                 % (', '.join('%.2f' % v for v in latencies['before']), median(latencies['before']),
                    max(latencies['before'])))
         self.results['wait_for_ip'] = latencies
