@@ -103,8 +103,8 @@ def test_esx_target(target, vsphere, tmp_path):
 # -- the error table: what libvirt's esx driver lacks, and the path the driver takes --
 
 def _driver(vsphere):
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
-    return LibvirtDriver(vsphere['esx_uri'], username=USERNAME, password=vsphere['password'])
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_jobs import LibvirtJobDriver
+    return LibvirtJobDriver(vsphere['esx_uri'], username=USERNAME, password=vsphere['password'])
 
 
 # libvirt's esx driver puts a new VM's .vmx beside its first disk: it needs one.

@@ -31,6 +31,7 @@ import time
 from ansible_collections.virtkit.virt.plugins.module_utils.backup.spec import backup_file, backup_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
@@ -141,6 +142,7 @@ class BackupManager(Manager):
     kind = 'backup'
     result_key = 'backup'
     reports_restart = False
+    connector = staticmethod(connect_jobs)
 
     def validate(self):
         self.spec = backup_spec(self.params)
@@ -460,6 +462,7 @@ class BackupInfoManager(Manager):
     result_key = 'checkpoints'
     readonly = True
     reports_restart = False
+    connector = staticmethod(connect_jobs)
 
     def validate(self):
         v.plain_name(self.params['domain'], 'domain')

@@ -22,10 +22,17 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest import G
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import defines_something, remove_storage_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import (
     delete_file, disk_volumes, resolve_formats, seed_volume, storage_to_remove)
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound
 
 
 class DomainManager(Cloning, GuestManager):
+
+    @property
+    def connector(self):
+        # A clone reads its source's snapshots; any other task loads no job code.
+        return connect_jobs if self.clone else connect
 
     # -- validation (no connection) -------------------------------------------
     def validate_options(self):

@@ -51,11 +51,14 @@ def is_local_uri(uri):
     return not urlparse(uri).hostname
 
 
-def connect(params, readonly=False, default_uri=None):
-    """A driver for the module's ``uri``/``auth`` params; close it when done."""
-    # Imported here so that a missing libvirt-python only fails when used.
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
+def connect(params, readonly=False, default_uri=None, driver_class=None):
+    """A driver for the module's ``uri``/``auth`` params; close it when done.
+    ``driver_class``: another implementation (jobs.connect_jobs gives one)."""
+    if driver_class is None:
+        # Imported here so that a missing libvirt-python only fails when used.
+        from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
+        driver_class = LibvirtDriver
     uri = params.get('uri') or default_uri
     auth = params.get('auth') or {}
-    return LibvirtDriver(resolve_uri(uri), username=auth.get('username'),
-                         password=auth.get('password'), readonly=readonly)
+    return driver_class(resolve_uri(uri), username=auth.get('username'),
+                        password=auth.get('password'), readonly=readonly)

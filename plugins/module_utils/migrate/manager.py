@@ -21,8 +21,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import domain_facts
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
@@ -63,6 +63,7 @@ class MigrateManager(Manager):
     kind = 'domain'
     result_key = 'migration'
     reports_restart = False
+    connector = staticmethod(connect_jobs)
 
     @property
     def resource(self):
@@ -80,7 +81,7 @@ class MigrateManager(Manager):
 
     # -- the two hosts --------------------------------------------------------------
     def _connect_dest(self):
-        self.dest = connect({'uri': self.spec['dest_uri'], 'auth': self.spec['dest_auth']})
+        self.dest = connect_jobs({'uri': self.spec['dest_uri'], 'auth': self.spec['dest_auth']})
 
     def _status(self, driver, where):
         try:

@@ -23,6 +23,7 @@ import posixpath
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
@@ -140,6 +141,7 @@ class SnapshotManager(Manager):
     kind = 'snapshot'
     result_key = 'snapshot'
     reports_restart = False
+    connector = staticmethod(connect_jobs)
 
     def validate(self):
         self.spec = snapshot_spec(self.params)
@@ -521,6 +523,7 @@ class SnapshotInfoManager(Manager):
     result_key = 'snapshots'
     readonly = True
     reports_restart = False
+    connector = staticmethod(connect_jobs)
 
     def validate(self):
         v.plain_name(self.params['domain'], 'domain')

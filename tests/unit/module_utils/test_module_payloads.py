@@ -6,8 +6,9 @@ sends them all at every task. This walks the same import statements (every ``imp
 ``from ... import`` anywhere in a file, as ansible-core's recursive_finder
 does) and holds the container module to what a container can use: the guest
 engine, not what only a virtual machine plans (clones, volumes created for
-disks, cloud-init seeds, remove_storage), and the modules of networks,
-storage and backups to no guest code. ``bench/shipped_files.py`` lists
+disks, cloud-init seeds, remove_storage), the modules of networks,
+storage and backups to no guest code, and those that run no migration,
+snapshot or backup to the driver without those calls. ``bench/shipped_files.py`` lists
 the payloads as ansible-core itself builds them.
 """
 import ast
@@ -71,6 +72,20 @@ def test_the_container_module_ships_the_guest_engine_without_what_only_a_vm_plan
     files = reached('container')
     assert {'domain/guest.py', 'domain/live.py', 'domain/power.py', 'container/manager.py'} <= files
     assert sorted(files & set(VM_ONLY)) == []
+
+
+JOBS = ['driver/jobs.py', 'driver/libvirt_jobs.py']
+
+
+@pytest.mark.parametrize('module', ['migrate', 'snapshot', 'backup', 'domain'])
+def test_the_modules_that_run_a_domain_s_jobs_ship_that_part_of_the_driver(module):
+    assert set(JOBS) <= reached(module)
+
+
+@pytest.mark.parametrize('module', ['network', 'pool', 'volume', 'container', 'host_info', 'domain_info'])
+def test_the_other_modules_do_not(module):
+    assert {'driver/interface.py', 'driver/libvirt_driver.py'} <= reached(module)
+    assert sorted(reached(module) & set(JOBS)) == []
 
 
 @pytest.mark.parametrize('module', ['network', 'pool', 'volume', 'backup'])

@@ -4,7 +4,7 @@ import pytest
 
 libvirt = pytest.importorskip('libvirt')
 
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver  # noqa: E402
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_jobs import LibvirtJobDriver  # noqa: E402
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError  # noqa: E402
 
 
@@ -36,7 +36,7 @@ class StubConnection:
 
 
 def drivers(monkeypatch, dom):
-    source, dest = LibvirtDriver('qemu+tcp://hv1/system'), LibvirtDriver('qemu+tcp://hv2/system')
+    source, dest = LibvirtJobDriver('qemu+tcp://hv1/system'), LibvirtJobDriver('qemu+tcp://hv2/system')
     connections = {source: 'source-connection', dest: 'dest-connection'}
     for driver in (source, dest):
         monkeypatch.setattr(driver, '_connection', lambda driver=driver: connections[driver])
@@ -106,7 +106,7 @@ def test_libvirt_s_refusal_is_a_driver_error_and_never_retried(monkeypatch):
 
 
 def test_snapshot_metadata_is_read_redefined_and_forgotten():
-    driver = LibvirtDriver('test:///default')
+    driver = LibvirtJobDriver('test:///default')
     try:
         conn = driver._connection()
         dom = conn.lookupByName('test')
@@ -131,7 +131,7 @@ def test_snapshot_metadata_is_read_redefined_and_forgotten():
 
 
 def test_what_the_test_driver_lacks_says_so():
-    driver = LibvirtDriver('test:///default')
+    driver = LibvirtJobDriver('test:///default')
     try:
         for call in (lambda: driver.migration_stats('test'), lambda: driver.abort_job('test'),
                      lambda: driver.compare_cpu("<cpu mode='custom'><model>qemu64</model></cpu>")):

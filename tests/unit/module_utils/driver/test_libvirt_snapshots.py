@@ -23,10 +23,10 @@ HOST = """<node>
 
 @pytest.fixture
 def driver(tmp_path):
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_jobs import LibvirtJobDriver
     host = tmp_path / 'host.xml'
     host.write_text(HOST)
-    drv = LibvirtDriver('test://%s' % host)
+    drv = LibvirtJobDriver('test://%s' % host)
     yield drv
     drv.close()
 

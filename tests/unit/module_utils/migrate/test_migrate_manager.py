@@ -56,8 +56,8 @@ def hosts(state='running', pool='shared', cache='none', virt='qemu', cpu='', on_
 @pytest.fixture
 def run(monkeypatch):
     def run(src, dst, check=False, **params):
-        monkeypatch.setattr(runner, 'connect', lambda *_a, **_k: src)
-        monkeypatch.setattr(manager_module, 'connect', lambda *_a, **_k: dst)
+        monkeypatch.setattr(MigrateManager, 'connector', staticmethod(lambda *_a, **_k: src))
+        monkeypatch.setattr(manager_module, 'connect_jobs', lambda *_a, **_k: dst)
         full = dict(DEFAULTS, uri=SOURCE, dest_uri=DEST, name='vm', auth=None)
         full.update(params)
         return runner.execute(MigrateManager(full, check), want_diff=True)

@@ -216,8 +216,8 @@ class EsxConnection:
 
 @pytest.fixture
 def esx():
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
-    driver = LibvirtDriver('esx://esx.example/?no_verify=1')
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_jobs import LibvirtJobDriver
+    driver = LibvirtJobDriver('esx://esx.example/?no_verify=1')
     driver._conn = EsxConnection()
     return driver
 
