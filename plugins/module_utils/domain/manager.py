@@ -23,7 +23,6 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import de
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import (
     delete_file, disk_volumes, resolve_formats, seed_volume, storage_to_remove)
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound
 
 
@@ -31,8 +30,11 @@ class DomainManager(Cloning, GuestManager):
 
     @property
     def connector(self):
-        # A clone reads its source's snapshots; any other task loads no job code.
-        return connect_jobs if self.clone else connect
+        if not self.clone:
+            return connect
+        # A clone reads its source's snapshots; imported here, so that no other task loads the job code.
+        from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
+        return connect_jobs
 
     # -- validation (no connection) -------------------------------------------
     def validate_options(self):

@@ -49,7 +49,7 @@ def imported(module, args):
 @pytest.mark.parametrize('module, args, unused', [
     ('domain', {'name': 'test', 'uri': 'test:///default', 'state': 'running', 'memory': '8G', 'vcpus': 2},
      ['xmlmodel.user_xml', 'xmlmodel.host', 'host.facts', 'storage.volume_manager', 'storage.volume_import',
-      'storage.cloud_init', 'driver.parallel']),
+      'storage.cloud_init', 'driver.parallel', 'driver.jobs', 'driver.libvirt_jobs']),
     ('domain_info', {'uri': 'test:///default'}, ['xmlmodel.user_xml', 'storage.volume_manager', 'driver.parallel']),
     ('network', {'name': 'vk-lazy', 'uri': 'test:///default', 'state': 'absent'},
      ['xmlmodel.domain', 'driver.parallel']),
