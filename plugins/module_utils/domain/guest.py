@@ -36,12 +36,10 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.devices import
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import HIDDEN, domain_facts, wait_for_addresses
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import (
     RESTART_KEYS, WHOLE_KEYS, LiveOperations, disk_changes, interface_changes, key_differs, plan_live)
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.overlays import keep_overlays
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import PowerTransitions
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.setters import DefinitionSetters
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
     ADDRESS_SOURCES, STATES, defines_something, domain_spec, wait_spec)
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
@@ -59,14 +57,8 @@ SHUTDOWN_REQUESTS = ('acpi', 'agent')
 PTY_CONSOLE_TYPES = ('qemu', 'kvm', 'xen', 'test')
 
 
-# Imported when used: the host's capabilities are read only for a new domain
-# (or a machine type to match), a user's XML only with xml or xml_patches. A
-# task on an existing domain from options compiles neither.
-def _capabilities(driver):
-    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
-    return parse_capabilities(driver.host_capabilities())
-
-
+# Imported when used: a user's XML only with xml or xml_patches. A task on an
+# existing domain from options does not compile it.
 def _user_xml():
     from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import user_xml
     return user_xml
@@ -85,19 +77,6 @@ def shown(canonical):
     for disk in result.get('disks') or []:
         disk.pop('create', None)
     return result
-
-
-def machine_aliases(caps, arch, virt_type):
-    """``{alias: canonical}`` of the machine types a host (``caps``, from
-    parse_capabilities) offers for ``arch`` and domain type ``virt_type``
-    (libvirt stores 'pc' as 'pc-i440fx-7.2', for example)."""
-    aliases = {}
-    for machine in caps['machine_types']:
-        if (arch and machine['arch'] != arch) or machine['domain_type'] not in (None, virt_type):
-            continue
-        if machine['canonical'] and machine['name'] is not None:
-            aliases[machine['name']] = machine['canonical']
-    return aliases
 
 
 class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager):
@@ -185,11 +164,11 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
     def _desired(self, config):
         """The spec completed against the host and the current persistent
         domain (``config``, None for a new one): targets, MACs, formats,
-        defaults of new devices, memory and vCPU maxima, machine aliases."""
+        defaults of new devices, memory and vCPU maxima."""
         desired = copy.deepcopy(self.spec)
         virt_type = desired.get('virt_type') or (config or {}).get('virt_type')
         if virt_type is None:
-            virt_type = desired['virt_type'] = self._auto_virt_type(desired.get('arch'))
+            virt_type = desired['virt_type'] = self.default_virt_type(desired.get('arch'))
         self.virt_type = virt_type
         if desired.get('tags') and self.driver.unsupported('domain_metadata'):
             raise Conflict('tags: %s' % self.driver.unsupported('domain_metadata'), resource=self.resource,
@@ -214,12 +193,11 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
                                                        virt_type)
         if not self.strict:
             self.complete(desired, config)
-        if config and desired.get('machine') and config.get('machine') and desired['machine'] != config['machine']:
-            caps = _capabilities(self.driver)
-            aliases = machine_aliases(caps, config.get('arch'), virt_type)
-            if aliases.get(desired['machine']) == config['machine']:
-                desired['machine'] = config['machine']
         return desired
+
+    def keep_disks(self, config_xml):
+        """Hook: what the spec's disks keep of the current persistent
+        definition (``config_xml``) before it is compared with it."""
 
     def own_disks(self, desired, config):
         """Hook: the disks of what the guest owns, in ``desired`` (an option
@@ -256,24 +234,9 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
             if config is None or desired[amount] > (config.get(most) or 0):
                 desired[most] = desired[amount]
 
-    def _auto_virt_type(self, arch):
-        caps = _capabilities(self.driver)
-        arch = arch or caps['arch']
-        offered = []
-        for guest in caps['guests']:
-            if guest['arch'] == arch and guest['os_type'] in ('hvm', 'xen'):
-                offered.extend(t for t in guest['domain_types'] if t not in offered)
-        if 'kvm' in offered:
-            from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
-            usable, reason = host_kvm(caps, is_local_uri(self.driver.uri))
-            if usable:
-                return 'kvm'
-            self.warnings.append('virt_type auto: using qemu (software emulation): %s' % reason)
-        for kind in ('qemu',) + tuple(offered):
-            if kind in offered and kind != 'kvm':
-                return kind
-        raise InvalidSpec('virt_type', 'the host offers no domain type for arch %s (offered: %s)'
-                          % (arch, ', '.join(caps['domain_types']) or 'none'))
+    def default_virt_type(self, arch):
+        """Hook: the domain type of a guest whose spec and definition name none."""
+        raise InvalidSpec('virt_type', 'the %s names no domain type' % self.kind)
 
     def _definition_xml(self, desired, config_xml=None, config=None):
         """The XML to define: generated (patched onto the current persistent
@@ -368,7 +331,7 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         config_xml = self.driver.domain_xml(self.name, inactive=True, secure=True)
         config = parse_domain_xml(config_xml)
         if not self.strict:
-            self.spec['disks'] = keep_overlays(self.driver, self.spec['disks'], config_xml)
+            self.keep_disks(config_xml)
         desired = self._desired(config)
         if self.strict and desired.get('uuid') and desired['uuid'] != config['uuid']:
             raise Conflict('the XML carries uuid %s, but the existing %s has uuid %s'

@@ -6,9 +6,10 @@
 The guest engine (GuestManager, domain/guest.py) with what only a virtual
 machine has: volumes created for its disks and its cloud-init seed, planned
 by the volume manager (domain/storage.py); clones of another domain
-(Cloning, domain/clone.py); and the storage ``remove_storage`` deletes with
-it. The container module builds on the engine without these, and so does
-not ship them.
+(Cloning, domain/clone.py); overlays a snapshot left on its disks; the
+domain type and machine type aliases the host's capabilities decide; and
+the storage ``remove_storage`` deletes with it. The container module builds
+on the engine without these, and so does not ship them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,11 +20,33 @@ import copy
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.clone import Cloning
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest import GuestManager
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.overlays import keep_overlays
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import defines_something, remove_storage_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import (
     delete_file, disk_volumes, resolve_formats, seed_volume, storage_to_remove)
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound
+
+
+# Imported when used: the host's capabilities are read only for a new domain
+# (or a machine type to match). A task on an existing domain does not compile them.
+def _capabilities(driver):
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
+    return parse_capabilities(driver.host_capabilities())
+
+
+def machine_aliases(caps, arch, virt_type):
+    """``{alias: canonical}`` of the machine types a host (``caps``, from
+    parse_capabilities) offers for ``arch`` and domain type ``virt_type``
+    (libvirt stores 'pc' as 'pc-i440fx-7.2', for example)."""
+    aliases = {}
+    for machine in caps['machine_types']:
+        if (arch and machine['arch'] != arch) or machine['domain_type'] not in (None, virt_type):
+            continue
+        if machine['canonical'] and machine['name'] is not None:
+            aliases[machine['name']] = machine['canonical']
+    return aliases
 
 
 class DomainManager(Cloning, GuestManager):
@@ -62,7 +85,40 @@ class DomainManager(Cloning, GuestManager):
         return super().locked_objects() + sorted(('volume', '%s/%s' % (volume.pool, volume.name))
                                                  for _index, volume in self.owned)
 
+    # -- the desired domain -------------------------------------------------------------
+    def _desired(self, config):
+        desired = super()._desired(config)
+        if config and desired.get('machine') and config.get('machine') and desired['machine'] != config['machine']:
+            aliases = machine_aliases(_capabilities(self.driver), config.get('arch'), self.virt_type)
+            if aliases.get(desired['machine']) == config['machine']:
+                desired['machine'] = config['machine']  # 'pc' is what libvirt stored as 'pc-i440fx-7.2'
+        return desired
+
+    def default_virt_type(self, arch):
+        """virt_type auto: kvm where the host offers it and it works, else qemu (or what the host offers)."""
+        caps = _capabilities(self.driver)
+        arch = arch or caps['arch']
+        offered = []
+        for guest in caps['guests']:
+            if guest['arch'] == arch and guest['os_type'] in ('hvm', 'xen'):
+                offered.extend(t for t in guest['domain_types'] if t not in offered)
+        if 'kvm' in offered:
+            from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import host_kvm
+            usable, reason = host_kvm(caps, is_local_uri(self.driver.uri))
+            if usable:
+                return 'kvm'
+            self.warnings.append('virt_type auto: using qemu (software emulation): %s' % reason)
+        for kind in ('qemu',) + tuple(offered):
+            if kind in offered and kind != 'kvm':
+                return kind
+        raise InvalidSpec('virt_type', 'the host offers no domain type for arch %s (offered: %s)'
+                          % (arch, ', '.join(caps['domain_types']) or 'none'))
+
     # -- what it owns ---------------------------------------------------------------
+    def keep_disks(self, config_xml):
+        """Overlays a snapshot put on its disks stay (the spec names the images below them)."""
+        self.spec['disks'] = keep_overlays(self.driver, self.spec['disks'], config_xml)
+
     def own_disks(self, desired, config):
         """The seed's drive (kept where it is), and the formats of the
         volumes created for it (decided by their pools)."""

@@ -1,15 +1,16 @@
 """What a module's payload holds: the module_utils files its imports reach.
 
 AnsiballZ ships every collection file a module's imports reach, imports
-inside functions included: Ansible parses each of them once a run and
-sends them all at every task. This walks the same import statements (every ``import`` and
-``from ... import`` anywhere in a file, as ansible-core's recursive_finder
-does) and holds the container module to what a container can use: the guest
-engine, not what only a virtual machine plans (clones, volumes created for
-disks, cloud-init seeds, remove_storage), the modules of networks,
-storage and backups to no guest code, and those that run no migration,
-snapshot or backup to the driver without those calls. ``bench/shipped_files.py`` lists
-the payloads as ansible-core itself builds them.
+inside functions included: Ansible parses each of them once a run and sends
+them all at every task. This walks the same import statements (every
+``import`` and ``from ... import`` anywhere in a file, as ansible-core's
+recursive_finder does) and holds the container module to what a container
+can use: the guest engine, not what only a virtual machine plans (clones,
+volumes created for disks, cloud-init seeds, remove_storage, overlays, the
+host's capabilities); the modules of networks, storage and backups to no
+guest code; and those that run no migration, snapshot or backup to the
+driver without those calls. ``bench/shipped_files.py`` lists the payloads
+as ansible-core itself builds them.
 """
 import ast
 import os
@@ -23,7 +24,8 @@ MU_DIR = os.path.join(ROOT, 'plugins', 'module_utils')
 # What only a virtual machine plans, and what only it reaches through them.
 VM_ONLY = ['domain/manager.py', 'domain/clone.py', 'domain/storage.py', 'storage/volume_manager.py',
            'storage/volume_spec.py', 'storage/volume_import.py', 'storage/cloud_init.py',
-           'storage/locations.py']
+           'storage/locations.py', 'domain/overlays.py', 'xmlmodel/snapshot.py', 'host/facts.py',
+           'xmlmodel/host.py']
 
 
 def _file_of(dotted):

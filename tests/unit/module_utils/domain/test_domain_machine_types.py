@@ -1,5 +1,5 @@
 """Machine type aliases a host offers (libvirt stores 'pc' as 'pc-i440fx-7.2')."""
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.guest import machine_aliases
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import machine_aliases
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
 
 CAPS = """<capabilities><host><cpu><arch>x86_64</arch></cpu></host>
