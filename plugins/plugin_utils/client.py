@@ -42,12 +42,15 @@ def virt_errors():
 
 
 def open_driver(uri, username=None, password=None, readonly=True):
-    """A driver for ``uri`` (validated as modules validate it); close it when
-    done. Raises PluginError (an AnsibleError)."""
+    """A driver for ``uri`` (validated as modules validate it) with the
+    inventory's bulk listing; close it when done. Raises PluginError (an
+    AnsibleError)."""
+    # Imported here, as connect() imports its driver: a missing libvirt-python fails when used.
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_listing import LibvirtListingDriver
     with virt_errors():
         return connect({'uri': uri, 'auth': {'username': username, 'password': password}
                         if username is not None or password is not None else None},
-                       readonly=readonly)
+                       readonly=readonly, driver_class=LibvirtListingDriver)
 
 
 @contextlib.contextmanager

@@ -34,8 +34,8 @@ def collect_listing(driver, ip_sources=('lease', 'agent'), agent_timeout=5.0, ag
     """{version, domains: [list_domains_with_xml records], leases: {network:
     [lease]}, addresses: {domain: {source: [interface]}}, skipped: [message]}.
 
-    ``driver``: a Driver, or anything with its four reads used here
-    (remote_listing.VirshListingReader).
+    ``driver``: a LibvirtListingDriver (driver/libvirt_listing.py), or
+    anything with its four reads used here (remote_listing.VirshListingReader).
 
     ``agent_channel``: the name of the guest agent's virtio channel; only guests
     whose XML names it are asked (the agent path must not wait on guests that

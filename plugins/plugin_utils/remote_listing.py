@@ -4,8 +4,8 @@
 """The listing helper that runs on a hypervisor host reached over SSH.
 
 ssh.py sends this file, listing.py and the driver layer (errors, driver/
-interface, parallel, libvirt_driver) to ``python3 -`` on the host, so the host lists with the
-very driver the controller uses. Without libvirt-python there,
+interface, parallel, libvirt_driver, libvirt_listing) to ``python3 -`` on
+the host, so the host lists with the very driver the controller uses. Without libvirt-python there,
 VirshListingReader gets the same raw data from ``virsh``. Either way the helper prints one JSON
 document of raw listings (names, states, XML, leases, addresses): the
 controller parses them with its own XML parsers. Standard library only.
@@ -43,7 +43,7 @@ def _quote(word):
 class VirshListingReader(object):
     """What collect_listing reads from a driver (list_domains_with_xml,
     list_networks, network_leases, domain_addresses, close), through
-    ``virsh``: those calls of the driver interface, no more, so not a Driver."""
+    ``virsh``: those calls of the listing driver, no more, so not a Driver."""
 
     def __init__(self, uri, virsh='virsh', timeout=None):
         self.uri = uri
@@ -169,8 +169,8 @@ def parse_virsh_addresses(out):
 def open_host_driver(uri):
     """The libvirt driver when libvirt-python is here, else virsh."""
     try:
-        from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
-        return LibvirtDriver(uri, readonly=False), 'libvirt-python'
+        from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_listing import LibvirtListingDriver
+        return LibvirtListingDriver(uri, readonly=False), 'libvirt-python'
     except MissingLibrary:
         return VirshListingReader(uri), 'virsh'
 

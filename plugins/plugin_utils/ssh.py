@@ -8,7 +8,7 @@ changed key is an error that says what to do, never a key silently accepted.
 
 list_over_ssh() ships the listing code itself (remote_listing.py, listing.py
 and the driver layer: errors.py and driver/interface.py, parallel.py,
-libvirt_driver.py) to ``python3 -`` on the host, the way Ansible ships a
+libvirt_driver.py, libvirt_listing.py) to ``python3 -`` on the host, the way Ansible ships a
 module: one listing code path, here and there.
 """
 
@@ -33,7 +33,8 @@ except ImportError:
 _PACKAGE = 'ansible_collections.virtkit.virt.plugins'
 # In import order: each imports only those before it (and the standard library).
 SHIPPED = ('module_utils.errors', 'module_utils.driver.interface', 'module_utils.driver.parallel',
-           'module_utils.driver.libvirt_driver', 'plugin_utils.listing', 'plugin_utils.remote_listing')
+           'module_utils.driver.libvirt_driver', 'module_utils.driver.libvirt_listing', 'plugin_utils.listing',
+           'plugin_utils.remote_listing')
 _PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _BOOTSTRAP = '''

@@ -22,6 +22,7 @@ from lxml import etree
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import Driver
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import JobDriver
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_listing import LibvirtListingDriver
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.snapshot import parse_snapshot_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
@@ -41,7 +42,8 @@ HOSTS = {}
 
 
 class FakeDriver:
-    """Every method of the JobDriver interface (Driver's and the jobs', added by _recorded below), over
+    """Every method of the JobDriver interface (Driver's and the jobs') and the inventory's
+    list_domains_with_xml (LibvirtListingDriver), added by _recorded below, over
     the dicts ``pools``, ``domains``, ``networks`` and ``addresses``."""
 
     def __init__(self, uri='test:///default'):
@@ -296,7 +298,9 @@ def _recorded(cls):
     recorded, then answered by the fake's own method (None without one).
     Not a subclass of Driver: the methods are made here, which a linter
     cannot see, and the interface is what they are checked against."""
-    interface = dict(vars(Driver), **vars(JobDriver))
+    interface = {}
+    for declaring in (Driver, JobDriver, LibvirtListingDriver):
+        interface.update(vars(declaring))
     for method, declared in list(interface.items()):
         if method.startswith('_') or not callable(declared):
             continue

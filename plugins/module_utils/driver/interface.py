@@ -77,12 +77,6 @@ class Driver(abc.ABC):
     def list_domains(self):
         """List of dicts: name, uuid, id, state, persistent, autostart."""
 
-    def list_domains_with_xml(self):
-        """list_domains' records, each with the domain's live ``xml`` too: what
-        the inventory lists. Implementations do it in bulk; this default
-        costs one domain_xml call per domain."""
-        return [dict(record, xml=self.domain_xml(record['name'])) for record in self.list_domains()]
-
     @abc.abstractmethod
     def domain_xml(self, name, inactive=False, secure=False):
         """The domain's XML (the persistent config with ``inactive``; with

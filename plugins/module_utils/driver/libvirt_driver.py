@@ -45,6 +45,8 @@ def _silence(_ctx, _err):
     """libvirt prints every error to stderr by default; we report them ourselves."""
 
 
+# Empty without libvirt-python, so that the files built on this one import; their drivers fail on use.
+_NOT_FOUND = _CONNECTION_LOST = _UNSUPPORTED = frozenset()
 if libvirt is not None:
     libvirt.registerErrorHandler(_silence, None)
     _NOT_FOUND = frozenset(getattr(libvirt, code) for code in (
@@ -169,22 +171,6 @@ def _version_string(number):
     return '%d.%d.%d' % (number // 1000000, (number // 1000) % 1000, number % 1000)
 
 
-# Domain XML has no bulk call: this many requests are kept in flight on the
-# one connection (libvirtd serves 5 per client by default), which hides the
-# round trip to a remote host.
-XML_READERS = 4
-
-
-def _xml_or_none(dom):
-    """The domain's XML; None when it was undefined meanwhile."""
-    try:
-        return dom.XMLDesc(0)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() in _NOT_FOUND:
-            return None
-        raise
-
-
 def _each(objects, record):
     """[record(obj)] of the listed objects, without those that went away
     since the listing (another client removed them meanwhile)."""
@@ -196,23 +182,6 @@ def _each(objects, record):
             if exc.get_error_code() not in _NOT_FOUND:
                 raise
     return result
-
-
-def _in_threads(items, func, workers):
-    """[func(item)] in the order of ``items``, ``workers`` calls at a time
-    (libvirt-python lets go of the GIL while it waits on the daemon): one
-    job a worker, each taking every ``workers``-th item. The first
-    exception is raised in the caller."""
-    # Imported here: only listings read XML side by side; a module's task never does.
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.parallel import run_bounded
-    workers = max(1, min(workers, len(items)))
-    jobs = [lambda share=items[first::workers]: [func(item) for item in share] for first in range(workers)]
-    results = [None] * len(items)
-    for first, (ok, value) in enumerate(run_bounded(jobs, concurrency=workers, timeout=None) if items else []):
-        if not ok:
-            raise value
-        results[first::workers] = value
-    return results
 
 
 class LibvirtDriver(Driver):
@@ -478,6 +447,23 @@ class LibvirtDriver(Driver):
     def _pool(self, conn, name):
         return self._lookup('pool', name, conn.storagePoolLookupByName)
 
+    def _find(self, conn, kind, name):
+        """The domain, network or pool (``kind``) named ``name``."""
+        return {'domain': self._domain, 'network': self._network, 'pool': self._pool}[kind](conn, name)
+
+    def _call(self, kind, action, name, method, *args, **kwargs):
+        """``method(*args)`` of the ``kind`` (domain, network, pool) named ``name``."""
+        return self._run(action, '%s %r' % ('storage pool' if kind == 'pool' else kind, name),
+                         lambda conn: getattr(self._find(conn, kind, name), method)(*args), **kwargs)
+
+    def _call_unless(self, kind, action, name, method, done, *args):
+        """A call whose redo first looks whether the first try took effect
+        (``done(object)``): starting a guest, a network or a pool twice fails."""
+        def redo(conn):
+            found = self._find(conn, kind, name)
+            return None if done(found) else getattr(found, method)(*args)
+        return self._call(kind, action, name, method, *args, redo=redo)
+
     def _exists(self, action, resource, find):
         """Whether ``find(conn)`` finds the object: one lookup, nothing read."""
         try:
@@ -532,14 +518,6 @@ class LibvirtDriver(Driver):
             result.append((record, dom))
         return result
 
-    def list_domains_with_xml(self):
-        def listing(conn):
-            pairs = self._domain_records(conn)
-            xml = _in_threads([dom for _record, dom in pairs], _xml_or_none, XML_READERS)
-            # None: undefined meanwhile, left out
-            return [dict(record, xml=text) for (record, _dom), text in zip(pairs, xml) if text is not None]
-        return self._run('read the XML of', 'domains', listing)
-
     def domain_status(self, name):
         def status(conn):
             dom = self._domain(conn, name)
@@ -589,30 +567,18 @@ class LibvirtDriver(Driver):
             dom.undefine()
         return self._run('undefine', 'domain %r' % name, undefine, redo=self._unless_found(undefine))
 
-    def _domain_call(self, action, name, method, *args, **kwargs):
-        return self._run(action, 'domain %r' % name,
-                         lambda conn: getattr(self._domain(conn, name), method)(*args), **kwargs)
-
-    def _domain_call_unless(self, action, name, method, done, *args):
-        """A power call whose redo first looks whether the first try took
-        effect (``done(virDomain)``): starting a guest twice fails."""
-        def redo(conn):
-            dom = self._domain(conn, name)
-            return None if done(dom) else getattr(dom, method)(*args)
-        return self._domain_call(action, name, method, *args, redo=redo)
-
     def start_domain(self, name):
-        self._domain_call_unless('start', name, 'create', lambda dom: dom.isActive())
+        self._call_unless('domain', 'start', name, 'create', lambda dom: dom.isActive())
 
     def shutdown_domain(self, name, mode=None):
         if mode is None:
-            self._domain_call_unless('shut down', name, 'shutdown', lambda dom: not dom.isActive())
+            self._call_unless('domain', 'shut down', name, 'shutdown', lambda dom: not dom.isActive())
             return
         flag = {'acpi': 'VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN', 'agent': 'VIR_DOMAIN_SHUTDOWN_GUEST_AGENT',
                 'initctl': 'VIR_DOMAIN_SHUTDOWN_INITCTL', 'signal': 'VIR_DOMAIN_SHUTDOWN_SIGNAL'}[mode]
         try:
-            self._domain_call_unless('shut down', name, 'shutdownFlags', lambda dom: not dom.isActive(),
-                                     getattr(libvirt, flag))
+            self._call_unless('domain', 'shut down', name, 'shutdownFlags', lambda dom: not dom.isActive(),
+                              getattr(libvirt, flag))
         except DriverError as exc:
             if 'unsupported flags' in exc.message:  # esx shuts down through VMware Tools only: mode None
                 exc.message = 'shutdown mode %r is not supported by %s' % (mode, self.driver_label())
@@ -639,13 +605,13 @@ class LibvirtDriver(Driver):
         self._run('destroy', 'domain %r' % name, lambda conn: destroy(self._domain(conn, name)), redo=redo)
 
     def suspend_domain(self, name):
-        self._domain_call_unless('pause', name, 'suspend', lambda dom: dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED)
+        self._call_unless('domain', 'pause', name, 'suspend', lambda dom: dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED)
 
     def resume_domain(self, name):
-        self._domain_call_unless('resume', name, 'resume', lambda dom: dom.state()[0] != libvirt.VIR_DOMAIN_PAUSED)
+        self._call_unless('domain', 'resume', name, 'resume', lambda dom: dom.state()[0] != libvirt.VIR_DOMAIN_PAUSED)
 
     def set_domain_autostart(self, name, enabled):
-        self._domain_call('set autostart of', name, 'setAutostart', 1 if enabled else 0)
+        self._call('domain', 'set autostart of', name, 'setAutostart', 1 if enabled else 0)
 
     @staticmethod
     def _affect(live, config):
@@ -670,7 +636,7 @@ class LibvirtDriver(Driver):
             lambda: self._domain(conn, name).setVcpus(count), refused_flags=True))
 
     def set_domain_max_memory(self, name, kib):
-        self._domain_call('set the memory size of', name, 'setMaxMemory', kib)
+        self._call('domain', 'set the memory size of', name, 'setMaxMemory', kib)
 
     def container_namespaces(self, name):
         def count(conn):
@@ -688,23 +654,23 @@ class LibvirtDriver(Driver):
         return self._run('open the namespaces of', 'domain %r' % name, count)
 
     def set_domain_cpu_shares(self, name, shares, live, config):
-        self._domain_call('set the CPU shares of', name, 'setSchedulerParametersFlags', {'cpu_shares': shares},
-                          self._affect(live, config))
+        self._call('domain', 'set the CPU shares of', name, 'setSchedulerParametersFlags', {'cpu_shares': shares},
+                   self._affect(live, config))
 
     def attach_device(self, name, xml, live, config):
-        self._domain_call('attach a device to', name, 'attachDeviceFlags', xml, self._affect(live, config),
-                          redo=False)
+        self._call('domain', 'attach a device to', name, 'attachDeviceFlags', xml, self._affect(live, config),
+                   redo=False)
 
     def update_device(self, name, xml, live, config):
-        self._domain_call('update a device of', name, 'updateDeviceFlags', xml, self._affect(live, config))
+        self._call('domain', 'update a device of', name, 'updateDeviceFlags', xml, self._affect(live, config))
 
     def detach_device(self, name, xml, live, config):
-        self._domain_call('detach a device from', name, 'detachDeviceFlags', xml, self._affect(live, config),
-                          redo=False)
+        self._call('domain', 'detach a device from', name, 'detachDeviceFlags', xml, self._affect(live, config),
+                   redo=False)
 
     def set_domain_metadata(self, name, xml, key, namespace, live, config):
-        self._domain_call('set the metadata of', name, 'setMetadata', libvirt.VIR_DOMAIN_METADATA_ELEMENT,
-                          xml, key, namespace, self._affect(live, config))
+        self._call('domain', 'set the metadata of', name, 'setMetadata', libvirt.VIR_DOMAIN_METADATA_ELEMENT,
+                   xml, key, namespace, self._affect(live, config))
 
     def host_capabilities(self):
         return self._run('read the capabilities of', 'host at %r' % self.uri, lambda conn: conn.getCapabilities())
@@ -783,28 +749,18 @@ class LibvirtDriver(Driver):
                 return conn.networkDefineXML(xml).name()  # a libvirt before 7.7, or a driver without validation
         return self._run('define', 'network', define)
 
-    def _network_call(self, action, name, method, *args, **kwargs):
-        return self._run(action, 'network %r' % name,
-                         lambda conn: getattr(self._network(conn, name), method)(*args), **kwargs)
-
-    def _network_call_unless(self, action, name, method, done):
-        def redo(conn):
-            net = self._network(conn, name)
-            return None if done(net) else getattr(net, method)()
-        return self._network_call(action, name, method, redo=redo)
-
     def undefine_network(self, name):
-        self._network_call('undefine', name, 'undefine',
-                           redo=self._unless_found(lambda conn: self._network(conn, name).undefine()))
+        self._call('network', 'undefine', name, 'undefine',
+                   redo=self._unless_found(lambda conn: self._network(conn, name).undefine()))
 
     def start_network(self, name):
-        self._network_call_unless('start', name, 'create', lambda net: net.isActive())
+        self._call_unless('network', 'start', name, 'create', lambda net: net.isActive())
 
     def stop_network(self, name):
-        self._network_call_unless('stop', name, 'destroy', lambda net: not net.isActive())
+        self._call_unless('network', 'stop', name, 'destroy', lambda net: not net.isActive())
 
     def set_network_autostart(self, name, enabled):
-        self._network_call('set autostart of', name, 'setAutostart', 1 if enabled else 0)
+        self._call('network', 'set autostart of', name, 'setAutostart', 1 if enabled else 0)
 
     def update_network(self, name, command, section, xml, parent_index=-1, live=True, config=True):
         flags = 0
@@ -814,9 +770,9 @@ class LibvirtDriver(Driver):
             flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
         # Not repeated after a lost connection: an entry added twice or
         # deleted twice fails, and which happened cannot be told.
-        self._network_call('update (%s %s)' % (command, section), name, 'update',
-                           _NETWORK_UPDATE_COMMANDS[command], _NETWORK_SECTIONS[section],
-                           parent_index, xml, flags, redo=False)
+        self._call('network', 'update (%s %s)' % (command, section), name, 'update',
+                   _NETWORK_UPDATE_COMMANDS[command], _NETWORK_SECTIONS[section],
+                   parent_index, xml, flags, redo=False)
 
     def network_leases(self, name):
         def leases(conn):
@@ -870,20 +826,10 @@ class LibvirtDriver(Driver):
                 return conn.storagePoolDefineXML(xml, 0).name()  # a libvirt before 7.10
         return self._run('define', 'storage pool', define)
 
-    def _pool_call(self, action, name, method, *args, **kwargs):
-        return self._run(action, 'storage pool %r' % name,
-                         lambda conn: getattr(self._pool(conn, name), method)(*args), **kwargs)
-
-    def _pool_call_unless(self, action, name, method, done, *args):
-        def redo(conn):
-            pool = self._pool(conn, name)
-            return None if done(pool) else getattr(pool, method)(*args)
-        return self._pool_call(action, name, method, *args, redo=redo)
-
     def build_pool(self, name, no_overwrite=False):
         flags = libvirt.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE if no_overwrite else 0
         try:
-            self._pool_call('build', name, 'build', flags)
+            self._call('pool', 'build', name, 'build', flags)
         except DriverError as exc:
             # NO_OVERWRITE found a filesystem, volume group or partition
             # table on the device: the storage is there already, keep it.
@@ -893,23 +839,23 @@ class LibvirtDriver(Driver):
         return None
 
     def start_pool(self, name):
-        self._pool_call_unless('start', name, 'create', lambda pool: pool.isActive(), 0)
+        self._call_unless('pool', 'start', name, 'create', lambda pool: pool.isActive(), 0)
 
     def stop_pool(self, name):
-        self._pool_call_unless('stop', name, 'destroy', lambda pool: not pool.isActive())
+        self._call_unless('pool', 'stop', name, 'destroy', lambda pool: not pool.isActive())
 
     def delete_pool(self, name):
-        self._pool_call('delete the storage of', name, 'delete', 0, redo=False)
+        self._call('pool', 'delete the storage of', name, 'delete', 0, redo=False)
 
     def undefine_pool(self, name):
-        self._pool_call('undefine', name, 'undefine',
-                        redo=self._unless_found(lambda conn: self._pool(conn, name).undefine()))
+        self._call('pool', 'undefine', name, 'undefine',
+                   redo=self._unless_found(lambda conn: self._pool(conn, name).undefine()))
 
     def refresh_pool(self, name):
-        self._pool_call('refresh', name, 'refresh', 0)
+        self._call('pool', 'refresh', name, 'refresh', 0)
 
     def set_pool_autostart(self, name, enabled):
-        self._pool_call('set autostart of', name, 'setAutostart', 1 if enabled else 0)
+        self._call('pool', 'set autostart of', name, 'setAutostart', 1 if enabled else 0)
 
     # -- storage volumes ---------------------------------------------------
     def list_volumes(self, pool):

@@ -80,10 +80,10 @@ class LibvirtJobDriver(LibvirtDriver, JobDriver):
         return self._run('read the migration job of', 'domain %r' % name, stats)
 
     def set_migration_max_downtime(self, name, milliseconds):
-        self._domain_call('set the maximum migration downtime of', name, 'migrateSetMaxDowntime', milliseconds, 0)
+        self._call('domain', 'set the maximum migration downtime of', name, 'migrateSetMaxDowntime', milliseconds, 0)
 
     def start_postcopy(self, name):
-        self._domain_call('switch to post-copy the migration of', name, 'migrateStartPostCopy', 0)
+        self._call('domain', 'switch to post-copy the migration of', name, 'migrateStartPostCopy', 0)
 
     def compare_cpu(self, xml, virt_type=None, arch=None, machine=None, emulator=None):
         def compare(conn):
@@ -195,7 +195,7 @@ class LibvirtJobDriver(LibvirtDriver, JobDriver):
         return self._run('read the size of disk %s of' % target, 'domain %r' % domain, info)
 
     def start_domain_paused(self, name):
-        self._domain_call('start (paused)', name, 'createWithFlags', libvirt.VIR_DOMAIN_START_PAUSED)
+        self._call('domain', 'start (paused)', name, 'createWithFlags', libvirt.VIR_DOMAIN_START_PAUSED)
 
     def list_checkpoints(self, domain):
         def listing(conn):
@@ -229,7 +229,7 @@ class LibvirtJobDriver(LibvirtDriver, JobDriver):
         return self._run('read the job of', 'domain %r' % domain, stats)
 
     def abort_job(self, domain):
-        self._domain_call('abort the job of', domain, 'abortJob')
+        self._call('domain', 'abort the job of', domain, 'abortJob')
 
 
 # virDomainJobType and virDomainJobOperation by name.

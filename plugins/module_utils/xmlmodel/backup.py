@@ -77,8 +77,4 @@ def domain_platform(domain_xml):
     """``{virt_type, arch, machine}`` of a domain's XML: what the host's
     domain capabilities are asked for (the backup module reads no more of
     it, and so ships no domain parser)."""
-    root = x.parse(domain_xml, 'domain XML', 'domain')
-    os_type = root.find('os/type')
-    return {'virt_type': root.get('type'),
-            'arch': os_type.get('arch') if os_type is not None else None,
-            'machine': os_type.get('machine') if os_type is not None else None}
+    return x.platform(x.parse(domain_xml, 'domain XML', 'domain'))

@@ -154,6 +154,13 @@ def attr(el, path, name, convert=None, default=None):
     return convert(value) if convert else value
 
 
+def platform(root):
+    """{virt_type, arch, machine} of a domain's root element: what the host's
+    capabilities are asked for, and what a migration's destination must offer."""
+    return {'virt_type': root.get('type'), 'arch': attr(root, 'os/type', 'arch'),
+            'machine': attr(root, 'os/type', 'machine')}
+
+
 def yes_no(value):
     return value in ('yes', 'on', '1', 'true')
 

@@ -341,14 +341,10 @@ def _ensure(devices, existing, wanted, build):
 def parse_domain_xml(xml, field='xml'):
     root = x.parse(xml, field, 'domain')
     os_el = root.find('os')
-    os_type = os_el.find('type') if os_el is not None else None
     devices = root.find('devices')
     result = {
         'name': x.text(root, 'name'),
         'uuid': x.text(root, 'uuid'),
-        'virt_type': root.get('type'),
-        'arch': os_type.get('arch') if os_type is not None else None,
-        'machine': os_type.get('machine') if os_type is not None else None,
         'cpu': parse_cpu(root),
         'firmware': parse_firmware(os_el),
         'secure_boot': parse_secure_boot(os_el),
@@ -365,6 +361,7 @@ def parse_domain_xml(xml, field='xml'):
         'tpm': parse_tpm(devices),
         'tags': parse_tags(root),
     }
+    result.update(x.platform(root))
     result.update(_memory_and_vcpus(root))
     if devices is not None:
         result['disks'] = [parse_disk_element(d) for d in devices.findall('disk')]

@@ -20,23 +20,20 @@ def migration_view(xml, field='xml'):
     """The parts of a domain a migration checks: dict name, uuid, virt_type,
     arch, machine, emulator, cpu {mode, xml}, disks [...], interfaces [...]."""
     root = x.parse(xml, field, 'domain')
-    os_type = root.find('os/type')
     devices = root.find('devices')
     cpu = root.find('cpu')
     cpu_mode = None
     if cpu is not None:
         cpu_mode = cpu.get('mode') or ('custom' if cpu.find('model') is not None else None)
-    return {
-        'name': x.text(root, 'name'),
-        'uuid': x.text(root, 'uuid'),
-        'virt_type': root.get('type'),
-        'arch': os_type.get('arch') if os_type is not None else None,
-        'machine': os_type.get('machine') if os_type is not None else None,
-        'emulator': x.text(devices, 'emulator') if devices is not None else None,
-        'cpu': {'mode': cpu_mode, 'xml': x.to_string(cpu) if cpu_mode is not None else None},
-        'disks': [_disk(el) for el in devices.findall('disk')] if devices is not None else [],
-        'interfaces': [_interface(el) for el in devices.findall('interface')] if devices is not None else [],
-    }
+    return dict(
+        x.platform(root),
+        name=x.text(root, 'name'),
+        uuid=x.text(root, 'uuid'),
+        emulator=x.text(devices, 'emulator') if devices is not None else None,
+        cpu={'mode': cpu_mode, 'xml': x.to_string(cpu) if cpu_mode is not None else None},
+        disks=[_disk(el) for el in devices.findall('disk')] if devices is not None else [],
+        interfaces=[_interface(el) for el in devices.findall('interface')] if devices is not None else [],
+    )
 
 
 def _disk(el):

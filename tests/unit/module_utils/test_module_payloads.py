@@ -95,3 +95,18 @@ def test_networks_storage_and_backups_ship_no_guest_code_and_no_domain_parser(mo
     # A backup reads a domain's disks and platform with small queries (xmlmodel/snapshot.py, backup.py).
     assert sorted(f for f in reached(module) if f.startswith(('domain/', 'container/'))
                   or f in ('xmlmodel/domain.py', 'xmlmodel/container.py')) == []
+
+
+LISTING = ['driver/libvirt_listing.py', 'driver/parallel.py']
+
+
+def test_the_inventory_s_bulk_listing_is_the_inventory_s():
+    # Its open_driver reaches both, so the walk finds them where they are used.
+    assert set(LISTING) <= set().union(*(_imports(os.path.join(MU_DIR, f)) for f in
+                                         ['driver/libvirt_listing.py', '../plugin_utils/client.py']))
+
+
+@pytest.mark.parametrize('module', sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))
+                                          if name.endswith('.py') and name != '__init__.py'))
+def test_no_module_ships_it(module):
+    assert sorted(reached(module) & set(LISTING)) == []

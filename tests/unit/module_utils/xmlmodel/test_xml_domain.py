@@ -301,3 +301,20 @@ def test_the_summary_reads_what_the_whole_parse_reads(xml):
     assert summary == dict((key, whole[key]) for key in summary)
     assert set(summary) == {'name', 'uuid', 'virt_type', 'memory_kib', 'max_memory_kib', 'vcpus', 'max_vcpus',
                             'interfaces', 'tags'}
+
+
+@pytest.mark.parametrize('xml, expected', [
+    ("<domain type='kvm'><name>a</name><os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os></domain>",
+     {'virt_type': 'kvm', 'arch': 'x86_64', 'machine': 'pc-q35-7.2'}),
+    ("<domain type='lxc'><name>c</name><os><type>exe</type><init>/sbin/init</init></os></domain>",
+     {'virt_type': 'lxc', 'arch': None, 'machine': None}),
+    ("<domain type='test'><name>t</name></domain>", {'virt_type': 'test', 'arch': None, 'machine': None}),
+])
+def test_the_platform_is_read_alike_by_every_parser(xml, expected):
+    """parse_domain_xml, the backup's domain_platform and the migration's view share xmlmodel.common.platform."""
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.backup import domain_platform
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.migration import migration_view
+    parsed, view = parse_domain_xml(xml), migration_view(xml)
+    assert domain_platform(xml) == expected
+    assert dict((key, parsed[key]) for key in expected) == expected
+    assert dict((key, view[key]) for key in expected) == expected

@@ -1,19 +1,22 @@
-"""The libvirt driver's bulk listing on libvirt's test driver, and its thread helper."""
+"""The inventory's bulk listing (libvirt_listing.py) on libvirt's test driver, and its thread helper."""
 import threading
 import time
 
 import pytest
 
 
-def test_list_domains_with_xml_bulk_and_default():
+def one_by_one(driver):
+    """What the bulk listing stands for: a domain_xml call per listed domain."""
+    return [dict(record, xml=driver.domain_xml(record['name'])) for record in driver.list_domains()]
+
+
+def test_list_domains_with_xml_bulk_and_one_by_one():
     pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import Driver
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
-    driver = LibvirtDriver('test:///default', readonly=True)
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_listing import LibvirtListingDriver
+    driver = LibvirtListingDriver('test:///default', readonly=True)
     try:
         bulk = driver.list_domains_with_xml()
-        # the interface's default, one domain_xml call per domain, gives the same records
-        assert Driver.list_domains_with_xml(driver) == bulk
+        assert one_by_one(driver) == bulk
     finally:
         driver.close()
     (record,) = bulk
@@ -24,17 +27,16 @@ def test_list_domains_with_xml_bulk_and_default():
 def test_list_domains_with_xml_many_domains_in_order(tmp_path):
     """Several XML readers on one connection: every domain, each with its own XML."""
     pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import Driver
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_listing import LibvirtListingDriver
     host = tmp_path / 'host.xml'
     host.write_text('<node><cpu><mhz>2000</mhz><nodes>1</nodes><sockets>1</sockets><cores>2</cores>'
                     '<threads>1</threads></cpu><memory>8388608</memory>%s</node>' % ''.join(
                         "<domain type='test'><name>d%02d</name><memory unit='MiB'>%d</memory>"
                         "<os><type>hvm</type></os></domain>" % (i, 64 + i) for i in range(37)))
-    driver = LibvirtDriver('test://%s' % host, readonly=True)
+    driver = LibvirtListingDriver('test://%s' % host, readonly=True)
     try:
         bulk = driver.list_domains_with_xml()
-        assert Driver.list_domains_with_xml(driver) == bulk
+        assert one_by_one(driver) == bulk
     finally:
         driver.close()
     assert sorted(r['name'] for r in bulk) == ['d%02d' % i for i in range(37)]
@@ -45,7 +47,7 @@ def test_list_domains_with_xml_many_domains_in_order(tmp_path):
 
 def test_in_threads_keeps_order_and_raises_the_first_error():
     pytest.importorskip('libvirt')
-    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import _in_threads
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_listing import _in_threads
     seen = set()
 
     def slow_square(n):
