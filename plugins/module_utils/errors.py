@@ -55,6 +55,14 @@ class NotFound(VirtError):
     kind = 'not found'
 
 
+def or_none(read, *args):
+    """``read(*args)``, or None where what it reads is not there (NotFound)."""
+    try:
+        return read(*args)
+    except NotFound:
+        return None
+
+
 class Conflict(VirtError):
     """The request contradicts the current state (in use, exists, ...)."""
 

@@ -37,7 +37,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
-    Conflict, DriverError, InvalidSpec, NotFound, Timeout)
+    Conflict, DriverError, InvalidSpec, NotFound, Timeout, or_none)
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.locations import FILE_POOLS, DirectoryPool, directory_pool
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.backup import (
     backup_supported, build_backup_xml, build_checkpoint_xml, domain_platform, parse_checkpoint_xml)
@@ -111,10 +111,8 @@ class Location:
     def volume(self, filename):
         """The file's volume facts, or None when it is not there."""
         if self.pool_name:
-            try:
-                return parse_volume_xml(self.driver.volume_xml(self.pool_name, filename))
-            except NotFound:
-                return None
+            xml = or_none(self.driver.volume_xml, self.pool_name, filename)
+            return parse_volume_xml(xml) if xml is not None else None
         if os.path.exists(self.path(filename)):
             return {'name': filename, 'path': self.path(filename), 'capacity': None,
                     'allocation': os.stat(self.path(filename)).st_blocks * 512, 'backing': None}

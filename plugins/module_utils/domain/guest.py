@@ -44,7 +44,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface impo
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
     build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
 
@@ -140,10 +140,7 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
 
     # -- current state ------------------------------------------------------------
     def _status(self):
-        try:
-            return self.driver.domain_status(self.name)
-        except NotFound:
-            return None
+        return or_none(self.driver.domain_status, self.name)
 
     def plan(self):
         plan = Plan(self.kind, self.name)

@@ -18,7 +18,7 @@ import os
 import stat
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_pool_xml
 
@@ -163,13 +163,8 @@ def storage_to_remove(driver, name, mode):
 def _volume_ref(driver, disk):
     if disk.get('pool') and disk.get('volume'):
         return (disk['pool'], disk['volume'])
-    if disk.get('path'):
-        try:
-            found = driver.volume_by_path(disk['path'])
-            return (found['pool'], found['name'])
-        except NotFound:
-            return None
-    return None
+    found = or_none(driver.volume_by_path, disk['path']) if disk.get('path') else None
+    return (found['pool'], found['name']) if found else None
 
 
 def _used_by_others(driver, name):

@@ -24,7 +24,7 @@ import posixpath
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import OwnedVolume
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.migration import migration_view, volume_physical
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_pool_xml, parse_volume_xml
 
@@ -73,11 +73,8 @@ class _Pools:
 
 
 def _volume(driver, pool, name):
-    try:
-        xml = driver.volume_xml(pool, name)
-    except NotFound:
-        return None
-    return dict(parse_volume_xml(xml), physical=volume_physical(xml))
+    xml = or_none(driver.volume_xml, pool, name)
+    return dict(parse_volume_xml(xml), physical=volume_physical(xml)) if xml is not None else None
 
 
 def _by_path(driver, pools, path):

@@ -20,7 +20,7 @@ import copy
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
@@ -145,10 +145,7 @@ class NetworkManager(Manager):
             self.spec, self.strict = network_spec(self.params)
 
     def _status(self):
-        try:
-            return self.driver.network_status(self.name)
-        except NotFound:
-            return None
+        return or_none(self.driver.network_status, self.name)
 
     def _refuse_if_used(self, what):
         if self.params.get('force'):

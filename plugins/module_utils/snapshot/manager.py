@@ -27,7 +27,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import co
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.spec import snapshot_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.locations import refresh_pools_of
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
@@ -153,10 +153,7 @@ class SnapshotManager(Manager):
         return 'snapshot %r of domain %r' % (self.name, self.domain)
 
     def _status(self):
-        try:
-            return self.driver.domain_status(self.domain)
-        except NotFound:
-            return None
+        return or_none(self.driver.domain_status, self.domain)
 
     def plan(self):
         plan = Plan(self.kind, '%s/%s' % (self.domain, self.name))

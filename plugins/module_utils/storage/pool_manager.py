@@ -24,7 +24,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection imp
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import (
     BUILD_NO_OVERWRITE, BUILDABLE, check_complete, check_parts, pool_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import build_pool_xml, parse_pool_xml
@@ -74,10 +74,7 @@ class PoolManager(Manager):
         self.spec = pool_spec(self.params) if self.state != 'absent' else None
 
     def _status(self):
-        try:
-            return self.driver.pool_status(self.name)
-        except NotFound:
-            return None
+        return or_none(self.driver.pool_status, self.name)
 
     def plan(self):
         plan = Plan(self.kind, self.name)

@@ -39,7 +39,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Pl
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import (
     HEADER_BYTES, build_seed, require_pycdlib, seed_hash)
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import volume_spec
@@ -128,21 +128,13 @@ class VolumeManager(Manager):
     def label(self):
         return 'volume %r in pool %r' % (self.name, self.pool)
 
-    def _pool_status(self):
-        try:
-            return self.driver.pool_status(self.pool)
-        except NotFound:
-            return None
-
     def _current(self):
-        try:
-            return parse_volume_xml(self.driver.volume_xml(self.pool, self.name))
-        except NotFound:
-            return None
+        xml = or_none(self.driver.volume_xml, self.pool, self.name)
+        return parse_volume_xml(xml) if xml is not None else None
 
     def plan(self):
         plan = Plan(self.kind, '%s/%s' % (self.pool, self.name))
-        pool = self._pool_status()
+        pool = or_none(self.driver.pool_status, self.pool)
         if pool is None or not pool['active']:
             if self.state == 'absent' and pool is None:
                 return plan  # no pool, no volume
@@ -188,11 +180,7 @@ class VolumeManager(Manager):
         return plan
 
     def _partial(self):
-        try:
-            self.driver.volume_xml(self.pool, marker_name(self.name))
-            return True
-        except NotFound:
-            return False
+        return or_none(self.driver.volume_xml, self.pool, marker_name(self.name)) is not None
 
     def _deleter(self, name):
         def delete():
