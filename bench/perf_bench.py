@@ -34,7 +34,10 @@ measured before the work on it) beside them:
   ssh         The same 10,000 guests over the SSH path: 50 hosts (127.0.0.2 -
               127.0.0.51, an sshd of our own on them), each listing a 200-guest
               test-driver file, its helper started --ssh-delay s late to stand
-              for a distant host; the listing of one host alone against all 50.
+              for a distant host; the listing of one host alone against all 50,
+              and our listing + making against the floor over the same path:
+              OpenSSH's client to the 50 hosts at once, each running the plain
+              libvirt-python program there (as late) and sending what it read.
               Then the same 50 hosts with 5 guests each and a 10 s delay, where
               waiting bounds the listing, not this machine's CPUs.
   wait_for_ip The bed's guest started with wait_for_ip (the module's main()
@@ -62,6 +65,7 @@ Python that runs it, and for community.libvirt the virtual environment
 and removed at the end.
 """
 import argparse
+import concurrent.futures
 import datetime
 import glob
 import json
@@ -485,10 +489,11 @@ class Bench:
         uri = 'test://%s' % inventory_bench.test_host_file(self.work, 200, 'ssh')
         base = dict(options, plugin='virtkit.virt.guests', ssh_uris=[uri], qualify_names=True,
                     ssh_python='sleep %s; %s' % (delay, self.python))
-        alone, together, before, serial = [], [], [], []
+        alone, together, before, serial, floors = [], [], [], [], []
         for _run in range(self.args.runs):
             alone.append(self.inventory_run(dict(base, ssh_hosts=hosts[:1]), 'ssh-one'))
             together.append(self.inventory_run(dict(base, ssh_hosts=hosts), 'ssh-all'))
+            floors.append(self.ssh_floor(options, hosts, uri, delay))
             if self.before_env:
                 before.append(self.inventory_run(dict(base, ssh_hosts=hosts), 'ssh-all', self.before_env))
         # What the 50 listings cost this machine (their helpers run here too): one
@@ -497,6 +502,8 @@ class Bench:
                                          'ssh-serial'))
         one = median([r[1] for r in alone])
         listing, making, ansible, peak, wall = [median([r[i] for r in together]) for i in (1, 2, 3, 4, 0)]
+        floor = median(floors)
+        ours = listing + making
         work = serial[0][1]
         bound = max(one, work / (os.cpu_count() or 1))
         say('one host alone: listing %.2f s; all 50: listing %.2f s = %.2fx the one host (the sum would be %.0f s)'
@@ -508,10 +515,38 @@ class Bench:
             say('  before: all 50 listed in %.2f s' % median([r[1] for r in before]))
         say('all 50: making the inventory %.2f s (Ansible %.2f s), whole run %.2f s, peak memory %.0f MB'
             % (making, ansible, wall, peak))
+        say('floor: the 50 hosts read at once by plain libvirt-python over ssh  %5.2f s' % floor)
+        say('ours = listing + making = %.2f s = %.2fx the floor (goal <= %.1fx); without Ansible\'s part %.2fx'
+            % (ours, ours / floor, GOAL['inventory'], (ours - ansible) / floor))
         self.results['ssh'] = {'one': one, 'listing': listing, 'making': making, 'ansible': ansible, 'wall': wall,
-                               'peak_mb': peak, 'delay': delay, 'serial_work': work, 'bound': bound,
+                               'floor': floor, 'peak_mb': peak, 'delay': delay, 'serial_work': work, 'bound': bound,
                                'before': median([r[1] for r in before]) if before else None,
                                'waiting': self.ssh_waiting(options, hosts)}
+
+    def ssh_floor(self, options, hosts, uri, delay):
+        """The raw listing over the same path, the plugin's floor: OpenSSH's
+        client to all 50 hosts at once, each running there (``delay`` s late,
+        as the plugin's helper) a plain libvirt-python program that prints the
+        domains with their XML and the leases as JSON; the wall time until
+        this side has read and decoded all 50 answers."""
+        script = self.write('floor-ssh.py', FLOOR_SSH)
+        argv = ['ssh', '-p', str(options['ssh_port']), '-i', options['ssh_key_file'], '-o', 'BatchMode=yes',
+                '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=' + options['known_hosts_file']]
+        command = 'sleep %s; %s %s %s' % (delay, self.python, script, uri)
+
+        def read(host):
+            proc = subprocess.run(argv + ['root@' + host, command], capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise RuntimeError('the floor over ssh failed on %s (%d): %s' % (host, proc.returncode, proc.stderr))
+            return len(json.loads(proc.stdout)[0])
+
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(len(hosts)) as pool:
+            listed = sum(pool.map(read, hosts))
+        seconds = time.monotonic() - started
+        if listed != 200 * len(hosts):
+            raise RuntimeError('the floor over ssh listed %d guests, not %d' % (listed, 200 * len(hosts)))
+        return seconds
 
     def ssh_waiting(self, options, hosts, delay=10.0, guests=5):
         """The same 50 hosts where waiting, not this machine's CPUs, bounds the
@@ -642,6 +677,11 @@ sys.exit(proc.returncode)
 '''
 
 # The raw listing of several URIs in turn: inventory_bench's floor program, in a loop.
+# The same program printing what it read, for the floor over ssh.
+FLOOR_SSH = inventory_bench.FLOOR.replace('print(len(json.dumps([out, leases], default=str)))',
+                                          'print(json.dumps([out, leases], default=str))')
+assert FLOOR_SSH != inventory_bench.FLOOR
+
 FLOOR_SERIAL = 'import sys\nfor uri in sys.argv[1:]:\n    sys.argv[1] = uri\n' + \
     textwrap.indent(inventory_bench.FLOOR.replace('import json, sys, libvirt', 'import json, libvirt'), '    ')
 
