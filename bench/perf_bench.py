@@ -677,13 +677,13 @@ sys.exit(proc.returncode)
 '''
 
 # The raw listing of several URIs in turn: inventory_bench's floor program, in a loop.
+FLOOR_SERIAL = 'import sys\nfor uri in sys.argv[1:]:\n    sys.argv[1] = uri\n' + \
+    textwrap.indent(inventory_bench.FLOOR.replace('import json, sys, libvirt', 'import json, libvirt'), '    ')
+
 # The same program printing what it read, for the floor over ssh.
 FLOOR_SSH = inventory_bench.FLOOR.replace('print(len(json.dumps([out, leases], default=str)))',
                                           'print(json.dumps([out, leases], default=str))')
 assert FLOOR_SSH != inventory_bench.FLOOR
-
-FLOOR_SERIAL = 'import sys\nfor uri in sys.argv[1:]:\n    sys.argv[1] = uri\n' + \
-    textwrap.indent(inventory_bench.FLOOR.replace('import json, sys, libvirt', 'import json, libvirt'), '    ')
 
 # What any module on libvirt-python pays for a task that finds nothing to
 # change: the imports, the connection, the object's XML read and parsed.
