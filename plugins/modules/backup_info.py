@@ -72,7 +72,7 @@ actions:
 
 # First: the module_utils below load through it (compiled once, kept between runs on the target).
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
-from ansible_collections.virtkit.virt.plugins.module_utils.backup.manager import BackupInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.backup.facts import BackupInfoManager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
 
 

@@ -63,7 +63,7 @@ actions:
 # First: the module_utils below load through it (compiled once, kept between runs on the target).
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
-from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.manager import SnapshotInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.facts import SnapshotInfoManager
 
 
 def main():

@@ -65,7 +65,7 @@ actions:
 # First: the module_utils below load through it (compiled once, kept between runs on the target).
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_facts import VolumeInfoManager
 
 
 def main():

@@ -24,7 +24,6 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.overlays impor
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import defines_something, remove_storage_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import (
     delete_file, disk_volumes, resolve_formats, seed_volume, storage_to_remove)
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, NotFound
 
@@ -50,14 +49,6 @@ def machine_aliases(caps, arch, virt_type):
 
 
 class DomainManager(Cloning, GuestManager):
-
-    @property
-    def connector(self):
-        if not self.clone:
-            return connect
-        # A clone reads its source's snapshots; imported here, so that no other task loads the job code.
-        from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
-        return connect_jobs
 
     # -- validation (no connection) -------------------------------------------
     def validate_options(self):

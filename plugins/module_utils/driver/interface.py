@@ -172,6 +172,12 @@ class Driver(abc.ABC):
     def host_capabilities(self):
         """The host's capabilities XML (guest types, machine types)."""
 
+    @abc.abstractmethod
+    def list_snapshots(self, domain):
+        """Every snapshot of a domain: list of dicts name, current (bool), xml.
+        A listing, here for clones and ``snapshot_info``; taking, reverting
+        and deleting snapshots are jobs (jobs.py)."""
+
     # -- networks ----------------------------------------------------------
     @abc.abstractmethod
     def list_networks(self):

@@ -6,9 +6,11 @@ snapshots, checkpoints and backups (JobDriver), and opening a driver that
 has them (connect_jobs).
 
 Only the managers that run such jobs import this file - migrate, snapshot,
-backup, and the domain's clones (which read the source's snapshots) - so the
-other modules do not ship these calls: a module's payload holds every file
-its imports reach. The implementation is libvirt_jobs.py.
+backup, and backup_info (which reads checkpoints) - so the other modules do
+not ship these calls: a module's payload holds every file its imports reach.
+Listing a domain's snapshots is not a job: it is in the plain driver
+(interface.py), for clones and snapshot_info. The implementation is
+libvirt_jobs.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -71,10 +73,6 @@ class JobDriver(Driver):
         'incompatible') and reason (libvirt's words, when incompatible)."""
 
     # -- snapshots -------------------------------------------------------------
-    @abc.abstractmethod
-    def list_snapshots(self, domain):
-        """Every snapshot of a domain: list of dicts name, current (bool), xml."""
-
     @abc.abstractmethod
     def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
                         current=False):

@@ -704,6 +704,23 @@ class LibvirtDriver(Driver):
                 exc.message = 'address source %r is not supported by %s' % (source, self.driver_label())
             raise
 
+    @staticmethod
+    def _snapshot_record(snap):
+        return {'name': snap.getName(), 'current': bool(snap.isCurrent(0)), 'xml': snap.getXMLDesc(0)}
+
+    def list_snapshots(self, domain):
+        def one_by_one(dom):
+            # esx lacks virDomainListAllSnapshots: the names, then each snapshot
+            # (one deleted meanwhile is left out, as a bulk listing would).
+            return _each(dom.snapshotListNames(0), lambda name: self._snapshot_record(dom.snapshotLookupByName(name, 0)))
+
+        def listing(conn):
+            dom = self._domain(conn, domain)
+            return self._either('listAllSnapshots',
+                                lambda: [self._snapshot_record(snap) for snap in dom.listAllSnapshots(0)],
+                                lambda: one_by_one(dom))
+        return self._run('list the snapshots of', 'domain %r' % domain, listing)
+
     # -- networks ----------------------------------------------------------
     @staticmethod
     def _network_record(net, active=None, persistent=None, autostart=None):

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import JobDriver
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver, _each, libvirt
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver, libvirt
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound
 
 
@@ -100,23 +100,6 @@ class LibvirtJobDriver(LibvirtDriver, JobDriver):
         return self._run('compare a CPU with', 'host at %r' % self.uri, compare)
 
     # -- snapshots ---------------------------------------------------------
-    @staticmethod
-    def _snapshot_record(snap):
-        return {'name': snap.getName(), 'current': bool(snap.isCurrent(0)), 'xml': snap.getXMLDesc(0)}
-
-    def list_snapshots(self, domain):
-        def one_by_one(dom):
-            # esx lacks virDomainListAllSnapshots: the names, then each snapshot
-            # (one deleted meanwhile is left out, as a bulk listing would).
-            return _each(dom.snapshotListNames(0), lambda name: self._snapshot_record(dom.snapshotLookupByName(name, 0)))
-
-        def listing(conn):
-            dom = self._domain(conn, domain)
-            return self._either('listAllSnapshots',
-                                lambda: [self._snapshot_record(snap) for snap in dom.listAllSnapshots(0)],
-                                lambda: one_by_one(dom))
-        return self._run('list the snapshots of', 'domain %r' % domain, listing)
-
     def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
                         current=False):
         flags = 0

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plans and facts for libvirt networks (the ``network`` and ``network_info`` modules).
+"""Plans for libvirt networks (the ``network`` module; their facts are in facts.py).
 
 What can change in place is changed in place: DHCP hosts, DHCP ranges and
 DNS hosts go through libvirt's network update API, live and persistently,
@@ -18,28 +18,14 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, or_none
+from ansible_collections.virtkit.virt.plugins.module_utils.network.facts import network_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
     build_dhcp_host_element, build_dns_host_element, build_network_xml, networks_of_domain, parse_network_xml)
-
-
-def network_facts(driver, name):
-    """The network as it is: live definition when running, else the persistent one."""
-    status = driver.network_status(name)
-    parsed = parse_network_xml(driver.network_xml(name))
-    facts = dict(parsed, active=status['active'], autostart=status['autostart'],
-                 persistent=status['persistent'], bridge=status['bridge'] or parsed['bridge'])
-    try:
-        facts['dhcp_leases'] = driver.network_leases(name) if status['active'] else []
-    except DriverError as exc:
-        if not getattr(exc, 'unsupported', False):
-            raise
-        facts['dhcp_leases'] = []  # a driver without libvirt's DHCP (esx: its vSwitches)
-    return facts
 
 
 def guests_using(driver, name):
@@ -277,14 +263,3 @@ class InvalidUUID(Conflict):
         super(InvalidUUID, self).__init__(
             'the XML carries uuid %s, but the existing network has uuid %s' % (wanted, actual),
             resource='network %r' % name, action='redefine')
-
-
-class NetworkInfoManager(ListingManager):
-    kind = 'network'
-    result_key = 'networks'
-
-    def names(self):
-        return [n['name'] for n in self.driver.list_networks()]
-
-    def describe(self, name):
-        return network_facts(self.driver, name)

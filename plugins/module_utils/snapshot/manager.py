@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plans and facts for domain snapshots (the ``snapshot`` and ``snapshot_info`` modules).
+"""Plans for domain snapshots (the ``snapshot`` module; their facts are in facts.py).
 
 A snapshot is taken once and never taken again: ``present`` leaves an
 existing one alone (only its description can change). ``current`` reverts
@@ -26,13 +26,13 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface impo
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
-from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, NotFound, or_none
+from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.facts import read_snapshots, snapshot_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.spec import snapshot_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.locations import refresh_pools_of
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.snapshot import (
-    agent_state, build_snapshot_xml, disk_snapshots_offered, disk_sources, parse_snapshot_xml, pflash_nvram, snapshot_disks,
+    agent_state, build_snapshot_xml, disk_snapshots_offered, disk_sources, pflash_nvram, snapshot_disks,
     with_description)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
 
@@ -45,26 +45,6 @@ DEFINITION_KEYS = ('memory_kib', 'max_memory_kib', 'vcpus', 'max_vcpus', 'machin
 IMAGE_SUFFIXES = ('.qcow2', '.qcow', '.img', '.raw', '.qed')
 
 
-def read_snapshots(driver, domain):
-    """``{name: snapshot}`` (see xmlmodel.snapshot) with ``current`` and
-    ``children`` (names, oldest first)."""
-    snapshots = {}
-    for record in driver.list_snapshots(domain):
-        parsed = parse_snapshot_xml(record['xml'])
-        parsed['current'] = record['current']
-        parsed['children'] = []
-        parsed['xml'] = record['xml']
-        snapshots[parsed['name']] = parsed
-    for snap in sorted(snapshots.values(), key=_age):
-        if snap['parent'] in snapshots:
-            snapshots[snap['parent']]['children'].append(snap['name'])
-    return snapshots
-
-
-def _age(snap):
-    return (snap.get('creation_time') or 0, snap['name'])
-
-
 def descendants(snapshots, name):
     """The names below ``name`` in the tree, depth first."""
     found = []
@@ -72,20 +52,6 @@ def descendants(snapshots, name):
         found.append(child)
         found.extend(descendants(snapshots, child))
     return found
-
-
-def snapshot_facts(domain, snap):
-    """A snapshot as the modules return it."""
-    return {
-        'domain': domain, 'name': snap['name'], 'exists': True, 'description': snap['description'],
-        'parent': snap['parent'], 'children': list(snap['children']), 'state': snap['state'],
-        'creation_time': snap['creation_time'], 'current': snap['current'],
-        'location': 'external' if snap['external'] else 'internal',
-        # None where the snapshot's XML does not say (libvirt's esx driver records no <memory>).
-        'memory': None if snap['memory']['snapshot'] is None else snap['memory']['snapshot'] != 'no',
-        'memory_file': snap['memory']['file'],
-        'disks': [dict((k, disk[k]) for k in ('name', 'snapshot', 'source', 'overlay')) for disk in snap['disks']],
-    }
 
 
 def version_tuple(text):
@@ -510,28 +476,3 @@ class SnapshotManager(Manager):
         if snap is None:
             return {'domain': self.domain, 'name': self.name, 'exists': False, 'domain_state': status['state']}
         return dict(snapshot_facts(self.domain, snap), domain_state=status['state'])
-
-
-class SnapshotInfoManager(Manager):
-    """Every snapshot of a domain (or one by ``name``), oldest first; an
-    unknown domain or snapshot gives an empty list."""
-
-    kind = 'snapshot'
-    result_key = 'snapshots'
-    readonly = True
-    reports_restart = False
-    connector = staticmethod(connect_jobs)
-
-    def validate(self):
-        v.plain_name(self.params['domain'], 'domain')
-        if self.params.get('name') is not None:
-            v.plain_name(self.params['name'], 'name')
-
-    def facts(self, plan):
-        domain = self.params['domain']
-        try:
-            snapshots = read_snapshots(self.driver, domain)
-        except NotFound:
-            return []
-        return [snapshot_facts(domain, snap) for snap in sorted(snapshots.values(), key=_age)
-                if self.name is None or snap['name'] == self.name]

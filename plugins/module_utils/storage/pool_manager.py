@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plans and facts for storage pools (the ``pool`` and ``pool_info`` modules).
+"""Plans for storage pools (the ``pool`` module; their facts are in pool_facts.py).
 
 A new pool is defined, built once (directory, mkfs, vgcreate - never over
 data that is already there) and started. An existing pool is never built
@@ -22,39 +22,15 @@ import os
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager, Manager
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, or_none
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_facts import STATE_NAMES, held_volumes, pool_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import (
     BUILD_NO_OVERWRITE, BUILDABLE, check_complete, check_parts, pool_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import build_pool_xml, parse_pool_xml
 
 DEFINITION = ('type', 'path', 'source', 'permissions')
-# libvirt's state names → the module's vocabulary (the rest pass through).
-STATE_NAMES = {'running': 'active', 'inactive': 'inactive'}
-VOL_TYPE_DIR = 2  # virStorageVolType VIR_STORAGE_VOL_DIR
-
-
-def pool_facts(driver, name, status=None):
-    """The pool as it is: definition, sizes, state and its volumes' names."""
-    status = status or driver.pool_status(name)
-    parsed = parse_pool_xml(driver.pool_xml(name))
-    volumes = held_volumes(driver, name) if status['active'] else []
-    return {
-        'name': parsed['name'], 'uuid': status['uuid'], 'type': parsed['type'],
-        'state': STATE_NAMES.get(status['state'], status['state']), 'active': status['active'],
-        'autostart': status['autostart'], 'persistent': status['persistent'],
-        'path': parsed['path'], 'source': parsed['source'], 'permissions': parsed['permissions'],
-        'capacity': status['capacity'], 'allocation': status['allocation'], 'available': status['available'],
-        'volumes': volumes,
-    }
-
-
-def held_volumes(driver, name):
-    """Names of the volumes a pool holds, without an fs pool's lost+found,
-    which libvirt lists as a directory volume but belongs to the filesystem."""
-    return sorted(vol['name'] for vol in driver.list_volumes(name)
-                  if not (vol['name'] == 'lost+found' and vol.get('type') == VOL_TYPE_DIR))
 
 
 def definition(pool):
@@ -243,14 +219,3 @@ def _remove_empty_dir(path):
             os.rmdir(path)
         except OSError:
             pass  # not empty, or not there: nothing of ours to remove
-
-
-class PoolInfoManager(ListingManager):
-    kind = 'pool'
-    result_key = 'pools'
-
-    def names(self):
-        return [p['name'] for p in self.driver.list_pools()]
-
-    def describe(self, name):
-        return pool_facts(self.driver, name)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plans and facts for storage volumes (the ``volume`` and ``volume_info`` modules).
+"""Plans for storage volumes (the ``volume`` module; their facts are in volume_facts.py).
 
 A new volume gets its content from at most one source: nothing, a backing
 file (copy-on-write overlay), a full copy of another volume, an imported
@@ -40,13 +40,12 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, or_none
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import (
-    HEADER_BYTES, build_seed, require_pycdlib, seed_hash)
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import build_seed, require_pycdlib
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_facts import read_seed_hash, volume_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import volume_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
-MAX_CHAIN = 16
 # How far a pool may round a capacity up: LVM extents (4 MiB by default),
 # partition alignment, qcow2 sectors. A current capacity that far above the
 # wanted one is the wanted one, rounded - not something to shrink.
@@ -62,40 +61,6 @@ MARKER_SUFFIX = '.virtkit-partial'
 def marker_name(name):
     """The volume that says ``name`` is being filled (or was, by a run that died)."""
     return name + MARKER_SUFFIX
-
-
-def read_seed_hash(driver, pool, name):
-    return seed_hash(driver.download_volume(pool, name, 0, HEADER_BYTES))
-
-
-def backing_chain(driver, volume):
-    """The backing files under ``volume``, nearest first, as far as libvirt knows them."""
-    chain, backing, seen = [], volume.get('backing'), set()
-    while backing and len(chain) < MAX_CHAIN and backing['path'] not in seen:
-        seen.add(backing['path'])
-        link = {'path': backing['path'], 'format': backing.get('format'), 'pool': None, 'name': None}
-        chain.append(link)
-        try:
-            found = driver.volume_by_path(backing['path'])
-        except NotFound:
-            break  # a file outside every pool: its own backing is unknown
-        link.update(found)
-        parsed = parse_volume_xml(driver.volume_xml(found['pool'], found['name']))
-        link['format'] = link['format'] or parsed['format']
-        backing = parsed['backing']
-    return chain
-
-
-def volume_facts(driver, pool, name):
-    parsed = parse_volume_xml(driver.volume_xml(pool, name))
-    facts = dict((key, parsed[key]) for key in ('name', 'key', 'path', 'type', 'format', 'capacity', 'allocation'))
-    facts['pool'] = pool
-    facts['backing_chain'] = backing_chain(driver, parsed)
-    facts['cloud_init'] = None
-    if parsed['format'] == 'iso':  # file pools probe seeds as ISO images; only those are read
-        sha = read_seed_hash(driver, pool, name)
-        facts['cloud_init'] = {'sha256': sha} if sha else None
-    return facts
 
 
 def _same_path(a, b):
@@ -495,34 +460,3 @@ class VolumeManager(Manager):
             return dict(volume_facts(self.driver, self.pool, self.name), exists=True)
         except NotFound:
             return {'name': self.name, 'pool': self.pool, 'exists': False}
-
-
-class VolumeInfoManager(Manager):
-    kind = 'volume'
-    result_key = 'volumes'
-    # Reading a seed's marker streams 2 KiB of it, which libvirt refuses on
-    # read-only connections ("read only access prevents virStorageVolDownload").
-    readonly = False
-    reports_restart = False
-
-    def locked_objects(self):
-        return []  # it reads: it waits for no task
-
-    def validate(self):
-        v.plain_name(self.params['pool'], 'pool')
-        if self.params.get('name') is not None:
-            v.volume_name(self.params['name'], 'name')
-
-    def facts(self, plan):
-        pool = self.params['pool']
-        try:
-            names = [self.name] if self.name else sorted(vol['name'] for vol in self.driver.list_volumes(pool))
-        except NotFound:
-            return []  # no such pool
-        result = []
-        for name in names:
-            try:
-                result.append(volume_facts(self.driver, pool, name))
-            except NotFound:
-                continue  # no such volume, or it went away while listing
-        return result

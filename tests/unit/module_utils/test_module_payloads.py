@@ -9,7 +9,8 @@ can use: the guest engine, not what only a virtual machine plans (clones,
 volumes created for disks, cloud-init seeds, remove_storage, overlays, the
 host's capabilities); the modules of networks, storage and backups to no
 guest code; and those that run no migration, snapshot or backup to the
-driver without those calls. ``bench/shipped_files.py`` lists the payloads
+driver without those calls; and each ``*_info`` module to its resource's
+facts, without the code that plans changes. ``bench/shipped_files.py`` lists the payloads
 as ansible-core itself builds them.
 """
 import ast
@@ -79,15 +80,39 @@ def test_the_container_module_ships_the_guest_engine_without_what_only_a_vm_plan
 JOBS = ['driver/jobs.py', 'driver/libvirt_jobs.py']
 
 
-@pytest.mark.parametrize('module', ['migrate', 'snapshot', 'backup', 'domain'])
+@pytest.mark.parametrize('module', ['migrate', 'snapshot', 'backup', 'backup_info'])
 def test_the_modules_that_run_a_domain_s_jobs_ship_that_part_of_the_driver(module):
+    # backup_info reads checkpoints, which only backups make: a job's call.
     assert set(JOBS) <= reached(module)
 
 
-@pytest.mark.parametrize('module', ['network', 'pool', 'volume', 'container', 'host_info', 'domain_info'])
+@pytest.mark.parametrize('module', ['network', 'pool', 'volume', 'container', 'host_info', 'domain_info', 'domain',
+                                    'snapshot_info', 'network_info', 'pool_info', 'volume_info'])
 def test_the_other_modules_do_not(module):
+    # A clone and snapshot_info list snapshots: a listing, in the plain driver.
     assert {'driver/interface.py', 'driver/libvirt_driver.py'} <= reached(module)
     assert sorted(reached(module) & set(JOBS)) == []
+
+
+# What a resource's module plans with, and the file of the facts both it and its *_info module return.
+PLANNING = {
+    'domain': (['domain/manager.py', 'domain/guest.py', 'domain/spec.py', 'domain/live.py'], 'domain/facts.py'),
+    'network': (['network/manager.py', 'network/spec.py'], 'network/facts.py'),
+    'pool': (['storage/pool_manager.py', 'storage/pool_spec.py'], 'storage/pool_facts.py'),
+    'volume': (['storage/volume_manager.py', 'storage/volume_spec.py', 'storage/volume_import.py'],
+               'storage/volume_facts.py'),
+    'snapshot': (['snapshot/manager.py', 'snapshot/spec.py', 'xmlmodel/domain.py'], 'snapshot/facts.py'),
+    'backup': (['backup/manager.py', 'engine/sizes.py'], 'backup/facts.py'),
+}
+
+
+@pytest.mark.parametrize('kind', sorted(PLANNING))
+def test_an_info_module_ships_its_facts_without_the_planning_code(kind):
+    planning, facts = PLANNING[kind]
+    # The module itself reaches both, so the walk finds them where they are used.
+    assert set(planning) | {facts} <= reached(kind)
+    assert facts in reached(kind + '_info')
+    assert sorted(reached(kind + '_info') & set(planning)) == []
 
 
 @pytest.mark.parametrize('module', ['network', 'pool', 'volume', 'backup'])

@@ -2,7 +2,8 @@
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.backup import manager as backup_manager
-from ansible_collections.virtkit.virt.plugins.module_utils.backup.manager import BackupInfoManager, BackupManager
+from ansible_collections.virtkit.virt.plugins.module_utils.backup.facts import BackupInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.backup.manager import BackupManager
 from ansible_collections.virtkit.virt.plugins.module_utils.backup.spec import backup_file, backup_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, Timeout
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.backup import (

@@ -6,8 +6,9 @@ The domain and snapshot XML here is what libvirt 9.0 wrote on the test bed
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.facts import SnapshotInfoManager
 from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.manager import (
-    SnapshotInfoManager, SnapshotManager, beside, definition_drift, power_state)
+    SnapshotManager, beside, definition_drift, power_state)
 from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.spec import snapshot_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.snapshot import (
     agent_state, build_snapshot_xml, disk_snapshots_offered, parse_snapshot_xml, pflash_nvram, snapshot_disks)

@@ -7,7 +7,8 @@ The XML here is what libvirt's esx driver wrote against the simulator."""
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict
-from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.manager import SnapshotInfoManager, SnapshotManager
+from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.facts import SnapshotInfoManager
+from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.manager import SnapshotManager
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
 
 VMWARE = """<domain type='vmware'>
