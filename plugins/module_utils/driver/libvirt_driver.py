@@ -335,10 +335,22 @@ class LibvirtDriver(Driver):
         waiting up to ``reconnect_wait`` s for the daemon - and the call made
         once more as ``redo(conn)`` (default ``func``: a call safe to repeat;
         a ``redo`` sees whether the first try took effect). ``redo=False``:
-        a call that may have taken effect and cannot tell, which fails saying so."""
+        a call that may have taken effect and cannot tell, which fails saying so.
+
+        A failure without its reason (``exc.err`` None) is made once more the
+        same way: libvirt keeps the reason per thread until its next call, and
+        a libvirt object that Python's cycle collector frees between the
+        failure and libvirt-python reading the reason (its ``__del__`` calls
+        libvirt) clears it. Without a reason, "not found" or "not supported"
+        would read as any other error."""
         try:
             return func(self._connection())
         except libvirt.libvirtError as exc:
+            if exc.err is None and redo is not False:
+                try:
+                    return (redo or func)(self._connection())
+                except libvirt.libvirtError as again:
+                    raise self._translate(again, action, resource)
             if not self._lost(exc):
                 raise self._translate(exc, action, resource)
             lost = exc.get_error_message() or str(exc)
