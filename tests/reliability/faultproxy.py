@@ -37,6 +37,7 @@ PROC = {
     'domain_define_xml_flags': 350,
     'domain_get_state': 212,
     'domain_interface_addresses': 353,
+    'domain_snapshot_create_xml': 185,
     'connect_list_all_domains': 273,
     'connect_get_all_domain_stats': 344,
     'network_update': 291,
@@ -126,7 +127,7 @@ class FaultProxy:
     def on(self, proc, action, **kwargs):
         """A rule for calls of ``proc`` (a name of PROC or a number; a tuple: any of them)."""
         procs = proc if isinstance(proc, tuple) else (proc,)
-        rule = Rule(tuple(PROC.get(p, p) for p in procs), action, **kwargs)
+        rule = Rule(tuple(PROC[p] if isinstance(p, str) else p for p in procs), action, **kwargs)
         with self._lock:
             self.rules.append(rule)
         return rule

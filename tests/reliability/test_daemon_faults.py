@@ -32,7 +32,8 @@ def fault_case(report, daemon, label, rule, module, args, tmp, restart_after=1.0
         started, _t = start_module(module, args, tmp)
         result, ended = finish_module(started, report, 'fault %s' % label, timeout=timeout)
     faults.settle()
-    assert fired.fired.is_set(), 'the fault at %s never fired: %s' % (rule, proxy.procedures())
+    assert fired.fired.is_set(), 'the fault at %s never fired: %s; the task: %s' % (
+        rule, proxy.procedures(), result.get('msg'))
     detect = ended - fired.fired_at
     rerun = run_module(module, dict(args, uri=daemon.uri()), tmp, report, where='re-run %s' % label) \
         if check_rerun else None
@@ -93,6 +94,38 @@ def test_volume_upload_the_daemon_dies_mid_stream(daemon, report, prefix, tmp_pa
                    're-run: ok, unchanged', detect=detect, left='nothing (the volume, complete; no marker)')
     finally:
         remove(daemon, ('pool', pool))
+
+
+@pytest.mark.parametrize('kind, label', [('kill', 'sk'), ('kill_after', 'sa')])
+def test_snapshot_the_daemon_dies_during_the_take(kind, label, daemon, report, bed, prefix, tmp_path):
+    """The daemon died when the take reached it (nothing made), or after it
+    made the snapshot and before its answer came: the task, back on a new
+    connection, takes it or finds it there - never twice."""
+    name, pool = '%s-%s' % (prefix, label), '%s-%spool' % (prefix, label)
+    make_dir_pool(daemon, pool, str(tmp_path / 'pool'))
+    try:
+        made = daemon.virsh('vol-create-as', pool, 'disk.qcow2', '1M', '--format', 'qcow2')
+        assert made.returncode == 0, made.stderr
+        guest = run_module('domain', guest_args(daemon.uri(), name, bed, state='present',
+                                                disks=[{'volume': 'disk.qcow2', 'pool': pool}]), tmp_path, report)
+        assert not guest.get('failed'), guest.get('msg')
+        result, rerun, detect = fault_case(report, daemon, label, ('domain_snapshot_create_xml', kind),
+                                           'snapshot', {'domain': name, 'name': 's1'}, tmp_path)
+        assert not result.get('failed'), result.get('msg')
+        assert result['changed'] and result['snapshot']['name'] == 's1', result
+        assert daemon.virsh('snapshot-list', name, '--name').stdout.split() == ['s1']
+        assert not rerun.get('failed') and rerun['changed'] is False, rerun
+        report.add('daemon', {'kill': 'snapshot: libvirtd killed (SIGKILL) when the take reached it',
+                              'kill_after': 'snapshot taken, then libvirtd killed before its answer reached '
+                                            'the task'}[kind] + ', restarted 1 s later',
+                   'internal snapshot of a shut-off guest',
+                   {'kill': 'ok, changed: after reconnecting, the task found no snapshot and took it',
+                    'kill_after': 'ok, changed: after reconnecting, the task found the snapshot made and did not '
+                                  'take it twice'}[kind] + '; re-run: ok, unchanged',
+                   detect=detect, left='nothing (one snapshot, as asked)')
+    finally:
+        daemon.virsh('snapshot-delete', name, 's1')
+        remove(daemon, ('domain', name), ('volume', 'disk.qcow2', pool), ('pool', pool))
 
 
 def test_network_update_is_not_repeated_blindly(daemon, report, prefix, subnets, tmp_path):

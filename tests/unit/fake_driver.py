@@ -213,10 +213,13 @@ class FakeDriver:
         return [dict(snap) for snap in self.snapshots.get(domain, {}).values()]
 
     def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
-                        current=False):
+                        current=False, name=None):
         self._domain(domain)
+        taken = parse_snapshot_xml(xml)['name']
+        if name is not None and name != taken:
+            raise ValueError('create_snapshot: name %r is not the XML\'s %r' % (name, taken))
         self.add_snapshot(domain, xml, current=current or not redefine)
-        return parse_snapshot_xml(xml)['name']
+        return taken
 
     def delete_snapshot(self, domain, name, children=False, metadata_only=False):
         snapshots = self.snapshots.get(domain, {})

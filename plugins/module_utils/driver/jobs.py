@@ -75,13 +75,14 @@ class JobDriver(Driver):
     # -- snapshots -------------------------------------------------------------
     @abc.abstractmethod
     def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
-                        current=False):
+                        current=False, name=None):
         """Take a snapshot from its XML (libvirt completes it); returns its
         name. ``disk_only``: no memory, external disks; ``quiesce``: frozen
         through the guest agent; ``atomic``: all disks or none. With
         ``redefine`` the XML is the whole of an existing snapshot's, whose
         metadata (its description) it replaces; ``current`` keeps it the
-        current one."""
+        current one. ``name``, the one in the XML, lets a take that lost its
+        connection see whether it was made; without it, it is not repeated."""
 
     @abc.abstractmethod
     def revert_snapshot(self, domain, name, start=None, force=False):

@@ -101,7 +101,7 @@ class LibvirtJobDriver(LibvirtDriver, JobDriver):
 
     # -- snapshots ---------------------------------------------------------
     def create_snapshot(self, domain, xml, disk_only=False, quiesce=False, atomic=True, redefine=False,
-                        current=False):
+                        current=False, name=None):
         flags = 0
         for wanted, flag in ((disk_only, 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY'),
                              (quiesce, 'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'),
@@ -120,7 +120,19 @@ class LibvirtJobDriver(LibvirtDriver, JobDriver):
             # the flag asks for nothing it does not do anyway.
             return self._either('snapshot_atomic', lambda: dom.snapshotCreateXML(xml, flags | atomic_flag).getName(),
                                 lambda: dom.snapshotCreateXML(xml, flags).getName(), refused_flags=True)
-        return self._run('take a snapshot of', 'domain %r' % domain, create)
+
+        def unless_taken(conn):
+            # A snapshot of this name now is the first try's: the task makes
+            # none of a name the domain has, and holds the domain's lock.
+            try:
+                return self._domain(conn, domain).snapshotLookupByName(name, 0).getName()
+            except libvirt.libvirtError as exc:
+                if not isinstance(self._translate(exc, 'look up', 'snapshot'), NotFound):
+                    raise
+            return create(conn)
+        # A redefinition only writes metadata: made again, it is the same.
+        redo = None if redefine else unless_taken if name else False
+        return self._run('take a snapshot of', 'domain %r' % domain, create, redo=redo)
 
     def revert_snapshot(self, domain, name, start=None, force=False):
         flags = {None: 0, 'running': libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING,

@@ -217,7 +217,7 @@ class SnapshotManager(Manager):
 
         def create():
             self.driver.create_snapshot(self.domain, snapshot_xml, disk_only=disk_only, quiesce=spec['quiesce'],
-                                        atomic=spec['atomic'])
+                                        atomic=spec['atomic'], name=self.name)
             if files:
                 refresh_pools_of(self.driver, files)
         plan.add('take ' + what, create)
@@ -247,7 +247,8 @@ class SnapshotManager(Manager):
         if spec['description']:
             plan.after['description'] = spec['description']
         plan.add('take internal snapshot' + (' with memory' if memory else ' (disks only)'),
-                 lambda: self.driver.create_snapshot(self.domain, snapshot_xml, atomic=spec['atomic']))
+                 lambda: self.driver.create_snapshot(self.domain, snapshot_xml, atomic=spec['atomic'],
+                                                     name=self.name))
 
     def _refused(self, why):
         return Conflict(why, resource=self.resource, action='take')
