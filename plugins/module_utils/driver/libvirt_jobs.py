@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import JobDriver
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver, libvirt
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import _NOT_FOUND, LibvirtDriver, libvirt
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, NotFound
 
 
@@ -127,7 +127,7 @@ class LibvirtJobDriver(LibvirtDriver, JobDriver):
             try:
                 return self._domain(conn, domain).snapshotLookupByName(name, 0).getName()
             except libvirt.libvirtError as exc:
-                if not isinstance(self._translate(exc, 'look up', 'snapshot'), NotFound):
+                if exc.get_error_code() not in _NOT_FOUND:
                     raise
             return create(conn)
         # A redefinition only writes metadata: made again, it is the same.
