@@ -29,6 +29,19 @@ def test_the_downtime_is_set_once_and_post_copy_starts_once_memory_flows():
     assert outcome.progress == ACTIVE
 
 
+def test_a_move_of_a_second_is_read_often_and_keeps_the_figures_of_its_disks():
+    """A small guest whose disks are copied moves within a second: read at the
+    interval alone (0.5 s), its disks' phase went unseen."""
+    source = FakeDriver()
+    disks = dict(ACTIVE, disk_total=8 << 20, disk_processed=8 << 20, disk_remaining=0)
+    source.script('migration_stats', {'type': 'none'}, {'type': 'none'}, disks, ACTIVE)
+    outcome = MigrationJob(source, 'vm', blocking(0.7)).run()
+    reads = len(source.called('migration_stats'))
+    assert 4 <= reads <= 8, reads  # every 0.1 s, not every 0.5 s
+    assert outcome.progress == dict(ACTIVE, disk_total=8 << 20, disk_processed=8 << 20, disk_remaining=0)
+    assert ACTIVE == {'type': 'unbounded', 'memory_total': 100, 'memory_processed': 10, 'memory_iteration': 1}
+
+
 def test_a_refused_switch_is_a_note_and_a_gone_domain_none():
     source = FakeDriver()
     source.script('migration_stats', ACTIVE)
