@@ -247,7 +247,7 @@ EXAMPLES = r'''
     rootfs:
       path: /srv/containers/app1
       archive: https://images.example.org/debian-12-rootfs.tar.xz
-      checksum: sha256:9f2c...
+      checksum: sha256:9dd4ecc541c785be82690b39ad4a82603e22c8eeec1e52b13bd4cc7b0135f97f
     memory: 1G
     hostname: app1.example.org
     env:
