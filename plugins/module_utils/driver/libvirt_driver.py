@@ -203,28 +203,39 @@ class LibvirtDriver(Driver):
 
     # -- connection --------------------------------------------------------
     def _open(self):
-        tried = []
+        if self._username is not None or self._password is not None:
+            tried = 'openAuth with username %r' % (self._username,)
+            flags = libvirt.VIR_CONNECT_RO if self._readonly else 0
+            auth = [[libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_USERNAME,
+                     libvirt.VIR_CRED_PASSPHRASE, libvirt.VIR_CRED_NOECHOPROMPT],
+                    self._credentials, None]
+
+            def opener():
+                return libvirt.openAuth(self.uri, auth, flags)
+        elif self._readonly:
+            tried = 'a read-only connection'
+
+            def opener():
+                return libvirt.openReadOnly(self.uri)
+        else:
+            tried = 'a read-write connection'
+
+            def opener():
+                return libvirt.open(self.uri)
         try:
-            if self._username is not None or self._password is not None:
-                tried.append('openAuth with username %r' % (self._username,))
-                flags = libvirt.VIR_CONNECT_RO if self._readonly else 0
-                auth = [[libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_USERNAME,
-                         libvirt.VIR_CRED_PASSPHRASE, libvirt.VIR_CRED_NOECHOPROMPT],
-                        self._credentials, None]
-                conn = libvirt.openAuth(self.uri, auth, flags)
-            elif self._readonly:
-                tried.append('a read-only connection')
-                conn = libvirt.openReadOnly(self.uri)
-            else:
-                tried.append('a read-write connection')
-                conn = libvirt.open(self.uri)
+            try:
+                conn = opener()
+            except libvirt.libvirtError as exc:
+                if exc.err is not None:
+                    raise
+                conn = opener()  # its reason was cleared (see _run): the second try gives it
         except libvirt.libvirtError as exc:
             message = exc.get_error_message() or str(exc)
             raise ConnectionFailed(
-                '%s (tried %s)%s' % (message, ', '.join(tried), _connect_hint(message)),
+                '%s (tried %s)%s' % (message, tried, _connect_hint(message)),
                 resource='libvirt at %r' % self.uri, action='connect to')
         if conn is None:
-            raise ConnectionFailed('no connection (tried %s)' % ', '.join(tried),
+            raise ConnectionFailed('no connection (tried %s)' % tried,
                                    resource='libvirt at %r' % self.uri, action='connect to')
         return conn
 

@@ -86,3 +86,29 @@ def test_a_real_failure_without_its_reason_is_raised(redo, tries):
     finally:
         driver.close()
     assert len(calls) == tries
+
+
+def test_a_connection_refused_says_why_also_when_the_collector_cleared_the_reason():
+    """Opening a connection is safe to try again: a failure without its reason
+    is, and the message says libvirt's reason, not "virConnectOpen() failed"."""
+    libvirt = pytest.importorskip('libvirt')
+    from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
+    from ansible_collections.virtkit.virt.plugins.module_utils.errors import ConnectionFailed
+    missing = 'test:///nonexistent/virtkit-no-such-file.xml'
+    base = libvirt.open('test:///default')
+    try:
+        def opened(threshold, call):
+            try:
+                _with_a_freed_domain_in_a_cycle(base, threshold, call)
+            except (libvirt.libvirtError, ConnectionFailed) as exc:
+                return exc
+            raise AssertionError('%s opened' % missing)
+        lost_at = [threshold for threshold in range(1, 40)
+                   if opened(threshold, lambda: libvirt.open(missing)).err is None]
+        assert lost_at, 'the collector never cleared the reason: this test shows nothing'
+        for threshold in lost_at:
+            error = opened(threshold, LibvirtDriver(missing)._open)
+            assert "failed to parse xml document '/nonexistent/virtkit-no-such-file.xml'" in error.message, (
+                threshold, error.message)
+    finally:
+        base.close()
