@@ -239,6 +239,15 @@ actions:
   type: list
   elements: str
   sample: ["destination: volume images/db1.qcow2: create", "migrate live to qemu+tcp://hv2/system, copying disks vda (all)"]
+error:
+  description:
+    - The kind of failure, for C(failed_when), C(until) and C(rescue) to tell apart without reading C(msg).
+    - V(invalid) (bad input, named in C(msg); nothing was touched), V(not found), V(conflict) (the request
+      contradicts the current state), V(missing library) (on the target host), V(connection), V(driver) (libvirt
+      refused), V(timeout), V(interrupted) (a signal; what the task made was undone) or V(internal) (a bug).
+  returned: failure
+  type: str
+  sample: not found
 '''
 
 # First: the module_utils below load through it (compiled once, kept between runs on the target).

@@ -52,6 +52,15 @@ actions:
   returned: always
   type: list
   elements: str
+error:
+  description:
+    - The kind of failure, for C(failed_when), C(until) and C(rescue) to tell apart without reading C(msg).
+    - V(invalid) (bad input, named in C(msg); nothing was touched), V(not found), V(conflict) (the request
+      contradicts the current state), V(missing library) (on the target host), V(connection), V(driver) (libvirt
+      refused), V(timeout), V(interrupted) (a signal; what the task made was undone) or V(internal) (a bug).
+  returned: failure
+  type: str
+  sample: not found
 '''
 
 # First: the module_utils below load through it (compiled once, kept between runs on the target).

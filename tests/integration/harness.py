@@ -5,6 +5,7 @@ import secrets
 import shlex
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = os.path.join(HERE, 'targets')
@@ -44,8 +45,21 @@ def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory
     receives every task result as a JSON line (see task_changes). ``python``:
     the Python of another virtual environment, whose ansible-playbook runs and
     whose interpreter runs the modules. ``args``: more ansible-playbook
-    arguments (-vvvv ...); ``wrapper``: a command it runs under (unshare ...)."""
+    arguments (-vvvv ...); ``wrapper``: a command it runs under (unshare ...).
+
+    Every run is recorded (in a temporary file without ``record``), and what
+    a module of ours returned is held to its RETURN docs: a key they do not
+    name fails the test (ansible-doc is where users read what comes back)."""
     python = python or sys.executable
+    if record is None:
+        handle, temporary = tempfile.mkstemp(prefix='virtkit-record-', suffix='.jsonl')
+        os.close(handle)
+        try:
+            return run_playbook(playbook, extra_vars, check=check, timeout=timeout, inventory=inventory,
+                                record=temporary, python=python, args=args, wrapper=wrapper)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
     env = dict(os.environ,
                ANSIBLE_COLLECTIONS_PATH=collections_path(),
                ANSIBLE_ROLES_PATH=TARGETS,
@@ -66,7 +80,10 @@ def run_playbook(playbook, extra_vars=None, check=False, timeout=1800, inventory
     cmd += ['-e', json.dumps(extra_vars or {})]
     if check:
         cmd.append('--check')
-    return subprocess.run(cmd, env=env, cwd=HERE, capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(cmd, env=env, cwd=HERE, capture_output=True, text=True, timeout=timeout, check=False)
+    undocumented = undocumented_results(record)
+    assert not undocumented, 'modules returned keys their RETURN docs do not name: %s' % undocumented
+    return result
 
 
 def task_changes(record, host):
@@ -90,6 +107,62 @@ def prediction_mismatches(check_record, real_record, host):
     predicted, done = task_changes(check_record, host), task_changes(real_record, host)
     return [(task, predicted.get(task, 0), done.get(task, 0)) for task in sorted(set(predicted) | set(done))
             if predicted.get(task, 0) != done.get(task, 0)]
+
+
+# What Ansible or any module's result may hold beside what RETURN documents.
+COMMON_RESULT_KEYS = {'changed', 'failed', 'msg', 'diff', 'invocation', 'warnings', 'deprecations', 'skipped',
+                      'skip_reason', 'exception', 'module_stdout', 'module_stderr', 'rc', 'attempts',
+                      'ansible_facts', 'item', 'ansible_loop_var', 'ansible_index_var', 'ansible_loop',
+                      'failed_when_result', 'false_condition'}
+
+
+def _return_docs(module):
+    import ast
+    import yaml
+    path = os.path.join(HERE, '..', '..', 'plugins', 'modules', module + '.py')
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', None) == 'RETURN':
+            return yaml.safe_load(node.value.value) or {}
+    return {}
+
+
+def _undocumented(shape, docs, path):
+    """The key paths of ``shape`` (see virtkit_record) that ``docs`` (a
+    RETURN mapping or a ``contains``) does not name."""
+    found = []
+    for key, inner in sorted(shape.items()):
+        if key.startswith('_ansible') or (not path and key in COMMON_RESULT_KEYS):
+            continue
+        where = '%s.%s' % (path, key) if path else key
+        if key not in docs:
+            found.append(where)
+            continue
+        contains = (docs[key] or {}).get('contains')
+        if contains is None:
+            continue  # documented as a whole (free-form, or as another module's RETURN says)
+        if isinstance(inner, list):
+            inner, where = inner[0], where + '[]'
+        if isinstance(inner, dict):
+            found.extend(_undocumented(inner, contains, where))
+    return found
+
+
+def undocumented_results(record):
+    """{module: sorted key paths} that the modules of ``record`` returned and
+    their RETURN docs do not name (a failure's keys too)."""
+    found = {}
+    if not os.path.exists(str(record)):
+        return found
+    with open(str(record)) as handle:
+        for line in handle:
+            item = json.loads(line)
+            if 'shape' in item:
+                missing = _undocumented(item['shape'], _return_docs(item['module']), '')
+                if missing:
+                    found.setdefault(item['module'], set()).update(missing)
+    return dict((module, sorted(paths)) for module, paths in found.items())
 
 
 def used_ipv4_networks():

@@ -136,15 +136,13 @@ def _tasks_in(value, modules):
     """(module, task) for each task below ``value`` (plays, blocks, tasks) that calls one of ``modules``."""
     if isinstance(value, list):
         for item in value:
-            for found in _tasks_in(item, modules):
-                yield found
+            yield from _tasks_in(item, modules)
     elif isinstance(value, dict):
         for key, item in value.items():
             if key.startswith('virtkit.virt.') and key[len('virtkit.virt.'):] in modules:
                 yield key[len('virtkit.virt.'):], value
             else:
-                for found in _tasks_in(item, modules):
-                    yield found
+                yield from _tasks_in(item, modules)
 
 
 def _guide_cases():
@@ -189,8 +187,8 @@ def _check(name, index, task, args, run):
     spec.update(run.argument_spec)
     kwargs = dict((key, value) for key, value in run.kwargs.items() if key != 'supports_check_mode')
     result = ArgumentSpecValidator(spec, **kwargs).validate(args)
-    assert not result.error_messages, '%s example %d (%r): %s' % (name, index, task.get('name'),
-                                                                 result.error_messages)
+    assert not result.error_messages, '%s example %d (%r): %s' % (
+        name, index, task.get('name'), result.error_messages)
     manager = run.manager_class(result.validated_parameters, check_mode=True)
     manager.validate()  # raises InvalidSpec naming the field
 

@@ -16,6 +16,20 @@ description: Writes to the file named by the environment variable VIRTKIT_TASK_R
 """
 
 
+def _shape(value):
+    """The keys of a result, nested: {key: shape} for a dict, [shape] (the
+    keys of all its dicts) for a list of dicts, None for anything else."""
+    if isinstance(value, dict):
+        return dict((key, _shape(item)) for key, item in value.items())
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        merged = {}
+        for item in value:
+            for key, shape in _shape(item).items():
+                merged[key] = shape if merged.get(key) is None else merged[key]
+        return [merged]
+    return None
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = 'aggregate'
@@ -35,6 +49,11 @@ class CallbackModule(CallbackBase):
                   'changed': bool(result._result.get('changed')) and status not in ('skipped', 'failed')}
         if status in ('failed', 'ignored', 'unreachable'):
             record['msg'] = str(result._result.get('msg', ''))  # what the user read
+        action = getattr(result._task, 'resolved_action', None) or result._task.action
+        if action and action.startswith('virtkit.virt.') and 'results' not in result._result:
+            # What a module of ours returned, for the test that holds it to the module's RETURN docs.
+            record['module'] = action[len('virtkit.virt.'):]
+            record['shape'] = _shape(result._result)
         with open(path, 'a') as handle:
             handle.write(json.dumps(record) + '\n')
 
