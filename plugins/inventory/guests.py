@@ -268,9 +268,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _parse(self, inventory, loader, path, cache):
         super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
         try:
-            check_options(self.get_option)
+            check_options(self.get_option, given=config, known=self._options)
         except VirtError as exc:
             raise as_ansible_error(exc)
         sources, credentials = self._sources()

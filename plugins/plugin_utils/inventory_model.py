@@ -176,9 +176,18 @@ def compile_name_pattern(pattern):
 _HOST_RE = re.compile(r'^[A-Za-z0-9_.:%\[\]-]+$')
 
 
-def check_options(option):
+def check_options(option, given=(), known=()):
     """What the option types cannot refuse, before anything is listed; each
-    error names its option. ``option(name)``: the plugin's get_option."""
+    error names its option. ``option(name)``: the plugin's get_option;
+    ``given``: the keys of the inventory file, each one of ``known`` (the
+    plugin's options) or ``plugin`` - Ansible itself passes over the others,
+    so a misspelt option would be silently left at its default."""
+    for key in sorted(set(given) - set(known) - {'plugin'}):
+        import difflib  # only for this message
+        close = difflib.get_close_matches(key, sorted(known), 1)
+        raise InvalidSpec(key, 'is no option of virtkit.virt.guests%s' % ('; did you mean %s?' % close[0] if close else
+                                                                         ' (ansible-doc -t inventory '
+                                                                         'virtkit.virt.guests lists them)'))
     for name in ('concurrency', 'timeout'):
         if option(name) < 1:
             raise InvalidSpec(name, 'must be at least 1, not %r' % option(name))

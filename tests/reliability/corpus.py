@@ -265,6 +265,7 @@ INVENTORY = [
     ({'ssh_hosts': ['h'], 'ssh_port': 'ssh'}, 'ssh_port'),
     ({'agent_timeout': -1}, 'agent_timeout'),
     ({'ssh_hosts': 'a/b'}, 'ssh_hosts'),
+    ({'ip_source': ['lease']}, 'ip_source'),  # misspelt: Ansible passes over keys that are no option
 ]
 
 CONNECTION = [

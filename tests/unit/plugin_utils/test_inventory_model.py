@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.plugin_utils.inventory_model import (
-    assign_hostnames, compile_name_pattern, connection_vars, default_groups, guest_vars, guests_from_listing,
+    assign_hostnames, check_options, compile_name_pattern, connection_vars, default_groups, guest_vars, guests_from_listing,
     passes_filters, sanitize_group_name, source_qualifiers, uri_driver, uri_entries, uri_host, wanted)
 
 MAC = '52:54:00:aa:bb:01'
@@ -235,3 +235,21 @@ def test_uri_entries_name_the_bad_item(items, field, words):
         uri_entries(items)
     assert caught.value.field == field
     assert words in caught.value.detail
+
+
+OPTION_DEFAULTS = {'concurrency': 64, 'timeout': 30, 'agent_timeout': 2, 'name_pattern': None, 'filters': None,
+                   'ssh_hosts': None}
+
+
+@pytest.mark.parametrize('given, detail', [
+    (['plugin', 'uris', 'ip_source'], 'is no option of virtkit.virt.guests; did you mean ip_sources?'),
+    (['plugin', 'colour'], 'is no option of virtkit.virt.guests (ansible-doc -t inventory virtkit.virt.guests '
+                           'lists them)'),
+])
+def test_a_key_of_the_file_that_is_no_option_is_named(given, detail):
+    """Ansible passes over such keys: a misspelt option kept its default."""
+    known = ['uris', 'ip_sources', 'states', 'compose', 'keyed_groups']
+    with pytest.raises(InvalidSpec) as raised:
+        check_options(OPTION_DEFAULTS.get, given=given, known=known)
+    assert (raised.value.field, raised.value.detail) == (given[-1], detail)
+    check_options(OPTION_DEFAULTS.get, given=['plugin', 'uris', 'ip_sources'], known=known)
