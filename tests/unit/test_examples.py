@@ -1,6 +1,6 @@
 """Every task of every module's EXAMPLES, and every task of a module in the
 guides' YAML blocks (README.md, docs/*.md), is a valid task of that module
-today.
+today; every use of a role in the guides passes the role's argument spec.
 
 ``ansible-doc`` shows the examples as they are written, and sanity's
 validate-modules checks the option documentation against the argument spec,
@@ -44,6 +44,7 @@ STAND_INS = {
     "lookup('file', '~/.ssh/id_ed25519.pub')": 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA admin@example',
     "lookup('ansible.builtin.file', '~/.ssh/id_ed25519.pub')":
         'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA admin@example',
+    'key': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA tester@example',  # docs/roles.md, the role's fast test
     # the user guide's nightly backup, on a weekday
     "'full-' if ansible_date_time.weekday == 'Sunday' else 'inc-'": 'inc-',
     "'full' if ansible_date_time.weekday == 'Sunday' else 'incremental'": 'incremental',
@@ -145,19 +146,48 @@ def _tasks_in(value, modules):
                 yield from _tasks_in(item, modules)
 
 
-def _guide_cases():
-    modules = set(_module_names())
+def _guide_blocks():
+    """(guide, the YAML of a block) of README.md and docs/*.md."""
     guides = ['README.md'] + sorted(os.path.join('docs', f) for f in os.listdir(os.path.join(ROOT, 'docs'))
                                     if f.endswith('.md'))
-    cases = []
     for guide in guides:
         with open(os.path.join(ROOT, guide)) as handle:
-            blocks = re.findall(r'```ya?ml\n(.*?)```', handle.read(), re.S)
-        count = 0
-        for block in blocks:
-            for name, task in _tasks_in(yaml.load(block, Loader=_Loader), modules):
-                cases.append(pytest.param(name, count, task, id='%s:%s[%d]' % (guide, name, count)))
-                count += 1
+            for block in re.findall(r'```ya?ml\n(.*?)```', handle.read(), re.S):
+                yield guide, yaml.load(block, Loader=_Loader)
+
+
+def _guide_cases():
+    modules = set(_module_names())
+    cases, counts = [], {}
+    for guide, block in _guide_blocks():
+        for name, task in _tasks_in(block, modules):
+            count = counts[guide] = counts.get(guide, -1) + 1
+            cases.append(pytest.param(name, count, task, id='%s:%s[%d]' % (guide, name, count)))
+    return cases
+
+
+def _role_uses(value):
+    """(role, its vars) below ``value``: ``- role: virtkit.virt.X`` with ``vars``,
+    and a block of the guest role's own variables (``virt_guests:``)."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _role_uses(item)
+    elif isinstance(value, dict):
+        if str(value.get('role', '')).startswith('virtkit.virt.'):
+            yield value['role'][len('virtkit.virt.'):], value.get('vars') or {}
+        elif 'virt_guests' in value and 'hosts' not in value:
+            yield 'guest', value
+        else:
+            for item in value.values():
+                yield from _role_uses(item)
+
+
+def _role_cases():
+    cases, counts = [], {}
+    for guide, block in _guide_blocks():
+        for role, variables in _role_uses(block):
+            count = counts[guide] = counts.get(guide, -1) + 1
+            cases.append(pytest.param(role, variables, id='%s:%s[%d]' % (guide, role, count)))
     return cases
 
 
@@ -193,11 +223,24 @@ def _check(name, index, task, args, run):
     manager.validate()  # raises InvalidSpec naming the field
 
 
+@pytest.mark.parametrize('role, variables', _role_cases())
+def test_a_role_in_the_guides_passes_its_argument_spec(role, variables):
+    """What ansible-core checks when the role starts (its meta/argument_specs.yml)."""
+    with open(os.path.join(ROOT, 'roles', role, 'meta', 'argument_specs.yml')) as handle:
+        spec = yaml.safe_load(handle)['argument_specs']['main']['options']
+    given = _untemplated(variables, '/', STAND_INS)
+    unknown = sorted(set(given) - set(spec))
+    assert not unknown, 'variables that are no option of the %s role: %s' % (role, unknown)
+    result = ArgumentSpecValidator(spec).validate(given)
+    assert not result.error_messages, result.error_messages
+
+
 def test_every_module_has_examples_that_are_checked():
     names = set(case.values[0] for case in _cases())
     modules = set(_module_names())
     assert names == modules and len(_cases()) >= 2 * len(modules)
     assert len(_guide_cases()) >= 20  # the user guide's tasks are found
+    assert sorted(set(case.values[0] for case in _role_cases())) == ['guest', 'hypervisor']
     for name in modules:  # none calls a module by its short name, which the check above would miss
         assert all(key.startswith(('virtkit.virt.', 'ansible.builtin.')) or key in ('name', 'register', 'loop',
                                                                                     'when', 'vars', 'delegate_to')
