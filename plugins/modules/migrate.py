@@ -222,11 +222,15 @@ migration:
         setup_time_ms: {description: The time before data flowed., type: int}
         data_total: {description: Bytes to transfer (memory and disks)., type: int}
         data_processed: {description: Bytes transferred., type: int}
+        data_remaining: {description: Bytes left to transfer when libvirt last counted., type: int}
         memory_total: {description: Guest memory in bytes., type: int}
         memory_processed: {description: Memory bytes transferred., type: int}
+        memory_remaining: {description: Memory bytes left to transfer when libvirt last counted., type: int}
         memory_iterations: {description: Passes over the memory., type: int}
+        memory_dirty_rate: {description: Memory pages the guest dirtied per second (QEMU's figure)., type: int}
         disk_total: {description: Disk bytes to copy (O(copy_storage))., type: int}
         disk_processed: {description: Disk bytes copied., type: int}
+        disk_remaining: {description: Disk bytes left to copy when libvirt last counted., type: int}
         wall_seconds: {description: The time the task waited for libvirt., type: float}
         streamed: {description: "Bytes of volume content the module streamed to the destination itself (shut-off guests, read-only disks).", type: int}
         postcopy: {description: Whether it switched to post-copy., type: bool}
