@@ -185,9 +185,8 @@ def check_options(option, given=(), known=()):
     for key in sorted(set(given) - set(known) - {'plugin'}):
         import difflib  # only for this message
         close = difflib.get_close_matches(key, sorted(known), 1)
-        raise InvalidSpec(key, 'is no option of virtkit.virt.guests%s' % ('; did you mean %s?' % close[0] if close else
-                                                                         ' (ansible-doc -t inventory '
-                                                                         'virtkit.virt.guests lists them)'))
+        hint = '; did you mean %s?' % close[0] if close else ' (ansible-doc -t inventory virtkit.virt.guests lists them)'
+        raise InvalidSpec(key, 'is no option of virtkit.virt.guests%s' % hint)
     for name in ('concurrency', 'timeout'):
         if option(name) < 1:
             raise InvalidSpec(name, 'must be at least 1, not %r' % option(name))
