@@ -116,18 +116,6 @@ COMMON_RESULT_KEYS = {'changed', 'failed', 'msg', 'diff', 'invocation', 'warning
                       'failed_when_result', 'false_condition'}
 
 
-def _return_docs(module):
-    import ast
-    import yaml
-    path = os.path.join(HERE, '..', '..', 'plugins', 'modules', module + '.py')
-    with open(path) as handle:
-        tree = ast.parse(handle.read())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', None) == 'RETURN':
-            return yaml.safe_load(node.value.value) or {}
-    return {}
-
-
 def _undocumented(shape, docs, path):
     """The key paths of ``shape`` (see virtkit_record) that ``docs`` (a
     RETURN mapping or a ``contains``) does not name."""
@@ -152,6 +140,7 @@ def _undocumented(shape, docs, path):
 def undocumented_results(record):
     """{module: sorted key paths} that the modules of ``record`` returned and
     their RETURN docs do not name (a failure's keys too)."""
+    from ansible_collections.virtkit.virt.tests.module_docs import module_doc
     found = {}
     if not os.path.exists(str(record)):
         return found
@@ -159,7 +148,7 @@ def undocumented_results(record):
         for line in handle:
             item = json.loads(line)
             if 'shape' in item:
-                missing = _undocumented(item['shape'], _return_docs(item['module']), '')
+                missing = _undocumented(item['shape'], module_doc(item['module'], 'RETURN'), '')
                 if missing:
                     found.setdefault(item['module'], set()).update(missing)
     return dict((module, sorted(paths)) for module, paths in found.items())

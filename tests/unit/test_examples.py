@@ -18,7 +18,6 @@ are made under a temporary folder, so that the checks that look at the
 target host (a rootfs is a directory, an init is in it, the idmap's host
 IDs can enter it) see them.
 """
-import ast
 import importlib
 import os
 import re
@@ -31,6 +30,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connection_argument_spec
+from ansible_collections.virtkit.virt.tests.module_docs import module_doc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES = os.path.join(ROOT, 'plugins', 'modules')
@@ -68,12 +68,7 @@ class _Captured(Exception):
 
 
 def _examples(name):
-    with open(os.path.join(MODULES, name + '.py')) as handle:
-        tree = ast.parse(handle.read())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', None) == 'EXAMPLES':
-            return yaml.safe_load(node.value.value)
-    raise AssertionError('%s has no EXAMPLES' % name)
+    return module_doc(name, 'EXAMPLES')
 
 
 def _untemplated(value, root, stand_ins):

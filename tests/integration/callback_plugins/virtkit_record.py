@@ -18,16 +18,24 @@ description: Writes to the file named by the environment variable VIRTKIT_TASK_R
 
 def _shape(value):
     """The keys of a result, nested: {key: shape} for a dict, [shape] (the
-    keys of all its dicts) for a list of dicts, None for anything else."""
+    keys of all its dicts, merged) for a list of dicts, None for anything else."""
     if isinstance(value, dict):
         return dict((key, _shape(item)) for key, item in value.items())
     if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-        merged = {}
+        merged = None
         for item in value:
-            for key, shape in _shape(item).items():
-                merged[key] = shape if merged.get(key) is None else merged[key]
+            merged = _merged(merged, _shape(item))
         return [merged]
     return None
+
+
+def _merged(one, other):
+    """Two shapes of the same place as one: every key either has, at every depth."""
+    if isinstance(one, dict) and isinstance(other, dict):
+        return dict((key, _merged(one.get(key), other.get(key))) for key in set(one) | set(other))
+    if isinstance(one, list) and isinstance(other, list):
+        return [_merged(one[0], other[0])]
+    return one if other is None else other
 
 
 class CallbackModule(CallbackBase):
