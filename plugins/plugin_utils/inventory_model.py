@@ -182,8 +182,10 @@ def check_options(option, given=(), known=()):
     ``given``: the keys of the inventory file, each one of ``known`` (the
     plugin's options) or ``plugin`` - Ansible itself passes over the others,
     so a misspelt option would be silently left at its default."""
-    for key in sorted(set(given) - set(known) - {'plugin'}):
+    unknown = sorted(set(given) - set(known) - {'plugin'})
+    if unknown:
         import difflib  # only for this message
+        key = unknown[0]
         close = difflib.get_close_matches(key, sorted(known), 1)
         hint = '; did you mean %s?' % close[0] if close else ' (ansible-doc -t inventory virtkit.virt.guests lists them)'
         raise InvalidSpec(key, 'is no option of virtkit.virt.guests%s' % hint)
