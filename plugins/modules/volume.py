@@ -259,7 +259,7 @@ error:
 # First: the module_utils below load through it (compiled once, kept between runs on the target).
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import bytecode_cache  # pylint: disable=unused-import
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import run_module
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.importing_volume_manager import ImportingVolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import SOURCES
 
 VOLUME_REF = dict(name=dict(type='str', required=True), pool=dict(type='str'))
@@ -292,7 +292,7 @@ def main():
         checksum=dict(type='str'),
         format=dict(type='str'),
         validate_certs=dict(type='bool', default=True)))
-    module, result = run_module(argument_spec, VolumeManager, mutually_exclusive=[list(SOURCES)])
+    module, result = run_module(argument_spec, ImportingVolumeManager, mutually_exclusive=[list(SOURCES)])
     if result.get('failed'):
         module.fail_json(**result)
     module.exit_json(**result)

@@ -15,13 +15,12 @@ __metaclass__ = type
 import hashlib
 import os
 import shutil
-import struct
 import tempfile
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import probe
 
 _CHUNK = 1024 * 1024
-_QCOW_MAGIC = b'QFI\xfb'
 
 
 class Image:
@@ -38,14 +37,6 @@ class Image:
     def close(self):
         if self.temporary and os.path.exists(self.path):
             os.unlink(self.path)
-
-
-def probe(header, length):
-    """``(format, virtual size)`` from an image's first 32 bytes: qcow2
-    carries its size in its header; anything else is taken as raw."""
-    if header[:4] == _QCOW_MAGIC and len(header) >= 32:
-        return 'qcow2', struct.unpack('>Q', header[24:32])[0]
-    return 'raw', length
 
 
 def open_image(source):

@@ -33,6 +33,7 @@ __metaclass__ = type
 import io
 import os
 import posixpath
+import struct
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, prune
@@ -56,11 +57,20 @@ FULLY_ALLOCATED = ('logical', 'disk')
 # Pools whose volumes are files (a preallocated one grows preallocated).
 FILE_POOLS = ('dir', 'fs', 'netfs')
 MARKER_SUFFIX = '.virtkit-partial'
+_QCOW_MAGIC = b'QFI\xfb'
 
 
 def marker_name(name):
     """The volume that says ``name`` is being filled (or was, by a run that died)."""
     return name + MARKER_SUFFIX
+
+
+def probe(header, length):
+    """``(format, virtual size)`` from an image's first 32 bytes: qcow2
+    carries its size in its header; anything else is taken as raw."""
+    if header[:4] == _QCOW_MAGIC and len(header) >= 32:
+        return 'qcow2', struct.unpack('>Q', header[24:32])[0]
+    return 'raw', length
 
 
 def _same_path(a, b):
@@ -216,7 +226,6 @@ class VolumeManager(Manager):
         if not is_local_uri(self.driver.uri):
             raise NotFound('backing_path: %s is in no storage pool, and on a remote host its format cannot be read; '
                            'use a volume (backing_volume) instead' % path, resource=self.label, action='create')
-        from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import probe
         try:
             with open(path, 'rb') as handle:
                 fmt, size = probe(handle.read(32), os.path.getsize(path))
@@ -352,26 +361,9 @@ class VolumeManager(Manager):
         self._filled(xml, io.BytesIO(image), len(image))
 
     def _import(self):
-        # Imported here: only an import needs the image code.
-        from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image
-        image = open_image(self.source)
-        try:
-            wanted = self.spec['capacity']
-            if wanted is not None and wanted < image.virtual_size and not self.params.get('allow_shrink'):
-                raise self._shrink_refused(image.virtual_size, wanted)
-            if self.source['url']:
-                self._need_space(image.length, 'the image from %s' % self.source['shown'])
-            xml = build_volume_xml({'name': self.name, 'capacity': image.length, 'allocation': 0, 'format': 'raw'})
-            with open(image.path, 'rb') as reader:
-                self._filled(xml, reader, image.length)
-            if wanted is not None and wanted != image.virtual_size:
-                try:
-                    self.driver.resize_volume(self.pool, self.name, wanted, shrink=wanted < image.virtual_size)
-                except BaseException:
-                    self._deleter(self.name)()  # no half-done import
-                    raise
-        finally:
-            image.close()
+        # The volume module's manager (ImportingVolumeManager, in volume_import.py) fetches and uploads
+        # images: a domain's volumes never come from one, so what it ships holds no image or URL code.
+        raise NotImplementedError('images are imported by ImportingVolumeManager')
 
     # -- update -----------------------------------------------------------
     def _plan_update(self, plan, current):

@@ -24,7 +24,7 @@ MU_DIR = os.path.join(ROOT, 'plugins', 'module_utils')
 
 # What only a virtual machine plans, and what only it reaches through them.
 VM_ONLY = ['domain/manager.py', 'domain/clone.py', 'domain/storage.py', 'storage/volume_manager.py',
-           'storage/volume_spec.py', 'storage/volume_import.py', 'storage/cloud_init.py',
+           'storage/volume_spec.py', 'storage/cloud_init.py',
            'storage/locations.py', 'domain/overlays.py', 'xmlmodel/snapshot.py', 'host/facts.py',
            'xmlmodel/host.py']
 
@@ -38,20 +38,24 @@ def _file_of(dotted):
     return path if path and os.path.isfile(os.path.join(MU_DIR, path)) else None
 
 
-def _imports(path):
-    """The collection's module_utils files one file imports, anywhere in it."""
+def _names(path):
+    """Every dotted name one file imports, anywhere in it: "from package import
+    module" names a module, "from module import name" a name in it."""
     with open(path) as handle:
         tree = ast.parse(handle.read(), path)
-    found = set()
+    names = set()
     for node in ast.walk(tree):
-        names = []
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            # "from package import module" names a file; "from file import name" names the file.
-            names = [node.module] + ['%s.%s' % (node.module, alias.name) for alias in node.names]
-        found.update(f for f in (_file_of(name) for name in names) if f)
-    return found
+            names.add(node.module)
+            names.update('%s.%s' % (node.module, alias.name) for alias in node.names)
+    return names
+
+
+def _imports(path):
+    """The collection's module_utils files one file imports, anywhere in it."""
+    return set(f for f in (_file_of(name) for name in _names(path)) if f)
 
 
 def reached(module):
@@ -64,6 +68,27 @@ def reached(module):
             seen.add(path)
             todo.extend(_imports(os.path.join(MU_DIR, path)) - seen)
     return seen
+
+
+def ansible_reached(module):
+    """The names under ansible.module_utils that the module's payload imports."""
+    files = [os.path.join(ROOT, 'plugins', 'modules', module + '.py')]
+    files += [os.path.join(MU_DIR, path) for path in reached(module)]
+    return set(name for path in files for name in _names(path) if name.startswith('ansible.module_utils.'))
+
+
+URLS = 'ansible.module_utils.urls'
+
+
+@pytest.mark.parametrize('module', sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))
+                                          if name.endswith('.py') and name != '__init__.py'))
+def test_only_what_downloads_ships_ansible_s_urls(module):
+    # A volume imports an image from a URL, a container's root file system
+    # can be one; a domain's own volumes are made without the image code.
+    downloads = {'volume': 'storage/volume_import.py', 'container': 'container/rootfs.py'}
+    assert (URLS in ansible_reached(module)) == (module in downloads)
+    if module in downloads:
+        assert URLS in _names(os.path.join(MU_DIR, downloads[module]))
 
 
 def test_the_domain_module_ships_what_a_virtual_machine_plans():
@@ -99,7 +124,8 @@ PLANNING = {
     'domain': (['domain/manager.py', 'domain/guest.py', 'domain/spec.py', 'domain/live.py'], 'domain/facts.py'),
     'network': (['network/manager.py', 'network/spec.py'], 'network/facts.py'),
     'pool': (['storage/pool_manager.py', 'storage/pool_spec.py'], 'storage/pool_facts.py'),
-    'volume': (['storage/volume_manager.py', 'storage/volume_spec.py', 'storage/volume_import.py'],
+    'volume': (['storage/volume_manager.py', 'storage/volume_spec.py', 'storage/importing_volume_manager.py',
+                'storage/volume_import.py'],
                'storage/volume_facts.py'),
     'snapshot': (['snapshot/manager.py', 'snapshot/spec.py', 'xmlmodel/domain.py'], 'snapshot/facts.py'),
     'backup': (['backup/manager.py', 'engine/sizes.py'], 'backup/facts.py'),

@@ -6,7 +6,8 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec, MissingLibrary
 from ansible_collections.virtkit.virt.plugins.module_utils.storage import cloud_init
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image, probe
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import probe
 from ansible_collections.virtkit.virt.tests.unit.seed_files import read_seed_files
 
 pytest.importorskip('pycdlib')

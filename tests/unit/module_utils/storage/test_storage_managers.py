@@ -4,6 +4,7 @@ import io
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.importing_volume_manager import ImportingVolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
@@ -256,7 +257,7 @@ def test_import_from_a_local_file(tmp_path):
     image.write_bytes(b'\1' * 8192)
     driver = vol_driver()
     source = {'path': str(image), 'url': None, 'checksum': None, 'format': None, 'validate_certs': True}
-    plan = run(VolumeManager, driver, vol_params(capacity='1MiB', **{'import': source}))
+    plan = run(ImportingVolumeManager, driver, vol_params(capacity='1MiB', **{'import': source}))
     assert plan.action_names == ['import %s' % image]
     assert driver.pools['p']['volumes']['v']['content'] == b'\1' * 8192
     assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': MiB, 'shrink': False, 'allocate': False})
@@ -270,7 +271,7 @@ def test_failed_upload_leaves_nothing(tmp_path):
     driver.script('upload_volume', IOError('stream broke'))
     source = {'path': str(image), 'url': None, 'checksum': None, 'format': None, 'validate_certs': True}
     with pytest.raises(IOError):
-        run(VolumeManager, driver, vol_params(**{'import': source}))
+        run(ImportingVolumeManager, driver, vol_params(**{'import': source}))
     assert driver.pools['p']['volumes'] == {}
 
 
@@ -281,7 +282,7 @@ def test_import_with_a_wrong_checksum_creates_nothing(tmp_path):
     source = {'path': str(image), 'url': None, 'checksum': 'sha256:' + '0' * 64, 'format': None,
               'validate_certs': True}
     with pytest.raises(InvalidSpec) as info:
-        run(VolumeManager, driver, vol_params(**{'import': source}))
+        run(ImportingVolumeManager, driver, vol_params(**{'import': source}))
     assert info.value.field == 'import.checksum'
     assert driver.pools['p']['volumes'] == {} and driver.changes() == []
 
@@ -290,7 +291,7 @@ def test_import_of_a_missing_file_fails_in_check_mode_too(tmp_path):
     source = {'path': str(tmp_path / 'nope.img'), 'url': None, 'checksum': None, 'format': None,
               'validate_certs': True}
     with pytest.raises(NotFound) as info:
-        run(VolumeManager, vol_driver(), vol_params(**{'import': source}), check=True)
+        run(ImportingVolumeManager, vol_driver(), vol_params(**{'import': source}), check=True)
     assert 'import.path' in info.value.describe()
 
 
@@ -369,7 +370,7 @@ def test_not_enough_space_is_said_before_anything_is_made(tmp_path):
     image.write_bytes(b'\1' * (9 * MiB))
     source = {'path': str(image), 'url': None, 'checksum': None, 'format': None, 'validate_certs': True}
     with pytest.raises(Conflict) as info:
-        run(VolumeManager, driver, vol_params(**{'import': source}))
+        run(ImportingVolumeManager, driver, vol_params(**{'import': source}))
     assert 'the image %s needs 9MiB' % image in info.value.describe()
     assert driver.pools['p']['volumes'] == {}
     # thin: made, with a warning
