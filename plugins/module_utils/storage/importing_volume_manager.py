@@ -20,6 +20,11 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage impo
 
 class ImportingVolumeManager(VolumeManager):
 
+    def validate(self):
+        super(ImportingVolumeManager, self).validate()
+        if self.source and self.source['kind'] == 'import':
+            self.source['validate_certs'] = (self.params.get('import') or {}).get('validate_certs', True)
+
     def _import(self):
         # Imported here: only an import needs the image code.
         from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_import import open_image

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtkit.virt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plans for storage volumes (the ``volume`` module; their facts are in volume_facts.py).
+"""Plans for storage volumes (their facts are in volume_facts.py): a domain's
+own volumes use VolumeManager as it is; the ``volume`` module's manager,
+ImportingVolumeManager, adds images imported from a file or a URL.
 
 A new volume gets its content from at most one source: nothing, a backing
 file (copy-on-write overlay), a full copy of another volume, an imported
@@ -89,8 +91,6 @@ class VolumeManager(Manager):
         self.source = self.spec['source']
         if self.source and self.source['kind'] == 'cloud_init':
             require_pycdlib()
-        if self.source and self.source['kind'] == 'import':
-            self.source['validate_certs'] = (self.params.get('import') or {}).get('validate_certs', True)
 
     def locked_objects(self):
         return [('volume', '%s/%s' % (self.pool, self.name))]
