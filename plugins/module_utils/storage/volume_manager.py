@@ -361,7 +361,7 @@ class VolumeManager(Manager):
         self._filled(xml, io.BytesIO(image), len(image))
 
     def _import(self):
-        # The volume module's manager (ImportingVolumeManager, in volume_import.py) fetches and uploads
+        # The volume module's manager (ImportingVolumeManager, importing_volume_manager.py) fetches and uploads
         # images: a domain's volumes never come from one, so what it ships holds no image or URL code.
         raise NotImplementedError('images are imported by ImportingVolumeManager')
 

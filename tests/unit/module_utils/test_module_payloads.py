@@ -10,7 +10,8 @@ volumes created for disks, cloud-init seeds, remove_storage, overlays, the
 host's capabilities); the modules of networks, storage and backups to no
 guest code; and those that run no migration, snapshot or backup to the
 driver without those calls; and each ``*_info`` module to its resource's
-facts, without the code that plans changes. ``bench/shipped_files.py`` lists the payloads
+facts, without the code that plans changes; and ansible's ``urls`` to the
+modules that download (volume, container). ``bench/shipped_files.py`` lists the payloads
 as ansible-core itself builds them.
 """
 import ast
