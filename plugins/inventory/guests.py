@@ -31,7 +31,8 @@ description:
   - The same guest name on two hosts is never merged into one inventory host - the later one (in the order of
     O(uris), then O(ssh_hosts)) is named C(<name>_<host>) and a warning says so. O(qualify_names) names them all so.
   - Inventory files must end in C(virt.yml) or C(virt.yaml). A key of the file that is no option below fails,
-    naming it (Ansible itself would pass over a misspelt option and leave it at its default).
+    naming it - one error names them all (Ansible itself would pass over a misspelt option and leave it at its
+    default).
 author:
   - virtkit.virt maintainers (@virtkit)
 requirements:

@@ -176,6 +176,22 @@ def compile_name_pattern(pattern):
 _HOST_RE = re.compile(r'^[A-Za-z0-9_.:%\[\]-]+$')
 
 
+def _unknown_keys(unknown, known):
+    """One error naming every unknown key (as Ansible names a module's
+    unsupported parameters), with the closest option to each where one is close."""
+    import difflib  # only for this message
+    close = dict((key, difflib.get_close_matches(key, sorted(known), 1)) for key in unknown)
+    hints = [close[key][0] if len(unknown) == 1 else '%s (for %s)' % (close[key][0], key)
+             for key in unknown if close[key]]
+    detail = 'is no option' if len(unknown) == 1 else 'are no options'
+    detail += ' of virtkit.virt.guests'
+    if hints:
+        detail += '; did you mean %s?' % ', '.join(hints)
+    if not all(close.values()):
+        detail += ' (ansible-doc -t inventory virtkit.virt.guests lists them)'
+    return InvalidSpec(', '.join(unknown), detail)
+
+
 def check_options(option, given=(), known=()):
     """What the option types cannot refuse, before anything is listed; each
     error names its option. ``option(name)``: the plugin's get_option;
@@ -184,11 +200,7 @@ def check_options(option, given=(), known=()):
     so a misspelt option would be silently left at its default."""
     unknown = sorted(set(given) - set(known) - {'plugin'})
     if unknown:
-        import difflib  # only for this message
-        key = unknown[0]
-        close = difflib.get_close_matches(key, sorted(known), 1)
-        hint = '; did you mean %s?' % close[0] if close else ' (ansible-doc -t inventory virtkit.virt.guests lists them)'
-        raise InvalidSpec(key, 'is no option of virtkit.virt.guests%s' % hint)
+        raise _unknown_keys(unknown, known)
     for name in ('concurrency', 'timeout'):
         if option(name) < 1:
             raise InvalidSpec(name, 'must be at least 1, not %r' % option(name))

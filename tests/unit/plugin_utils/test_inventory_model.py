@@ -241,15 +241,22 @@ OPTION_DEFAULTS = {'concurrency': 64, 'timeout': 30, 'agent_timeout': 2, 'name_p
                    'ssh_hosts': None}
 
 
-@pytest.mark.parametrize('given, detail', [
-    (['plugin', 'uris', 'ip_source'], 'is no option of virtkit.virt.guests; did you mean ip_sources?'),
-    (['plugin', 'colour'], 'is no option of virtkit.virt.guests (ansible-doc -t inventory virtkit.virt.guests '
-                           'lists them)'),
+@pytest.mark.parametrize('given, field, detail', [
+    (['plugin', 'uris', 'ip_source'], 'ip_source', 'is no option of virtkit.virt.guests; did you mean ip_sources?'),
+    (['plugin', 'colour'], 'colour', 'is no option of virtkit.virt.guests (ansible-doc -t inventory '
+                                     'virtkit.virt.guests lists them)'),
+    # every unknown key is named at once, each with its closest option
+    (['plugin', 'uri', 'stats', 'ip_source'], 'ip_source, stats, uri',
+     'are no options of virtkit.virt.guests; did you mean ip_sources (for ip_source), states (for stats), '
+     'uris (for uri)?'),
+    (['plugin', 'colour', 'ip_source'], 'colour, ip_source',
+     'are no options of virtkit.virt.guests; did you mean ip_sources (for ip_source)? (ansible-doc -t inventory '
+     'virtkit.virt.guests lists them)'),
 ])
-def test_a_key_of_the_file_that_is_no_option_is_named(given, detail):
+def test_a_key_of_the_file_that_is_no_option_is_named(given, field, detail):
     """Ansible passes over such keys: a misspelt option kept its default."""
     known = ['uris', 'ip_sources', 'states', 'compose', 'keyed_groups']
     with pytest.raises(InvalidSpec) as raised:
         check_options(OPTION_DEFAULTS.get, given=given, known=known)
-    assert (raised.value.field, raised.value.detail) == (given[-1], detail)
+    assert (raised.value.field, raised.value.detail) == (field, detail)
     check_options(OPTION_DEFAULTS.get, given=['plugin', 'uris', 'ip_sources'], known=known)
