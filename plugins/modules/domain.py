@@ -381,7 +381,8 @@ notes:
     (while the VM is off, or with O(restart=true)), O(memory) (a limit) and O(vcpus) have calls of their own, and
     anything else fails naming the option. A new VM needs a disk (a datastore path); memory is in multiples of
     4 MiB. See the user guide, "Managing VMware ESX and vCenter".
-  - The diff never shows the graphics password - only that one is set.
+  - The diff never shows a graphics password - only that one is set (C(********)), and that the task sets another
+    (C(******** (another))) where both would read the same.
 '''
 
 EXAMPLES = r'''

@@ -15,6 +15,8 @@ version_added: 0.1.0
 description:
   - Lists the libvirt domains of a host - all of them, or those with a O(name), in a O(state) or with O(tags) - with
     the facts the M(virtkit.virt.domain) module returns, IP addresses included.
+  - It reads over a read-only connection, which libvirt does not tell whether a display password is set:
+    C(graphics) has no C(password) here (the M(virtkit.virt.domain) module's result has it).
 author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:
@@ -65,7 +67,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 domains:
-  description: The domains, sorted by name; each as RV(virtkit.virt.domain#module:domain) describes it.
+  description: The domains, sorted by name; each as RV(virtkit.virt.domain#module:domain) describes it, without
+    C(graphics.password).
   returned: success
   type: list
   elements: dict

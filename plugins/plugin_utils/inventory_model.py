@@ -34,6 +34,15 @@ _UNSAFE = re.compile(r'[^A-Za-z0-9_]')
 
 # -- sources --------------------------------------------------------------------
 
+def _type_name(value):
+    """The plain type a value is: ansible-core gives a file's values types of
+    its own (``_AnsibleTaggedInt``). Not the value: it may hold a password."""
+    for kind in (bool, int, float, list, dict, str):
+        if isinstance(value, kind):
+            return kind.__name__
+    return type(value).__name__
+
+
 def uri_entries(items):
     """[(uri, auth)] for the ``uris`` option: each item a URI, or a dict
     ``{uri, auth: {username, password}}`` for drivers that ask for
@@ -56,8 +65,7 @@ def uri_entries(items):
         elif isinstance(item, str):
             uri = item
         else:
-            raise InvalidSpec(field, 'expected a URI or a dictionary with uri and auth, got %s'
-                              % type(item).__name__)
+            raise InvalidSpec(field, 'expected a URI or a dictionary with uri and auth, got %s' % _type_name(item))
         try:
             uri = resolve_uri(uri)
         except InvalidSpec as exc:

@@ -135,6 +135,16 @@ SECRETS_PLAY = """- hosts: localhost
         memory: 128
         state: present
         graphics: {type: vnc, password: "{{ vnc_password }}"}
+    - name: A guest from XML with a display password, and a patch that sets another
+      virtkit.virt.domain:
+        name: "{{ prefix }}-xmlpw"
+        state: present
+        xml: >-
+          <domain type='qemu'><name>{{ prefix }}-xmlpw</name><memory unit='MiB'>128</memory>
+          <os><type arch='x86_64'>hvm</type></os>
+          <devices><graphics type='vnc' passwd='{{ xml_password }}'/></devices></domain>
+        xml_patches:
+          - {xpath: /domain/devices/graphics, attribute: passwd, value: "{{ patch_password }}"}
     - name: A cloud-init seed with a token in its user data
       virtkit.virt.volume:
         name: seed.iso
@@ -161,7 +171,9 @@ def test_no_secret_at_vvvv_in_tasks_that_carry_them(daemon, report, prefix, tmp_
     values = dict(uri=daemon.uri(), prefix=prefix, pool=pool,
                   vnc_password=report.secret('VNC password', 'Vk' + secrets.token_hex(3)),
                   token=report.secret('cloud-init token', 'tok-' + secrets.token_hex(12)),
-                  url_password=report.secret('URL password', 'pw' + secrets.token_hex(8)))
+                  url_password=report.secret('URL password', 'pw' + secrets.token_hex(8)),
+                  xml_password=report.secret("VNC password in a user's XML", 'Xp' + secrets.token_hex(3)),
+                  patch_password=report.secret('VNC password in an XML patch', 'Pp' + secrets.token_hex(3)))
     try:
         for check in (True, False):
             rc, out = run_play(SECRETS_PLAY, tmp_path, report, values, check=check, verbosity=4,
@@ -169,9 +181,10 @@ def test_no_secret_at_vvvv_in_tasks_that_carry_them(daemon, report, prefix, tmp_
                                env={'ANSIBLE_DIFF_ALWAYS': '1'})
             assert rc == 0, out[-4000:]
         fetch = ' '.join(next(line for line in out.splitlines() if 'Failed to fetch' in line).split())
-        report.add('credentials', 'tasks carrying a VNC password, a cloud-init token and a URL password, check mode '
-                   'and real, --diff, -vvvv', 'domain, volume (seed), volume (import from URL)',
-                   'ok; none of the three in any output; the import failed with: %s' % fetch,
-                   left='the guest and the seed, as asked (removed after)')
+        report.add('credentials', 'tasks carrying a VNC password (an option, in a user\'s XML, in an XML patch), a '
+                   'cloud-init token and a URL password, check mode and real, --diff, -vvvv',
+                   'domain (options, xml and xml_patches), volume (seed), volume (import from URL)',
+                   'ok; none of the five in any output; the import failed with: %s' % fetch,
+                   left='the guests and the seed, as asked (removed after)')
     finally:
-        remove(daemon, ('domain', '%s-vnc' % prefix), ('pool', pool))
+        remove(daemon, ('domain', '%s-vnc' % prefix), ('domain', '%s-xmlpw' % prefix), ('pool', pool))

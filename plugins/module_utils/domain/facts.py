@@ -38,7 +38,8 @@ ADDRESS_POLL_INTERVAL = 0.25
 def domain_facts(driver, name, status=None, addresses=None, include_xml=False, secure=False):
     """Facts of one domain; ``addresses`` (``{mac: [ip]}``) when already
     known, else read from the lease, ARP and (with its channel) agent sources.
-    ``secure`` (read-write connections only) sees whether a password is set."""
+    ``secure`` (read-write connections only) sees whether a display password
+    is set; without it the facts do not say."""
     status = status or driver.domain_status(name)
     active = status['state'] in ACTIVE_STATES
     xml = driver.domain_xml(name, secure=secure)
@@ -53,7 +54,13 @@ def domain_facts(driver, name, status=None, addresses=None, include_xml=False, s
     for iface in parsed['interfaces']:
         interfaces.append(dict(iface, addresses=list(addresses.get(iface['mac'] or '', []))))
     graphics = dict(parsed['graphics'])
-    graphics['password'] = HIDDEN if graphics.get('password') else None
+    if secure:
+        graphics['password'] = HIDDEN if graphics.get('password') else None
+    else:
+        # libvirt leaves a password out of XML read without the secure flag,
+        # which read-only connections (domain_info) cannot ask for: null would
+        # read as "no password", so the key is left out.
+        graphics.pop('password', None)
     first_ip = next((a for i in interfaces for a in i['addresses'] if ':' not in a), None)
     facts = {
         'name': name, 'exists': True, 'uuid': status['uuid'], 'id': status['id'], 'state': status['state'],

@@ -39,7 +39,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import (
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.power import PowerTransitions
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.setters import DefinitionSetters
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
-    ADDRESS_SOURCES, STATES, defines_something, domain_spec, wait_spec)
+    ADDRESS_SOURCES, STATES, defines_something, domain_spec, wait_spec, xml_secrets)
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
@@ -68,6 +68,10 @@ def _field(kind, index, key):
     return '%s[%d].%s' % (kind, index, key)
 
 
+def _password(canonical):
+    return (canonical.get('graphics') or {}).get('password')
+
+
 def shown(canonical):
     """A canonical domain as a diff shows it: secrets hidden, None dropped."""
     result = prune(copy.deepcopy(canonical))
@@ -89,6 +93,7 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
     how_to_define = 'to define it give memory (and disks, interfaces ...) or xml'
     # How a graceful shutdown reaches the guest (shutdown_mode), for messages.
     shutdown_hints = {'acpi': 'the guest may ignore ACPI', 'agent': 'the guest agent may not answer'}
+    secrets = staticmethod(xml_secrets)
 
     @property
     def shutdown_hint(self):
@@ -338,6 +343,8 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         reasons = self._config_changes(desired, config, config_xml)
         plan.before.update(self._before(config, desired))
         plan.after.update(shown(desired))
+        if _password(desired) and _password(config) and _password(desired) != _password(config):
+            plan.after['graphics']['password'] = HIDDEN + ' (another)'  # both sides would read ********
         applied = _user_xml().applied_digest(config_xml) if self.strict else None
         if applied is not None and applied != _user_xml().xml_digest(self.user_xml):
             # What else changed in the XML, removals included, shows as its digest.

@@ -79,6 +79,30 @@ def defines_something(params):
     return any(params.get(key) is not None for key in DEFINITION if not (key == 'virt_type' and params[key] == 'auto'))
 
 
+# libvirt's password attributes (graphics passwd) in a user's XML or patch fragment.
+_PASSWD_RE = r"""\bpasswd\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+_ENTITIES = (('&lt;', '<'), ('&gt;', '>'), ('&quot;', '"'), ('&apos;', "'"), ('&amp;', '&'))
+
+
+def xml_secrets(params):
+    """The display passwords in ``xml`` and ``xml_patches`` (the raw params):
+    those options are not no_log as a whole (the rest of an XML is worth
+    seeing), so these values are masked one by one wherever Ansible shows or
+    logs the task's arguments."""
+    patches = [p for p in params.get('xml_patches') or [] if isinstance(p, dict)]
+    found = set()
+    for text in [params.get('xml')] + [p.get('xml') for p in patches]:
+        for match in re.finditer(_PASSWD_RE, text if isinstance(text, str) else ''):
+            value = match.group(1) if match.group(1) is not None else match.group(2)
+            found.add(value)
+            for entity, char in _ENTITIES:
+                value = value.replace(entity, char)
+            found.add(value)  # as libvirt and an error message would show it
+    found.update(str(p['value']) for p in patches if p.get('attribute') == 'passwd' and p.get('value') is not None)
+    found.discard('')
+    return found
+
+
 def spec_from_options(params, name):
     spec = {'name': name, 'virt_type': None}
     virt_type = params.get('virt_type') or 'auto'

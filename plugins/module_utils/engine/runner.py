@@ -81,6 +81,12 @@ class Manager:
         """[(kind, name)] a real run holds the locks of, from plan to apply."""
         return [(self.kind, self.name)]
 
+    @staticmethod
+    def secrets(params):
+        """Secret values inside options that are not no_log as a whole (a
+        password in a user's XML), from the params as Ansible handed them over."""
+        return set()
+
 
 class ListingManager(Manager):
     """Base for ``*_info`` modules: all objects of a kind, or one by ``name``
@@ -118,17 +124,19 @@ def run_module(argument_spec, manager_class, **module_kwargs):
     spec = connection_argument_spec()
     spec.update(argument_spec)
     module_kwargs.setdefault('supports_check_mode', True)
-    shape = shape_problem(spec, _raw_params())
+    raw = _raw_params()
+    # A password inside a URL (an import from https://user:password@host/...)
+    # or inside a user's XML is as secret as a no_log option.
+    hidden = url_passwords(raw) | manager_class.secrets(raw)
+    shape = shape_problem(spec, raw)
     if shape:
         # ansible-core says "dictionary requested, could not parse JSON or
         # key=value" without naming the option: fail here, naming it, with a
         # module that checks nothing else (secrets still masked).
-        module = AnsibleModule(argument_spec=_lenient(spec), supports_check_mode=True)
+        module = _masking_module(hidden, argument_spec=_lenient(spec), supports_check_mode=True)
         module.no_log_values.update(_secrets(spec, module.params))
         module.fail_json(msg='Invalid %s: %s' % shape, error='invalid')
-    module = AnsibleModule(argument_spec=spec, **module_kwargs)
-    # A password inside a URL (an import from https://user:password@host/...)
-    # is as secret as a no_log option: Ansible masks it wherever it shows.
+    module = _masking_module(hidden, argument_spec=spec, **module_kwargs)
     module.no_log_values.update(url_passwords(module.params))
     manager = manager_class(module.params, module.check_mode)
     manager.run_command = module.run_command
@@ -136,6 +144,21 @@ def run_module(argument_spec, manager_class, **module_kwargs):
     for warning in result.pop('warnings', []):
         module.warn(warning)
     return module, result
+
+
+def _masking_module(hidden, **module_kwargs):
+    """An AnsibleModule that masks ``hidden`` wherever Ansible shows a value:
+    in every result (``-vvv`` prints the task's arguments) and in the
+    invocation it logs on the target host (syslog, the journal), which
+    AnsibleModule writes before its constructor returns."""
+    class Module(AnsibleModule):
+        def _log_invocation(self):
+            self.no_log_values.update(hidden)
+            super(Module, self)._log_invocation()
+
+    module = Module(**module_kwargs)
+    module.no_log_values.update(hidden)
+    return module
 
 
 def _raw_params():

@@ -352,8 +352,8 @@ class MigrateManager(Manager):
         result = {'name': self.name, 'source': spec['uri'], 'destination': spec['dest_uri'], 'host': where,
                   'uri': driver.uri, 'moved': self.moved, 'mode': self.mode, 'progress': self.progress,
                   'state': status['state'] if status else None}
-        result['domain'] = domain_facts(driver, self.name, status=status) if status else {'name': self.name,
-                                                                                          'exists': False}
+        result['domain'] = domain_facts(driver, self.name, status=status, secure=True) if status else {
+            'name': self.name, 'exists': False}
         if self.dest is not None:
             self.dest.close()
         return result

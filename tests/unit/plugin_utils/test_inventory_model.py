@@ -221,8 +221,14 @@ def test_uri_entries_plain_and_with_auth():
     assert uri_entries([]) == [] and uri_entries(None) == []
 
 
+class _TaggedInt(int):
+    """What ansible-core 2.19 gives for an integer read from a file (_AnsibleTaggedInt)."""
+
+
 @pytest.mark.parametrize('items, field, words', [
-    ([42], 'uris[0]', 'expected a URI or a dictionary'),
+    ([42], 'uris[0]', 'expected a URI or a dictionary with uri and auth, got int'),
+    ([_TaggedInt(5)], 'uris[0]', 'expected a URI or a dictionary with uri and auth, got int'),
+    ([['qemu+ssh://u:secret@h/system']], 'uris[0]', 'expected a URI or a dictionary with uri and auth, got list'),
     (['qemu:///system', 'not a uri'], 'uris[1]', 'is not a libvirt URI'),
     ([{'url': 'qemu:///system'}], 'uris[0]', 'unknown key(s) url'),
     ([{'auth': {'username': 'u'}}], 'uris[0].uri', 'a libvirt URI is required'),
@@ -235,6 +241,7 @@ def test_uri_entries_name_the_bad_item(items, field, words):
         uri_entries(items)
     assert caught.value.field == field
     assert words in caught.value.detail
+    assert 'secret' not in caught.value.describe()
 
 
 OPTION_DEFAULTS = {'concurrency': 64, 'timeout': 30, 'agent_timeout': 2, 'name_pattern': None, 'filters': None,

@@ -117,3 +117,22 @@ def test_a_run_that_changes_nothing_reads_the_domain_once_and_a_change_reads_it_
     done = run(**changed)
     assert done['changed'] is True and done['domain']['memory'] == 3072
     assert len(looks) >= 2  # the plan's look, and the result's after the change
+
+
+def test_another_graphics_password_shows_in_the_diff_without_either_password(tmp_path):
+    """Both passwords would read ******** in the diff, which then showed no
+    change although the task reported one."""
+    host = tmp_path / 'host.xml'
+    host.write_text(
+        "<node><cpu><mhz>2000</mhz><model>i686</model></cpu><domain type='test'><name>vnc</name>"
+        "<memory unit='MiB'>64</memory><os><type>hvm</type></os><devices>"
+        "<graphics type='vnc' port='-1' autoport='yes' passwd='Old1'/></devices></domain></node>")
+    uri = 'test://%s' % host
+    for check in (True, False):  # the test driver starts from the file at every connection
+        result = run(check=check, uri=uri, name='vnc', graphics={'type': 'vnc', 'password': 'New2'})
+        assert result['changed'] is True, result
+        assert result['diff']['before']['graphics']['password'] == '********'
+        assert result['diff']['after']['graphics']['password'] == '******** (another)'
+        assert 'Old1' not in repr(result) and 'New2' not in repr(result)
+    same = run(uri=uri, name='vnc', graphics={'type': 'vnc', 'password': 'Old1'})
+    assert same['changed'] is False and 'diff' not in same, same

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import (
-    defines_something, domain_spec, remove_storage_spec, wait_spec)
+    defines_something, domain_spec, remove_storage_spec, wait_spec, xml_secrets)
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
@@ -163,3 +163,17 @@ def test_xml_spec_is_strict_but_leaves_libvirt_filled_values_out():
 def test_patches_apply_to_user_xml():
     spec, xml = domain_spec(params(xml=USER_XML, xml_patches=[{'xpath': '/domain/memory', 'value': 512}]))
     assert spec['memory_kib'] == 512 * 1024 and '512' in xml
+
+
+def test_the_display_passwords_in_a_users_xml_and_patches_are_secrets():
+    params = {
+        'xml': "<domain><devices><graphics type='vnc' passwd='a&amp;b'/>"
+               '<graphics type="spice" passwd = "Sp1ce"/></devices></domain>',
+        'xml_patches': [{'xpath': '/domain/devices/graphics', 'attribute': 'passwd', 'value': 'P4tch'},
+                        {'xpath': '/domain/devices', 'xml': "<graphics type='vnc' passwd='Fr4g'/>"},
+                        {'xpath': '/domain/on_reboot', 'value': 'destroy'},
+                        {'xpath': '/domain/devices/graphics', 'attribute': 'passwd', 'value': ''}],
+    }
+    assert xml_secrets(params) == {'a&amp;b', 'a&b', 'Sp1ce', 'P4tch', 'Fr4g'}
+    assert xml_secrets({'xml': None, 'xml_patches': None}) == set()
+    assert xml_secrets({'xml': "<domain><name>passwd</name></domain>"}) == set()
