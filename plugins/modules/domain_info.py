@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Lists the libvirt domains of a host - all of them, or those with a O(name), in a O(state) or with O(tags) - with
     the facts the M(virtkit.virt.domain) module returns, IP addresses included.
-  - It reads over a read-only connection, which libvirt does not tell whether a display password is set:
+  - It reads over a read-only connection, which libvirt does not tell whether a display password is set, so
     C(graphics) has no C(password) here (the M(virtkit.virt.domain) module's result has it).
 author:
   - virtkit.virt maintainers (@virtkit)
