@@ -164,7 +164,9 @@ requirements:
 notes:
   - What a volume was cloned or imported from leaves no trace libvirt can show, so an existing volume that is not an
     overlay and not a seed satisfies O(clone_from) and O(import) as it is; it is never fetched or copied again.
-  - Logical (LVM) pools round capacities up to whole extents; a capacity within that rounding counts as met.
+  - Capacities are rounded up where volumes are made - to whole extents in logical (LVM) pools, to partition
+    alignment in disk pools, to whole KiB for every volume but a raw file (V(100MB) becomes 97657 KiB); a capacity
+    within that rounding counts as met, so a second run changes nothing.
 '''
 
 EXAMPLES = r'''

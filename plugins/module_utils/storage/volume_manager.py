@@ -50,10 +50,13 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage impo
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
 # How far a pool may round a capacity up: LVM extents (4 MiB by default),
-# partition alignment, qcow2 sectors. A current capacity that far above the
-# wanted one is the wanted one, rounded - not something to shrink.
+# partition alignment. A current capacity that far above the wanted one is
+# the wanted one, rounded - not something to shrink.
 ROUNDING = {'logical': 4 * 1024 ** 2, 'disk': 1024 ** 2}
-SECTOR = 512
+# libvirt hands qemu-img (which makes every file volume but a raw one) and
+# lvcreate the capacity in whole KiB, rounded up: 100MB becomes 97657KiB.
+# Only a raw file is cut to the byte.
+KIB = 1024
 # Pools whose volumes are block devices carved out in full (LVs, partitions).
 FULLY_ALLOCATED = ('logical', 'disk')
 # Pools whose volumes are files (a preallocated one grows preallocated).
@@ -435,12 +438,17 @@ class VolumeManager(Manager):
             plan.add('grow from %s to %s%s' % (format_bytes(have), format_bytes(want),
                                                ' (preallocated)' if allocate else ''), grow)
             return
-        if have - want < max(ROUNDING.get(self.pool_type, 1), SECTOR if fmt != 'raw' else 1):
+        if have - want < self._rounding(fmt):
             return  # the pool rounded the wanted capacity up
         if not self.params.get('allow_shrink'):
             raise self._shrink_refused(have, want)
         plan.add('shrink from %s to %s' % (format_bytes(have), format_bytes(want)),
                  lambda: self.driver.resize_volume(self.pool, self.name, want, shrink=True))
+
+    def _rounding(self, fmt):
+        """How far above the wanted capacity libvirt may have made a volume
+        of format ``fmt`` (None: not known) in this pool."""
+        return max(ROUNDING.get(self.pool_type, 1), 1 if fmt == 'raw' else KIB)
 
     def _shrink_refused(self, have, want):
         return Conflict('capacity: %s is smaller than its current %s; shrinking cuts off data: '

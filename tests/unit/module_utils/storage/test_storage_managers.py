@@ -3,6 +3,8 @@ import io
 
 import pytest
 
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import disk_volumes, resolve_formats
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.importing_volume_manager import ImportingVolumeManager
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
@@ -156,6 +158,38 @@ def test_grow_shrink_and_rounding():
     assert driver.changes()[-1] == ('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': 8 * MiB, 'shrink': True, 'allocate': False})
     plan = run(VolumeManager, driver, vol_params(capacity=8 * MiB - 100))
     assert plan.action_names == []  # qcow2 rounds up to whole sectors
+
+
+def test_a_decimal_capacity_libvirt_rounded_to_whole_kib_is_no_shrink():
+    driver = vol_driver()
+    # What libvirt made of 100MB: qemu-img was told 97657KiB.
+    driver.add_volume('p', 'v', 97657 * 1024, 'qcow2')
+    for check in (True, False):
+        plan = run(VolumeManager, driver, vol_params(capacity='100MB', format='qcow2'), check=check)
+        assert plan.action_names == []
+    plan = run(VolumeManager, driver, vol_params(capacity='101MB', format='qcow2'), check=True)
+    assert plan.action_names == ['grow from 97657KiB to 101000000B']
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(capacity='99MB', format='qcow2'), check=True)
+    assert 'allow_shrink' in info.value.describe()
+
+
+def test_a_domain_disk_of_a_decimal_size_is_planned_the_same_way():
+    driver = vol_driver()
+    driver.add_volume('p', 'dom-disk0.qcow2', 97657 * 1024, 'qcow2')
+    disks = [{'pool': 'p', 'create': {'capacity': 100 * 1000 ** 2, 'backing_volume': None}}]
+    owned = disk_volumes('dom', disks, check_mode=False)
+    resolve_formats(driver, disks, owned)
+    plan = Plan('domain', 'dom')
+    owned[0][1].plan_into(driver, plan)
+    assert disks[0]['format'] == 'qcow2' and plan.action_names == []
+
+
+def test_a_raw_file_is_made_to_the_byte_so_less_is_a_shrink():
+    driver = vol_driver()
+    driver.add_volume('p', 'v', 100 * 1000 ** 2 + 512, 'raw')
+    with pytest.raises(Conflict):
+        run(VolumeManager, driver, vol_params(capacity='100MB', format='raw'), check=True)
 
 
 def test_format_mismatch_needs_replace():
