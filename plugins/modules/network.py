@@ -117,11 +117,16 @@ options:
     type: dict
     suboptions: *ip
   dns:
-    description: The network's DNS service (dnsmasq).
+    description:
+      - The network's DNS service (dnsmasq).
+      - O(dns.hosts) and O(dns.forwarders) are compared each on its own - one left out stays as it is, an empty list
+        removes them all.
     type: dict
     suboptions:
       hosts:
-        description: Extra host records. Added and removed in place without restarting the network.
+        description:
+          - Extra host records. Added and removed in place without restarting the network.
+          - Left as they are when not set; V([]) removes them.
         type: list
         elements: dict
         suboptions:
@@ -135,7 +140,9 @@ options:
             elements: str
             required: true
       forwarders:
-        description: Upstream DNS servers to forward queries to.
+        description:
+          - Upstream DNS servers to forward queries to.
+          - Left as they are when not set; V([]) removes them.
         type: list
         elements: str
   restart:

@@ -25,7 +25,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.network.facts import 
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
-    build_dhcp_host_element, build_dns_host_element, build_network_xml, networks_of_domain, parse_network_xml)
+    build_dhcp_host_element, build_dns_host_element, build_network_xml, ip_index, networks_of_domain, parse_network_xml)
 
 
 def guests_using(driver, name):
@@ -54,8 +54,9 @@ def _dhcp_host_key(host):
 
 
 def live_updates(desired, current):
-    """``[(command, section, xml, description)]`` that turn the current DHCP
-    hosts/ranges and DNS hosts into the desired ones."""
+    """``[(command, section, xml, description, family)]`` that turn the current
+    DHCP hosts/ranges and DNS hosts into the desired ones; ``family`` names the
+    <ip> a DHCP update belongs to (None for DNS)."""
     updates = []
     for family in ('ipv4', 'ipv6'):
         want, have = desired.get(family), current.get(family)
@@ -67,32 +68,34 @@ def live_updates(desired, current):
         for key in sorted(have_hosts):
             if key not in want_hosts:
                 updates.append(('delete', 'ip-dhcp-host', _xml(build_dhcp_host_element(have_hosts[key], family)),
-                                'remove %s DHCP host %s' % (family, key)))
+                                'remove %s DHCP host %s' % (family, key), family))
         for key in sorted(want_hosts):
             if key not in have_hosts:
                 updates.append(('add-last', 'ip-dhcp-host', _xml(build_dhcp_host_element(want_hosts[key], family)),
-                                'add %s DHCP host %s (%s)' % (family, key, want_hosts[key]['ip'])))
+                                'add %s DHCP host %s (%s)' % (family, key, want_hosts[key]['ip']), family))
             elif want_hosts[key] != have_hosts[key]:
                 updates.append(('modify', 'ip-dhcp-host', _xml(build_dhcp_host_element(want_hosts[key], family)),
-                                'modify %s DHCP host %s (%s)' % (family, key, want_hosts[key]['ip'])))
+                                'modify %s DHCP host %s (%s)' % (family, key, want_hosts[key]['ip']), family))
         want_ranges = _keyed(want_dhcp.get('ranges') or [], lambda r: (r['start'], r['end']))
         have_ranges = _keyed(have_dhcp.get('ranges') or [], lambda r: (r['start'], r['end']))
         for key in sorted(set(have_ranges) - set(want_ranges)):
-            updates.append(('delete', 'ip-dhcp-range', _range_xml(key), 'remove %s DHCP range %s-%s' % ((family,) + key)))
+            updates.append(('delete', 'ip-dhcp-range', _range_xml(key), 'remove %s DHCP range %s-%s' % ((family,) + key),
+                            family))
         for key in sorted(set(want_ranges) - set(have_ranges)):
-            updates.append(('add-last', 'ip-dhcp-range', _range_xml(key), 'add %s DHCP range %s-%s' % ((family,) + key)))
-    want_dns, have_dns = desired.get('dns'), current.get('dns') or {}
-    if want_dns is not None:
+            updates.append(('add-last', 'ip-dhcp-range', _range_xml(key), 'add %s DHCP range %s-%s' % ((family,) + key),
+                            family))
+    want_dns, have_dns = desired.get('dns') or {}, current.get('dns') or {}
+    if want_dns.get('hosts') is not None:  # omitted, the DNS hosts stay as they are
         want_hosts = _keyed(want_dns.get('hosts') or [], lambda h: h['ip'])
         have_hosts = _keyed(have_dns.get('hosts') or [], lambda h: h['ip'])
         for ip in sorted(have_hosts):
             if ip not in want_hosts or want_hosts[ip] != have_hosts[ip]:
                 updates.append(('delete', 'dns-host', _xml(build_dns_host_element(have_hosts[ip])),
-                                'remove DNS host %s' % ip))
+                                'remove DNS host %s' % ip, None))
         for ip in sorted(want_hosts):
             if ip not in have_hosts or want_hosts[ip] != have_hosts[ip]:
                 updates.append(('add-last', 'dns-host', _xml(build_dns_host_element(want_hosts[ip])),
-                                'add DNS host %s (%s)' % (ip, ', '.join(want_hosts[ip]['hostnames']))))
+                                'add DNS host %s (%s)' % (ip, ', '.join(want_hosts[ip]['hostnames'])), None))
     return updates
 
 
@@ -112,7 +115,7 @@ def without_live_parts(desired, current):
         want, have = rest.get(family), current.get(family)
         if want and have and want.get('address') == have.get('address'):
             want['dhcp'] = copy.deepcopy(have.get('dhcp'))
-    if rest.get('dns') is not None:
+    if rest.get('dns') is not None and rest['dns'].get('hosts') is not None:
         rest['dns']['hosts'] = copy.deepcopy((current.get('dns') or {}).get('hosts') or [])
     return rest
 
@@ -181,8 +184,10 @@ class NetworkManager(Manager):
         return plan
 
     def _plan_update(self, plan, status):
-        config = parse_network_xml(self.driver.network_xml(self.name, inactive=True))
-        live = parse_network_xml(self.driver.network_xml(self.name)) if status['active'] else config
+        config_xml = self.driver.network_xml(self.name, inactive=True)
+        live_xml = self.driver.network_xml(self.name) if status['active'] else config_xml
+        config = parse_network_xml(config_xml)
+        live = parse_network_xml(live_xml) if status['active'] else config
         if self.spec.get('uuid') and self.spec['uuid'] != config['uuid']:
             raise InvalidUUID(self.name, self.spec['uuid'], config['uuid'])
         desired = self.spec
@@ -195,8 +200,9 @@ class NetworkManager(Manager):
 
         running = status['active']
         updates = live_updates(desired, live if running else config) if running else []
-        for command, section, xml, description in updates:
-            plan.add(description, self._updater(command, section, xml))
+        for command, section, xml, description, family in updates:
+            parents = (ip_index(live_xml, family), ip_index(config_xml, family)) if family else (-1, -1)
+            plan.add(description, self._updater(command, section, xml, parents))
         rest = without_live_parts(desired, live) if running else desired
         if diff_specified(rest if running else desired, config, strict=self.strict):
             plan.add('redefine', lambda: self._redefine(config['uuid']))
@@ -220,8 +226,21 @@ class NetworkManager(Manager):
                      lambda: self.driver.set_network_autostart(self.name, autostart))
         return plan
 
-    def _updater(self, command, section, xml):
-        return lambda: self.driver.update_network(self.name, command, section, xml, live=True, config=True)
+    def _updater(self, command, section, xml, parents):
+        """One update of the running network and its definition. ``parents``:
+        the index of the update's <ip> in each (-1: a section without one).
+        libvirt takes one index for both, so where a pending redefinition
+        moved that <ip> (or has none), each is updated on its own."""
+        live, config = parents
+        update = self.driver.update_network
+        if live == config:
+            return lambda: update(self.name, command, section, xml, parent_index=live, live=True, config=True)
+
+        def apart():
+            update(self.name, command, section, xml, parent_index=live, live=True, config=False)
+            if config is not None:  # else the redefinition that follows writes it
+                update(self.name, command, section, xml, parent_index=config, live=False, config=True)
+        return apart
 
     def _redefine(self, uuid):
         if self.strict:

@@ -122,8 +122,14 @@ def ip_spec(value, field, version):
 
 
 def dns_spec(value):
+    """Hosts and forwarders each, or None where not said: that part stays as it is."""
+    return {'hosts': _dns_hosts(value['hosts']) if value.get('hosts') is not None else None,
+            'forwarders': _dns_forwarders(value['forwarders']) if value.get('forwarders') is not None else None}
+
+
+def _dns_hosts(value):
     hosts = []
-    for index, host in enumerate(value.get('hosts') or []):
+    for index, host in enumerate(value):
         where = 'dns.hosts[%d]' % index
         if not host.get('ip'):
             raise InvalidSpec(where + '.ip', 'a DNS host needs an ip')
@@ -132,8 +138,11 @@ def dns_spec(value):
             raise InvalidSpec(where + '.hostnames', 'a DNS host needs at least one hostname')
         hosts.append({'ip': str(v.ip_address(host['ip'], where + '.ip')), 'hostnames': list(names)})
     v.unique([h['ip'] for h in hosts], 'dns.hosts', 'IP')
-    forwarders = [str(v.ip_address(addr, 'dns.forwarders[%d]' % i)) for i, addr in enumerate(value.get('forwarders') or [])]
-    return {'hosts': sorted(hosts, key=lambda h: h['ip']), 'forwarders': forwarders}
+    return sorted(hosts, key=lambda h: h['ip'])
+
+
+def _dns_forwarders(value):
+    return [str(v.ip_address(addr, 'dns.forwarders[%d]' % i)) for i, addr in enumerate(value)]
 
 
 def spec_from_xml(xml, name):

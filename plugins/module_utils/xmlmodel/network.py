@@ -68,14 +68,27 @@ def build_network_xml(spec, base=None, uuid=None):
         if spec.get(key) is not None:
             x.put(root, tag, x.element(tag, {attr: spec[key]}))
     if spec.get('dns') is not None:
-        x.put(root, 'dns', _dns_element(spec['dns']))
+        _put_dns(root, spec['dns'])
     for family in ('ipv4', 'ipv6'):
         if spec.get(family) is not None:
-            for old in _ip_elements(root, family):
-                root.remove(old)
-            if spec[family]:
-                root.append(build_ip_element(spec[family], family))
+            _put_ip(root, family, spec[family])
     return x.to_string(root)
+
+
+def _put_ip(root, family, ip):
+    """The ``family`` <ip> in the place of the current one: libvirt addresses
+    an <ip> of a running network by its position (ip_index), which a
+    redefinition should not move under it."""
+    new = build_ip_element(ip, family) if ip else None
+    old = _ip_elements(root, family)
+    for each in old[1:]:
+        root.remove(each)
+    if old and new is not None:
+        root.replace(old[0], new)
+    elif old:
+        root.remove(old[0])
+    elif new is not None:
+        root.append(new)
 
 
 def _forward_element(mode, dev):
@@ -90,15 +103,23 @@ def _forward_element(mode, dev):
     return None  # isolated: no <forward>
 
 
-def _dns_element(dns):
-    if not (dns.get('hosts') or dns.get('forwarders')):
-        return None
-    el = x.element('dns')
-    for addr in dns.get('forwarders') or []:
-        x.sub(el, 'forwarder', {'addr': addr})
-    for host in dns.get('hosts') or []:
-        el.append(build_dns_host_element(host))
-    return el
+def _put_dns(root, dns):
+    """The forwarders and hosts ``dns`` names replace the current ones; those
+    it leaves out (None) stay, as do TXT and SRV records and forwarders of a
+    domain alone, which the model does not cover."""
+    el = x.child(root, 'dns')
+    if dns.get('forwarders') is not None:
+        for old in el.findall('forwarder[@addr]'):
+            el.remove(old)
+        for index, addr in enumerate(dns['forwarders']):
+            el.insert(index, x.element('forwarder', {'addr': addr}))
+    if dns.get('hosts') is not None:
+        for old in el.findall('host'):
+            el.remove(old)
+        for host in dns['hosts']:
+            el.append(build_dns_host_element(host))
+    if not len(el) and not el.attrib:
+        root.remove(el)
 
 
 def _ip_family(ip):
@@ -107,6 +128,25 @@ def _ip_family(ip):
 
 def _ip_elements(root, family):
     return [ip for ip in root.findall('ip') if _ip_family(ip) == family]
+
+
+def ip_index(xml, family):
+    """The position among a network's <ip> elements of the ``family`` one the
+    parser reads (None without one): the parentIndex virNetworkUpdate needs
+    to change its DHCP hosts and ranges. Without it libvirt takes the first
+    <ip> with DHCP, whatever its family."""
+    ips = x.parse(xml, 'xml', 'network').findall('ip')
+    return next((index for index, ip in enumerate(ips) if _ip_family(ip) == family), None)
+
+
+def _address(text):
+    """An IP address as libvirt writes it (IPv6 in lower case, zeros
+    compressed), so a user's XML compares equal to libvirt's; what is no
+    address stays as written, for libvirt's schema to name."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text
 
 
 def build_ip_element(ip, family):
@@ -179,10 +219,10 @@ def parse_network_xml(xml, field='xml'):
     dns = root.find('dns')
     result['dns'] = {'hosts': [], 'forwarders': []}
     if dns is not None:
-        hosts = [{'ip': h.get('ip'), 'hostnames': [n.text for n in h.findall('hostname')]}
+        hosts = [{'ip': _address(h.get('ip')), 'hostnames': [n.text for n in h.findall('hostname')]}
                  for h in dns.findall('host')]
         result['dns'] = {'hosts': sorted(hosts, key=lambda h: h['ip']),
-                         'forwarders': [f.get('addr') for f in dns.findall('forwarder') if f.get('addr')]}
+                         'forwarders': [_address(f.get('addr')) for f in dns.findall('forwarder') if f.get('addr')]}
     return result
 
 
@@ -199,13 +239,14 @@ def parse_ip_element(ip, family):
     if dhcp is not None:
         hosts = []
         for h in dhcp.findall('host'):
-            host = {'ip': h.get('ip'), 'name': h.get('name')}
+            host = {'ip': _address(h.get('ip')), 'name': h.get('name')}
             if family == 'ipv6':
+                # As written: libvirt keeps a DUID as given, in either case.
                 host['id'] = h.get('id')
             else:
                 host['mac'] = (h.get('mac') or '').lower() or None
             hosts.append(host)
         parsed['dhcp'] = sorted_dhcp({
-            'ranges': [{'start': r.get('start'), 'end': r.get('end')} for r in dhcp.findall('range')],
+            'ranges': [{'start': _address(r.get('start')), 'end': _address(r.get('end'))} for r in dhcp.findall('range')],
             'hosts': hosts})
     return parsed

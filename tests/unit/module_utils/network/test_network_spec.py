@@ -2,9 +2,10 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
-from ansible_collections.virtkit.virt.plugins.module_utils.network.manager import live_updates, without_live_parts
+from ansible_collections.virtkit.virt.plugins.module_utils.network.manager import NetworkManager, live_updates, without_live_parts
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import build_network_xml, parse_network_xml
+from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
 
 
 def params(**kw):
@@ -83,7 +84,7 @@ def test_xml_spec_is_strict_but_leaves_libvirt_filled_values_out():
 
 
 def test_live_updates_cover_hosts_ranges_and_dns():
-    current = network_spec(params(ipv4=IPV4, dns={'hosts': [{'ip': '10.0.5.11', 'hostnames': ['a']}]}))[0]
+    current = network_spec(params(ipv4=IPV4, dns={'hosts': [{'ip': '10.0.5.11', 'hostnames': ['a']}], 'forwarders': []}))[0]
     desired = {
         'ipv4': {'address': '10.0.5.1/24', 'dhcp': {
             'ranges': [{'start': '10.0.5.150', 'end': '10.0.5.200'}],
@@ -119,3 +120,93 @@ def test_redefinition_keeps_what_the_model_does_not_cover():
     xml = build_network_xml({'name': 'n1', 'mtu': 1400, 'mode': 'route'}, base=base)
     assert "portgroup" in xml and 'stp="on"' in xml and 'mode="route"' in xml and '1400' in xml
     assert '8f7c3e7a' in xml
+
+
+# -- DNS parts left out ------------------------------------------------------------
+
+DNS_HOST = {'ip': '10.0.5.10', 'hostnames': ['db.lab.test']}
+
+
+def current_with_dns_host():
+    return parse_network_xml(build_network_xml(network_spec(params(ipv4=IPV4, dns={'hosts': [DNS_HOST]}))[0]))
+
+
+def test_dns_forwarders_alone_leave_the_dns_hosts():
+    desired = network_spec(params(dns={'forwarders': ['1.1.1.1']}))[0]
+    assert desired['dns'] == {'hosts': None, 'forwarders': ['1.1.1.1']}
+    current = current_with_dns_host()
+    assert live_updates(desired, current) == []
+    assert [c.path for c in diff_specified(without_live_parts(desired, current), current)] == ['dns.forwarders']
+    assert parse_network_xml(build_network_xml(desired, base=build_network_xml(current)))['dns'] == {
+        'hosts': [DNS_HOST], 'forwarders': ['1.1.1.1']}
+
+
+def test_an_empty_list_of_dns_hosts_removes_them():
+    desired = network_spec(params(dns={'hosts': []}))[0]
+    assert desired['dns'] == {'hosts': [], 'forwarders': None}
+    assert [update[3] for update in live_updates(desired, current_with_dns_host())] == ['remove DNS host 10.0.5.10']
+
+
+# -- live updates of a network with two <ip> ----------------------------------------
+
+# libvirt's XML of a running network with DHCP on both families.
+DUAL_STACK = """
+<network>
+  <name>n1</name>
+  <uuid>8f7c3e7a-0000-4000-8000-000000000002</uuid>
+  <bridge name='virbr7' stp='on' delay='0'/>
+  <mac address='52:54:00:01:02:07'/>
+  <ip address='10.233.0.1' prefix='24'>
+    <dhcp>
+      <range start='10.233.0.100' end='10.233.0.199'/>
+    </dhcp>
+  </ip>
+  <ip family='ipv6' address='fd00:233::1' prefix='64'>
+    <dhcp>
+      <range start='fd00:233::100' end='fd00:233::1ff'/>
+    </dhcp>
+  </ip>
+</network>
+"""
+
+DUAL_IPV4 = {'address': '10.233.0.1/24', 'dhcp': {'ranges': [{'start': '10.233.0.100', 'end': '10.233.0.199'}]}}
+DUAL_IPV6 = {'address': 'fd00:233::1/64', 'dhcp': {'ranges': [{'start': 'fd00:233::100', 'end': 'fd00:233::1ff'}]}}
+V6_HOST = {'id': '0:3:0:1:52:54:0:aa:0:1', 'name': 'v6host', 'ip': 'fd00:233::10'}
+
+
+def plan_dual_stack(ipv6, live=DUAL_STACK, config=DUAL_STACK):
+    driver = FakeDriver()
+    driver.add_network('n1')
+    driver.script('network_xml', config, inactive=True)
+    driver.script('network_xml', live, inactive=False)
+    manager = NetworkManager(params(mode='isolated', ipv4=DUAL_IPV4, ipv6=ipv6), check_mode=False)
+    manager.validate()
+    manager.driver = driver
+    plan = manager.plan()
+    plan.apply()
+    return plan, [(c['section'], c['parent_index'], c['live'], c['config']) for c in driver.called('update_network')]
+
+
+def test_a_dhcpv6_host_goes_to_the_ipv6_element():
+    plan, updates = plan_dual_stack(dict(DUAL_IPV6, dhcp=dict(DUAL_IPV6['dhcp'], hosts=[V6_HOST])))
+    assert plan.action_names == ['add ipv6 DHCP host 0:3:0:1:52:54:0:aa:0:1 (fd00:233::10)']
+    assert updates == [('ip-dhcp-host', 1, True, True)]
+
+
+def test_a_dhcpv6_range_goes_to_the_ipv6_element():
+    plan, updates = plan_dual_stack(dict(DUAL_IPV6, dhcp={'ranges': [{'start': 'fd00:233::100', 'end': 'fd00:233::1fe'}]}))
+    assert plan.action_names == ['remove ipv6 DHCP range fd00:233::100-fd00:233::1ff',
+                                 'add ipv6 DHCP range fd00:233::100-fd00:233::1fe']
+    assert updates == [('ip-dhcp-range', 1, True, True)] * 2
+
+
+def test_an_ip_element_placed_otherwise_in_the_definition_is_updated_there():
+    reordered = with_ipv6_first(DUAL_STACK)
+    plan, updates = plan_dual_stack(dict(DUAL_IPV6, dhcp=dict(DUAL_IPV6['dhcp'], hosts=[V6_HOST])), config=reordered)
+    assert updates == [('ip-dhcp-host', 1, True, False), ('ip-dhcp-host', 0, False, True)]
+
+
+def with_ipv6_first(xml):
+    """``xml`` with its IPv6 <ip> first, as a pending redefinition may have it."""
+    head, ipv4, ipv6 = xml.split('  <ip')
+    return head + '  <ip' + ipv6.replace('</network>', '') + '  <ip' + ipv4 + '</network>\n'

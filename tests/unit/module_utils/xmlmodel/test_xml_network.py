@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import (
-    build_network_xml, parse_network_xml)
+    build_network_xml, ip_index, parse_network_xml)
 
 # What libvirt 9 returns for an isolated network defined without uuid or MAC.
 LIBVIRT_ISOLATED = """
@@ -75,6 +75,85 @@ def test_ipv6_and_dns_round_trip():
     parsed = parse_network_xml(build_network_xml(spec))
     assert diff_specified(spec, parsed) == []
     assert parsed['dns']['hosts'][0]['hostnames'] == ['db', 'db.lab.test']
+
+
+# A user's XML with addresses written otherwise than libvirt writes them back.
+USER_DUAL_STACK = """
+<network>
+  <name>n</name>
+  <ip address='10.0.7.1' prefix='24'/>
+  <ip family='ipv6' address='FD00:0232:0::1' prefix='64'>
+    <dhcp>
+      <range start='FD00:232::100' end='FD00:232::1FF'/>
+      <host id='0:3:0:1:52:54:0:AA:0:1' name='v6host' ip='FD00:232::10'/>
+    </dhcp>
+  </ip>
+  <dns>
+    <forwarder addr='2001:DB8::53'/>
+    <host ip='FD00:232::10'><hostname>v6host</hostname></host>
+  </dns>
+</network>
+"""
+
+# libvirt's definition of it: addresses in their canonical form, the DUID as written.
+LIBVIRT_DUAL_STACK = """
+<network>
+  <name>n</name>
+  <uuid>0b7d9d6e-2c7d-4f43-9d5a-3f8a7f1e2b12</uuid>
+  <bridge name='virbr9' stp='on' delay='0'/>
+  <mac address='52:54:00:ab:cd:02'/>
+  <dns>
+    <forwarder addr='2001:db8::53'/>
+    <host ip='fd00:232::10'>
+      <hostname>v6host</hostname>
+    </host>
+  </dns>
+  <ip address='10.0.7.1' prefix='24'>
+  </ip>
+  <ip family='ipv6' address='fd00:232::1' prefix='64'>
+    <dhcp>
+      <range start='fd00:232::100' end='fd00:232::1ff'/>
+      <host id='0:3:0:1:52:54:0:AA:0:1' name='v6host' ip='fd00:232::10'/>
+    </dhcp>
+  </ip>
+</network>
+"""
+
+
+def test_addresses_compare_as_libvirt_writes_them():
+    user = parse_network_xml(USER_DUAL_STACK)
+    assert user['ipv6']['dhcp']['ranges'] == [{'start': 'fd00:232::100', 'end': 'fd00:232::1ff'}]
+    assert user['ipv6']['dhcp']['hosts'][0]['ip'] == 'fd00:232::10'
+    assert user['dns'] == {'hosts': [{'ip': 'fd00:232::10', 'hostnames': ['v6host']}], 'forwarders': ['2001:db8::53']}
+    for filled_by_libvirt in ('uuid', 'bridge', 'mac'):
+        del user[filled_by_libvirt]
+    assert diff_specified(user, parse_network_xml(LIBVIRT_DUAL_STACK), strict=True) == []
+
+
+def test_ip_index_is_the_position_among_all_ip_elements():
+    assert ip_index(LIBVIRT_DUAL_STACK, 'ipv4') == 0
+    assert ip_index(LIBVIRT_DUAL_STACK, 'ipv6') == 1
+    ipv6_first = LIBVIRT_ISOLATED.replace('<ip address', "<ip family='ipv6' address='fd00::1' prefix='64'/><ip address")
+    assert ip_index(ipv6_first, 'ipv4') == 1
+    assert ip_index(ipv6_first, 'ipv6') == 0
+    assert ip_index(LIBVIRT_ISOLATED, 'ipv6') is None
+
+
+def test_a_redefined_ip_keeps_its_place():
+    xml = build_network_xml({'name': 'n', 'ipv4': {'address': '10.0.8.1/24'}}, base=LIBVIRT_DUAL_STACK)
+    assert ip_index(xml, 'ipv4') == 0 and ip_index(xml, 'ipv6') == 1
+    assert parse_network_xml(xml)['ipv4']['address'] == '10.0.8.1/24'
+
+
+def test_dns_parts_not_named_stay():
+    forwarders_only = build_network_xml({'name': 'n', 'dns': {'forwarders': ['192.0.2.53'], 'hosts': None}},
+                                        base=LIBVIRT_DUAL_STACK)
+    assert parse_network_xml(forwarders_only)['dns'] == {
+        'hosts': [{'ip': 'fd00:232::10', 'hostnames': ['v6host']}], 'forwarders': ['192.0.2.53']}
+    no_hosts = build_network_xml({'name': 'n', 'dns': {'hosts': [], 'forwarders': None}}, base=LIBVIRT_DUAL_STACK)
+    assert parse_network_xml(no_hosts)['dns'] == {'hosts': [], 'forwarders': ['2001:db8::53']}
+    nothing = build_network_xml({'name': 'n', 'dns': {'hosts': [], 'forwarders': []}}, base=LIBVIRT_DUAL_STACK)
+    assert '<dns' not in nothing
 
 
 def test_not_a_network():
