@@ -75,12 +75,26 @@ options:
             (V(logical)) or the partition table (V(disk) - V(gpt), V(dos), ...).
         type: str
   permissions:
-    description: Permissions of the target directory, applied when the pool is built.
+    description:
+      - Permissions of the pool's directory - a V(dir) pool's target, the mounted filesystem of an V(fs) or V(netfs)
+        pool. Other pool types have no directory of their own and refuse them.
+      - Kept in the pool's definition and compared with the directory as it really is. libvirt applies them only
+        when it builds a new directory; the module sets them (C(chown), C(chmod)) on a directory that is already there
+        - action C(set permissions), predicted in check mode. An V(fs) or V(netfs) pool's filesystem is set once it is
+        mounted (O(state=active)); while it is not, the definition alone changes, with a warning. Where the libvirt
+        daemon mounts it in a mount namespace of its own, the task cannot see it, and a change fails naming
+        O(permissions).
+      - With a daemon on another host (a remote O(uri)) the directory cannot be reached from the task, so only a new
+        V(dir) pool takes permissions (libvirt's build makes its directory with them); any other change of them fails
+        naming O(permissions). Run the task on the hypervisor itself (a local O(uri), C(delegate_to)) to change them.
     type: dict
     suboptions:
       mode:
-        description: Octal mode, for example V('0755'). Quote it in YAML.
-        type: str
+        description:
+          - Octal mode as a string, for example V('0755'). Quote it - YAML reads an unquoted V(0755) as the number
+            493 and V(755) as 755, and which mode was meant cannot be told from the number, so a number fails
+            naming O(permissions.mode) before anything is touched.
+        type: raw
       owner:
         description: Numeric user ID.
         type: int
@@ -159,7 +173,8 @@ pool:
     persistent: {description: Whether it has a persistent definition., type: bool}
     path: {description: The target path., type: str}
     source: {description: "C(devices), C(host), C(dir), C(name), C(format).", type: dict}
-    permissions: {description: "C(mode), C(owner), C(group) of the target.", type: dict}
+    permissions: {description: "C(mode), C(owner), C(group) of the directory as it is, where the task can read it
+      (else as libvirt reports them).", type: dict}
     capacity: {description: Size in bytes (0 while inactive)., type: int}
     allocation: {description: Bytes in use., type: int}
     available: {description: Bytes free., type: int}
@@ -206,7 +221,7 @@ def main():
                 name=dict(type='str'),
                 format=dict(type='str'))),
             permissions=dict(type='dict', options=dict(
-                mode=dict(type='str'),
+                mode=dict(type='raw'),  # a number is refused, not turned into its decimal digits
                 owner=dict(type='int'),
                 group=dict(type='int'))),
             build=dict(type='bool', default=True),

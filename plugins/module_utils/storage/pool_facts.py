@@ -9,12 +9,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import stat
+
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_pool_xml
 
 # libvirt's state names → the module's vocabulary (the rest pass through).
 STATE_NAMES = {'running': 'active', 'inactive': 'inactive'}
 VOL_TYPE_DIR = 2  # virStorageVolType VIR_STORAGE_VOL_DIR
+# The pool types whose target is a directory of their own (libvirt: permissions
+# are "only useful for directory or filesystem based pools").
+DIRECTORY_TYPES = ('dir', 'fs', 'netfs')
 
 
 def pool_facts(driver, name, status=None):
@@ -26,10 +33,39 @@ def pool_facts(driver, name, status=None):
         'name': parsed['name'], 'uuid': status['uuid'], 'type': parsed['type'],
         'state': STATE_NAMES.get(status['state'], status['state']), 'active': status['active'],
         'autostart': status['autostart'], 'persistent': status['persistent'],
-        'path': parsed['path'], 'source': parsed['source'], 'permissions': parsed['permissions'],
+        'path': parsed['path'], 'source': parsed['source'],
+        'permissions': directory_permissions(target_directory(driver.uri, parsed, status['active']))
+        or parsed['permissions'],
         'capacity': status['capacity'], 'allocation': status['allocation'], 'available': status['available'],
         'volumes': volumes,
     }
+
+
+def target_directory(uri, parsed, active):
+    """The directory a pool's volumes are in, where this process can reach
+    it: a dir pool's target, an fs/netfs pool's filesystem where it is seen
+    mounted - of a daemon on this host (the test driver's directories are
+    imaginary); else None. libvirt's XML shows a directory's mode only as of the pool's
+    last refresh, and an inactive pool's not at all."""
+    kind, path = parsed['type'], parsed['path']
+    if kind not in DIRECTORY_TYPES or not path or not is_local_uri(uri) or uri.startswith('test:'):
+        return None
+    if kind != 'dir':
+        # Its mount point is not the pool's directory, the filesystem's root is; and
+        # a daemon in a mount namespace of its own mounts it where this process cannot see.
+        return path if active and os.path.ismount(path) else None
+    return path if os.path.isdir(path) else None
+
+
+def directory_permissions(path):
+    """``{mode, owner, group}`` of a directory as it is, or None without one."""
+    if not path:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return {'mode': '%04o' % stat.S_IMODE(info.st_mode), 'owner': info.st_uid, 'group': info.st_gid}
 
 
 def held_volumes(driver, name):

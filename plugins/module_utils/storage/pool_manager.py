@@ -9,6 +9,13 @@ again; a changed definition is written persistently and an active pool picks
 it up when it restarts (reported as ``restart_required``). Deleting the
 underlying storage (``purge``) is refused while the pool holds volumes.
 
+libvirt applies ``permissions`` only when it builds a directory; a
+directory that is there (a dir pool's, an fs/netfs pool's mounted
+filesystem) gets them here, on the daemon's host, compared as it really is.
+Where this process cannot reach it (a remote daemon, a filesystem mounted
+out of its sight), a change libvirt would not make is refused, naming
+``permissions``.
+
 A new pool whose build or start fails is taken back (stopped, its target
 directory removed if the build made it, undefined): the run changed nothing
 - or says what stays (a filesystem or volume group the build made).
@@ -25,7 +32,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Pl
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, or_none
-from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_facts import STATE_NAMES, held_volumes, pool_facts
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_facts import (
+    STATE_NAMES, directory_permissions, held_volumes, pool_facts, target_directory)
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import (
     BUILD_NO_OVERWRITE, BUILDABLE, check_complete, check_parts, pool_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import build_pool_xml, parse_pool_xml
@@ -120,6 +128,7 @@ class PoolManager(Manager):
             plan.add('build', lambda: self._build(plan, no_overwrite, made), undo=lambda: self._unbuild(spec, made))
         if self.state == 'active':
             plan.add('start', lambda: self.driver.start_pool(name), undo=lambda: self.driver.stop_pool(name))
+        self._plan_permissions(plan, spec, None, None)
         if self.params.get('autostart'):
             plan.add('autostart on', lambda: self.driver.set_pool_autostart(name, True),
                      undo=lambda: self.driver.set_pool_autostart(name, False))
@@ -187,10 +196,10 @@ class PoolManager(Manager):
             base = self.driver.pool_xml(self.name, inactive=True)
             xml = build_pool_xml(self.spec, base=base)
             plan.add('redefine', lambda: self.driver.define_pool(xml))
+        live = parse_pool_xml(self.driver.pool_xml(self.name)) if running else config
         if running and self.state == 'active':
             # The live definition lags until a restart; permissions are left
-            # out: a running pool reports its directory's actual mode/owner.
-            live = parse_pool_xml(self.driver.pool_xml(self.name))
+            # out: they are set on the directory itself (_plan_permissions).
             pending = diff_specified(dict(desired, permissions=None), live)
             if pending:
                 plan.restart_required = True
@@ -201,16 +210,119 @@ class PoolManager(Manager):
             plan.add('start', lambda: self.driver.start_pool(self.name))
         elif self.state == 'inactive' and running:
             plan.add('stop', lambda: self.driver.stop_pool(self.name))
+        # A mounted filesystem stays where it is until a restart; a dir pool's directory is its new path.
+        path = live['path'] if running and config['type'] != 'dir' else self.spec['path'] or config['path']
+        self._plan_permissions(plan, dict(config, path=path), status, live['permissions'])
         if autostart is not None and autostart != status['autostart']:
             plan.add('autostart %s' % ('on' if autostart else 'off'),
                      lambda: self.driver.set_pool_autostart(self.name, autostart))
         return plan
+
+    # -- permissions ------------------------------------------------------
+    def _plan_permissions(self, plan, pool, status, reported):
+        """Set the permissions on the directory itself where it differs.
+        ``pool``: type and path after this task; ``status`` None for a new
+        pool; ``reported``: the permissions libvirt shows (its running pool's
+        as of the last refresh of the directory)."""
+        desired = prune(self.spec['permissions'] or {})
+        if not desired:
+            return
+        if not is_local_uri(self.driver.uri) or self.driver.uri.startswith('test:'):
+            self._check_unreachable(pool, status, reported, desired)
+            return
+        running = bool(status and status['active'])
+        if pool['type'] != 'dir' and self.state == 'active' and not running:
+            # The filesystem the start mounts cannot be seen before: set them once it is.
+            plan.add('set permissions', self._permissions_setter(pool, desired))
+            return
+        # An fs/netfs pool's directory is its filesystem only while mounted.
+        directory = target_directory(self.driver.uri, pool, running and self.state == 'active')
+        current = directory_permissions(directory)
+        if current is None and pool['type'] != 'dir' and running and self.state == 'active':
+            self._check_unseen_mount(pool, reported, desired)
+            return
+        if current is None:
+            self._warn_not_set(plan, pool, status, reported, desired)
+            return
+        if status is not None:
+            plan.before['permissions'] = restrict(current, desired)
+        if diff_specified(desired, current):
+            plan.add('set permissions', self._permissions_setter(pool, desired),
+                     undo=self._permissions_setter(pool, current))
+
+    def _check_unreachable(self, pool, status, reported, desired):
+        """A daemon on another host: libvirt's build is the only way to the
+        directory, so anything else that would change is refused."""
+        if status is None and pool['type'] == 'dir' and self.params.get('build', True):
+            return  # the build makes the directory with them
+        if status is None or diff_specified(desired, reported or {}):
+            raise InvalidSpec('permissions', 'pool %r is not on the host this task runs on (%s): libvirt sets '
+                                             'permissions only when it builds a new dir pool, and this module sets '
+                                             "them on a directory of its own host only; run the task there (a local "
+                                             'uri, delegate_to) or leave permissions out' % (self.name, self.driver.uri))
+
+    def _check_unseen_mount(self, pool, reported, desired):
+        """A running fs/netfs pool whose filesystem this process does not see
+        mounted (libvirt mounts it in a mount namespace of its own): what
+        libvirt reports of it is all there is, and cannot be changed."""
+        if diff_specified(desired, reported or {}):
+            raise InvalidSpec('permissions', _unseen_mount(self.name, pool['path']))
+
+    def _warn_not_set(self, plan, pool, status, reported, desired):
+        """No directory to set them on now: said, unless the build makes it
+        with them or nothing changes."""
+        if status is None and pool['type'] == 'dir' and self.params.get('build', True):
+            return
+        if status is not None and not diff_specified(desired, reported or {}):
+            return
+        if pool['type'] == 'dir':
+            reason = 'its directory %s is not there' % pool['path']
+        else:
+            reason = 'its filesystem is not mounted; they are set when this module starts it (state: active)'
+        plan.warnings.append('pool %r: permissions not set on the directory, %s; they are in its definition only'
+                             % (self.name, reason))
+
+    def _permissions_setter(self, pool, perms):
+        """The action: the directory's owner, group and mode, then libvirt's
+        view of them refreshed (a running pool's XML shows the directory as
+        of its last refresh)."""
+        path = pool['path']
+
+        def run():
+            if pool['type'] != 'dir' and not os.path.ismount(path):
+                raise Conflict('permissions: ' + _unseen_mount(self.name, path), resource='pool %r' % self.name,
+                               action='set the permissions of')
+            set_directory_permissions(path, perms, self.name)
+            if self.state == 'active':
+                self.driver.refresh_pool(self.name)
+        return run
 
     def facts(self, plan):
         status = self._status()
         if status is None:
             return {'name': self.name, 'exists': False}
         return dict(pool_facts(self.driver, self.name, status), exists=True)
+
+
+def set_directory_permissions(path, perms, name):
+    try:
+        if perms.get('owner') is not None or perms.get('group') is not None:
+            # Before the mode: a chown clears the setuid and setgid bits.
+            os.chown(path, _or_unchanged(perms.get('owner')), _or_unchanged(perms.get('group')))
+        if perms.get('mode') is not None:
+            os.chmod(path, int(perms['mode'], 8))
+    except OSError as exc:
+        raise Conflict('permissions: %s: %s' % (path, exc.strerror or exc), resource='pool %r' % name,
+                       action='set the permissions of')
+
+
+def _unseen_mount(name, path):
+    return ('pool %r: its filesystem is not mounted on %s where this task runs (libvirt mounts it in a mount '
+            'namespace of its own), so its permissions cannot be set; leave permissions out' % (name, path))
+
+
+def _or_unchanged(number):
+    return -1 if number is None else number
 
 
 def _remove_empty_dir(path):

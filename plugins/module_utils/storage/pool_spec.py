@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_facts import DIRECTORY_TYPES
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import POOL_TYPES, SOURCE_PARTS, octal_mode
 
 SOURCE_KEYS = ('devices', 'host', 'dir', 'name', 'format')
@@ -89,6 +90,12 @@ def source_spec(source):
 def permissions_spec(perms):
     result = dict((key, None) for key in PERMISSION_KEYS)
     if perms.get('mode') is not None:
+        if not isinstance(perms['mode'], str):
+            # YAML reads an unquoted 0644 as the number 420 and 644 as 644: which
+            # octal mode was meant cannot be told from the number.
+            raise InvalidSpec('permissions.mode', '%r is not a string; YAML reads an unquoted mode as a number '
+                                                  '(0644 as 420): quote it, for example mode: "0644"'
+                              % (perms['mode'],))
         try:
             mode = octal_mode(perms['mode'])
         except ValueError:
@@ -126,8 +133,9 @@ def check_parts(spec, kind):
             raise InvalidSpec('source.devices[%d]' % index, '%r is not an absolute device path' % (device,))
     if kind == 'rbd' and spec.get('path'):
         raise InvalidSpec('path', 'an rbd pool has no target path')
-    if kind == 'rbd' and spec.get('permissions'):
-        raise InvalidSpec('permissions', 'an rbd pool has no target path to set permissions on')
+    if kind not in DIRECTORY_TYPES and any(val is not None for val in (spec.get('permissions') or {}).values()):
+        raise InvalidSpec('permissions', 'a %s pool has no directory of its own to set permissions on '
+                                         '(only %s pools have)' % (kind, ', '.join(DIRECTORY_TYPES)))
 
 
 def check_complete(spec, kind):

@@ -26,6 +26,12 @@ def test_spec_normalises():
     assert spec['permissions'] == {'mode': '0755', 'owner': 0, 'group': None}
 
 
+def test_an_unquoted_mode_is_refused_telling_to_quote_it():
+    with pytest.raises(InvalidSpec) as info:
+        pool_spec(params(permissions={'mode': 420, 'owner': None, 'group': None}))
+    assert 'quote' in info.value.describe() and '420' in info.value.describe()
+
+
 def test_unsaid_is_none():
     spec = pool_spec(params())
     assert spec == {'name': 'p1', 'type': None, 'path': None, 'source': None, 'permissions': None}
@@ -51,6 +57,12 @@ def test_unsaid_is_none():
     (dict(permissions={'mode': '9x', 'owner': None, 'group': None}), 'permissions.mode'),
     (dict(permissions={'mode': '17777', 'owner': None, 'group': None}), 'permissions.mode'),
     (dict(permissions={'mode': None, 'owner': -5, 'group': None}), 'permissions.owner'),
+    # YAML's unquoted 0644 arrives as 420: never read as the mode 0420.
+    (dict(permissions={'mode': 420, 'owner': None, 'group': None}), 'permissions.mode'),
+    (dict(permissions={'mode': 755, 'owner': None, 'group': None}), 'permissions.mode'),
+    (dict(permissions={'mode': True, 'owner': None, 'group': None}), 'permissions.mode'),
+    (dict(type='logical', permissions={'mode': None, 'owner': 0, 'group': None}), 'permissions'),
+    (dict(type='rbd', permissions={'mode': '0755', 'owner': None, 'group': None}), 'permissions'),
 ])
 def test_bad_input_names_the_field(kw, field):
     with pytest.raises(InvalidSpec) as info:
