@@ -250,11 +250,15 @@ class PoolManager(Manager):
             plan.add('set permissions', self._permissions_setter(pool, desired),
                      undo=self._permissions_setter(pool, current))
 
+    def _built_with_them(self, pool, status):
+        """A new dir pool that libvirt builds: the build makes its directory with the permissions."""
+        return status is None and pool['type'] == 'dir' and self.params.get('build', True)
+
     def _check_unreachable(self, pool, status, reported, desired):
         """A daemon on another host: libvirt's build is the only way to the
         directory, so anything else that would change is refused."""
-        if status is None and pool['type'] == 'dir' and self.params.get('build', True):
-            return  # the build makes the directory with them
+        if self._built_with_them(pool, status):
+            return
         if status is None or diff_specified(desired, reported or {}):
             raise InvalidSpec('permissions', 'pool %r is not on the host this task runs on (%s): libvirt sets '
                                              'permissions only when it builds a new dir pool, and this module sets '
@@ -271,7 +275,7 @@ class PoolManager(Manager):
     def _warn_not_set(self, plan, pool, status, reported, desired):
         """No directory to set them on now: said, unless the build makes it
         with them or nothing changes."""
-        if status is None and pool['type'] == 'dir' and self.params.get('build', True):
+        if self._built_with_them(pool, status):
             return
         if status is not None and not diff_specified(desired, reported or {}):
             return

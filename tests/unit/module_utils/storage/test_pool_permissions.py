@@ -8,16 +8,12 @@ import pytest
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_manager import PoolManager
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
+from ansible_collections.virtkit.virt.tests.unit.module_utils.storage.test_storage_managers import (
+    pool_params, run as run_manager)
 
 
 def run(driver, params, check=False):
-    manager = PoolManager(params, check_mode=check)
-    manager.validate()
-    manager.driver = driver
-    plan = manager.plan()
-    if not check:
-        plan.apply()
-    return plan
+    return run_manager(PoolManager, driver, params, check)
 
 
 def facts(driver):
@@ -25,13 +21,6 @@ def facts(driver):
     manager.validate()
     manager.driver = driver
     return manager.facts(None)
-
-
-def pool_params(**kw):
-    base = dict(name='p', state='active', autostart=None, type=None, path=None, source=None, permissions=None,
-                build=True, purge=False, force=False)
-    base.update(kw)
-    return base
 
 
 def perms(mode=None, owner=None, group=None):
