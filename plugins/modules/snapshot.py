@@ -25,6 +25,12 @@ description:
     snapshot of a running UEFI guest, O(quiesce) needs an answering guest agent, reverting to an external snapshot
     needs libvirt 9.9, deleting an external snapshot together with its descendants is refused. A refused request
     leaves nothing half done.
+  - Beside O(domain), O(name), O(state) and the connection's options, each option serves one state - O(description),
+    O(memory), O(external), O(disk_only), O(disks), O(memory_file), O(quiesce) and O(atomic) taking a snapshot
+    (O(state=present)), O(children) and O(metadata_only) deleting one (O(state=absent)), O(revert_state) and
+    O(force_revert) reverting to one (O(state=current)). Given with another state, an option fails the task before
+    anything is touched, naming the option and the state. V(false) for O(disk_only), O(quiesce), O(children),
+    O(metadata_only) and O(force_revert), and V(true) for O(atomic), ask for nothing and pass with any state.
 author:
   - virtkit.virt maintainers (@virtkit)
 extends_documentation_fragment:

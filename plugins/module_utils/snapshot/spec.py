@@ -26,9 +26,35 @@ STATES = ('present', 'absent', 'current')
 REVERT_STATES = ('running', 'paused', 'saved')
 # A string: re compiles (and caches) it when a task first uses it, not at every import.
 _TARGET_RE = r'^[a-z]+[a-z0-9]*$'
-# Options that only mean something with one state: (option, state).
-_STATE_OPTIONS = (('children', 'absent'), ('metadata_only', 'absent'), ('revert_state', 'current'),
-                  ('force_revert', 'current'))
+# Options that only mean something with one state: (option, state, the values that ask for nothing - the
+# argument spec's default among them). Those of state present are the ones that take a snapshot.
+_STATE_OPTIONS = (('description', 'present', (None,)), ('memory', 'present', (None,)),
+                  ('external', 'present', (None,)), ('disk_only', 'present', (None, False)),
+                  ('disks', 'present', (None, [])), ('memory_file', 'present', (None, '')),
+                  ('quiesce', 'present', (None, False)), ('atomic', 'present', (None, True)),
+                  ('children', 'absent', (None, False)), ('metadata_only', 'absent', (None, False)),
+                  ('revert_state', 'current', (None, False)), ('force_revert', 'current', (None, False)))
+_STATE_WORK = {'present': 'taking a snapshot', 'absent': 'deleting a snapshot', 'current': 'reverting to a snapshot'}
+
+
+def _check_state_options(params, state):
+    """Options set that another state uses (the task would ignore them): one error naming them all."""
+    misplaced = [(option, only) for option, only, unset in _STATE_OPTIONS
+                 if only != state and params.get(option) not in unset]
+    if not misplaced:
+        return
+    wanted = []  # the states that use them, in the table's order
+    for option, only in misplaced:
+        if only not in wanted:
+            wanted.append(only)
+    names = [option for option, only in misplaced]
+    if len(wanted) == 1:
+        reasons = ['only with state %s (%s)' % (wanted[0], _STATE_WORK[wanted[0]])]
+    else:
+        reasons = ['%s only with state %s (%s)' % (', '.join(name for name, its in misplaced if its == only), only,
+                                                   _STATE_WORK[only]) for only in wanted]
+    raise InvalidSpec(', '.join(names), '%s; state %s would ignore %s'
+                      % ('; '.join(reasons), state, 'it' if len(names) == 1 else 'them'))
 
 
 def snapshot_spec(params):
@@ -42,9 +68,7 @@ def snapshot_spec(params):
             'atomic': params.get('atomic') is not False, 'children': bool(params.get('children')),
             'metadata_only': bool(params.get('metadata_only')),
             'revert_state': params.get('revert_state') or 'saved', 'force_revert': bool(params.get('force_revert'))}
-    for option, only in _STATE_OPTIONS:
-        if params.get(option) not in (None, False) and state != only:
-            raise InvalidSpec(option, 'only with state %s' % only)
+    _check_state_options(params, state)
     if spec['revert_state'] not in REVERT_STATES:
         raise InvalidSpec('revert_state', '%r is not one of %s' % (spec['revert_state'], ', '.join(REVERT_STATES)))
     if spec['disk_only']:

@@ -5,6 +5,7 @@ The domain and snapshot XML here is what libvirt 9.0 wrote on the test bed
 """
 import pytest
 
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.facts import SnapshotInfoManager
 from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.manager import (
@@ -144,6 +145,50 @@ def test_bad_specs_name_their_field(kw, field):
     with pytest.raises(InvalidSpec) as err:
         snapshot_spec(params(**kw))
     assert err.value.field == field
+
+
+@pytest.mark.parametrize('state', ['current', 'absent'])
+@pytest.mark.parametrize('option, value', [
+    ('description', 'why'), ('description', ''), ('memory', True), ('memory', False), ('external', True),
+    ('external', False), ('disk_only', True), ('disks', [{'name': 'vda'}]), ('memory_file', '/m'),
+    ('quiesce', True), ('atomic', False),
+])
+def test_options_that_take_a_snapshot_fail_with_the_other_states(state, option, value):
+    with pytest.raises(InvalidSpec) as err:
+        snapshot_spec(params(state=state, **{option: value}))
+    assert err.value.field == option
+    assert err.value.describe() == ('Invalid %s: only with state present (taking a snapshot); state %s would '
+                                    'ignore it' % (option, state))
+
+
+@pytest.mark.parametrize('state', ['current', 'absent'])
+def test_their_defaults_ask_for_nothing(state):
+    assert snapshot_spec(params(state=state, disk_only=False, quiesce=False, atomic=True, disks=[]))['state'] == state
+
+
+def test_one_error_names_every_misplaced_option_and_the_state():
+    with pytest.raises(InvalidSpec) as err:
+        snapshot_spec(params(state='absent', memory=True, disk_only=True))
+    assert err.value.describe() == ('Invalid memory, disk_only: only with state present (taking a snapshot); '
+                                    'state absent would ignore them')
+    with pytest.raises(InvalidSpec) as err:
+        snapshot_spec(params(state='current', description='x', children=True))
+    assert err.value.describe() == ('Invalid description, children: description only with state present (taking a '
+                                    'snapshot); children only with state absent (deleting a snapshot); state current '
+                                    'would ignore them')
+
+
+@pytest.mark.parametrize('state', ['current', 'absent'])
+def test_a_refused_option_fails_the_task_before_it_connects(state):
+    driver = host(state='running')
+    driver.add_snapshot('vm', snapshot_xml('s1'))
+    manager = SnapshotManager(params(state=state, description='new text'))
+    manager.connector = lambda *args, **kw: driver
+    result = execute(manager)
+    assert result['failed'] and not result['changed'] and result['error'] == 'invalid'
+    assert result['msg'] == ('Invalid description: only with state present (taking a snapshot); state %s would '
+                             'ignore it' % state)
+    assert driver.calls == []
 
 
 # -- the XML ----------------------------------------------------------------------
