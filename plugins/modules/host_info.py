@@ -95,7 +95,11 @@ host:
       description: Why RV(host.kvm_usable) has its value.
       type: str
     pools:
-      description: Storage pools with C(name), C(uuid), C(active), C(persistent), C(autostart), C(capacity), C(allocation), C(available) (bytes).
+      description:
+        - Storage pools with C(name), C(uuid), C(active), C(persistent), C(autostart), C(state), C(capacity),
+          C(allocation), C(available) (bytes).
+        - C(state) is V(active) or V(inactive) (or libvirt's V(building), V(degraded), V(inaccessible)), as
+          M(virtkit.virt.pool_info) reports it.
       type: list
       elements: dict
     networks:

@@ -132,7 +132,7 @@ class FakeDriver:
     def pool_status(self, name):
         pool = self._pool(name)
         return {'name': name, 'uuid': 'u-' + name, 'active': pool['active'], 'persistent': True,
-                'autostart': pool['autostart'], 'state': 'running' if pool['active'] else 'inactive',
+                'autostart': pool['autostart'], 'state': 'active' if pool['active'] else 'inactive',
                 'capacity': pool['available'], 'allocation': 0, 'available': pool['available']}
 
     def pool_exists(self, name):

@@ -26,7 +26,8 @@ DOMAIN_STATES = ('nostate', 'running', 'blocked', 'paused', 'shutdown',
                  'shutoff', 'crashed', 'pmsuspended')
 # The states of a domain that is up: it has a running (or paused) instance to change, stop or destroy.
 ACTIVE_STATES = ('running', 'paused', 'blocked', 'pmsuspended')
-POOL_STATES = ('inactive', 'building', 'running', 'degraded', 'inaccessible')
+# virStoragePoolState by number; libvirt's RUNNING is the modules' 'active' (the pool module's state: active).
+POOL_STATES = ('inactive', 'building', 'active', 'degraded', 'inaccessible')
 # How a guest is asked to shut down: ACPI, the guest agent, a container's initctl pipe, SIGTERM to its init.
 SHUTDOWN_MODES = ('acpi', 'agent', 'initctl', 'signal')
 

@@ -16,8 +16,6 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection imp
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import ListingManager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_pool_xml
 
-# libvirt's state names → the module's vocabulary (the rest pass through).
-STATE_NAMES = {'running': 'active', 'inactive': 'inactive'}
 VOL_TYPE_DIR = 2  # virStorageVolType VIR_STORAGE_VOL_DIR
 # The pool types whose target is a directory of their own (libvirt: permissions
 # are "only useful for directory or filesystem based pools").
@@ -31,7 +29,7 @@ def pool_facts(driver, name, status=None):
     volumes = held_volumes(driver, name) if status['active'] else []
     return {
         'name': parsed['name'], 'uuid': status['uuid'], 'type': parsed['type'],
-        'state': STATE_NAMES.get(status['state'], status['state']), 'active': status['active'],
+        'state': status['state'], 'active': status['active'],
         'autostart': status['autostart'], 'persistent': status['persistent'],
         'path': parsed['path'], 'source': parsed['source'],
         'permissions': directory_permissions(target_directory(driver.uri, parsed, status['active']))

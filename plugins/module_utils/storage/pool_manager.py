@@ -33,7 +33,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_facts import (
-    STATE_NAMES, directory_permissions, held_volumes, pool_facts, target_directory)
+    directory_permissions, held_volumes, pool_facts, target_directory)
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_spec import (
     BUILD_NO_OVERWRITE, BUILDABLE, check_complete, check_parts, pool_spec)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import build_pool_xml, parse_pool_xml
@@ -72,7 +72,7 @@ class PoolManager(Manager):
     # -- absent -----------------------------------------------------------
     def _plan_absent(self, plan, status):
         plan.before = prune(dict(definition(parse_pool_xml(self.driver.pool_xml(self.name, inactive=True))),
-                                 state=STATE_NAMES.get(status['state'], status['state']),
+                                 state=status['state'],
                                  autostart=status['autostart']))
         plan.after = {}
         if self.params.get('purge'):
@@ -186,7 +186,7 @@ class PoolManager(Manager):
         changes = diff_specified(desired, config)
         running = status['active']
         autostart = self.params.get('autostart')
-        plan.before = dict(restrict(definition(config), desired), state=STATE_NAMES.get(status['state'], status['state']),
+        plan.before = dict(restrict(definition(config), desired), state=status['state'],
                            autostart=status['autostart'])
         plan.after = dict(prune(desired), state=self.state,
                           autostart=status['autostart'] if autostart is None else autostart)

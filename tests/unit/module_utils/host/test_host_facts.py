@@ -1,4 +1,8 @@
-from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import assess_kvm, local_cpu_flags
+import pytest
+
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
+from ansible_collections.virtkit.virt.plugins.module_utils.host.facts import HostInfoManager, assess_kvm, local_cpu_flags
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.pool_facts import PoolInfoManager
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.host import parse_capabilities
 
 CAPS = """
@@ -66,3 +70,13 @@ def test_local_cpu_flags(tmp_path):
     path.write_text('processor\t: 0\nflags\t\t: fpu vme svm\n')
     assert local_cpu_flags(str(path)) == ['fpu', 'vme', 'svm']
     assert local_cpu_flags(str(tmp_path / 'missing')) is None
+
+
+def test_a_running_pool_is_active_in_host_info_as_in_pool_info():
+    """libvirt's test driver (test:///default, an active pool 'default-pool') through the libvirt driver."""
+    pytest.importorskip('libvirt')
+    params = {'uri': 'test:///default', 'auth': None}
+    host = execute(HostInfoManager(dict(params)))
+    pools = execute(PoolInfoManager(dict(params, name='default-pool')))
+    assert [(p['name'], p['active'], p['state']) for p in host['host']['pools']] == [('default-pool', True, 'active')]
+    assert pools['pools'][0]['state'] == 'active'
