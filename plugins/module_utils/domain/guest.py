@@ -264,7 +264,8 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
                                              parse_domain_xml(xml))
             if contradicted:
                 raise InvalidSpec('xml_patches', 'the patches change %s, which the options set; set it with the '
-                                                 'option instead' % ', '.join(sorted(set(contradicted))))
+                                                 'option instead' % ', '.join(sorted(set(
+                                                     self.option_names.get(k, k) for k in contradicted))))
         return xml
 
     def _differences(self, desired, current):

@@ -1,0 +1,91 @@
+"""What the domain module says and does with options as the user wrote them:
+errors name them (disks[1].bus, cloud_init.user_data, memory), kernel: ''
+takes initrd and cmdline with it, a cdrom is never writable, cache: default
+is what libvirt stores as no cache attribute, and the diff pairs disks by
+target and interfaces by MAC. Runs on libvirt's test driver, one connection
+kept for a task and its re-run (the test driver forgets at every connection)."""
+import pytest
+
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import disk_volumes, seed_volume
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+
+libvirt = pytest.importorskip('libvirt')
+
+OPTIONS = ('autostart', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware', 'boot',
+           'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent', 'rng',
+           'cloud_init', 'tags', 'xml', 'xml_patches', 'wait_for_ip', 'auth')
+
+
+def params(**kw):
+    base = dict((key, None) for key in OPTIONS)
+    base.update(uri='test:///default', state='running', virt_type='auto', live=True, restart=False,
+                shutdown_timeout=120, force=False, remove_storage=False)
+    base.update(kw)
+    return base
+
+
+@pytest.fixture
+def host(tmp_path):
+    """``host(domain_xml)``: ``run(check=False, **options)`` on one test-driver
+    connection to a host with that domain (shut off), and the connection."""
+    opened = []
+
+    def make(domain_xml):
+        path = tmp_path / 'host.xml'
+        path.write_text("<node><cpu><mhz>2000</mhz><model>i686</model></cpu>%s</node>" % domain_xml)
+        driver = connect({'uri': 'test://%s' % path, 'auth': None})
+        real_close = driver.close
+        driver.close = lambda: None  # kept open for the re-run
+        opened.append(real_close)
+
+        def run(check=False, **kw):
+            manager = DomainManager(params(uri=driver.uri, **kw), check)
+            manager.connector = lambda *args, **kwargs: driver
+            return execute(manager, want_diff=True)
+        return run, driver
+
+    yield make
+    for close in opened:
+        close()
+
+
+def four_steps(run, **options):
+    """check mode, apply, both again: the first two change, the last two not. Returns the applied result."""
+    predicted, done = run(check=True, **options), run(**options)
+    assert not predicted.get('failed') and not done.get('failed'), (predicted.get('msg'), done.get('msg'))
+    assert predicted['changed'] is True and done['changed'] is True
+    assert predicted['actions'] == done['actions']
+    for check in (True, False):
+        again = run(check=check, **options)
+        assert again['changed'] is False and again['actions'] == [], again
+    return done
+
+
+# -- 1: errors name the user's options ---------------------------------------------
+
+def test_a_patch_that_contradicts_memory_names_the_option_not_the_canonical_key(host):
+    run, _driver = host("<domain type='test'><name>vm</name><memory unit='MiB'>64</memory>"
+                        "<os><type>hvm</type></os></domain>")
+    result = run(name='vm', memory=128, state='present',
+                 xml_patches=[{'xpath': '/domain/currentMemory', 'value': '65536'}])
+    assert result['failed'] and result['changed'] is False
+    assert result['msg'] == ('Invalid xml_patches: the patches change memory, which the options set; set it with '
+                             'the option instead'), result['msg']
+
+
+def test_a_bad_cloud_init_file_names_cloud_init_dot_the_file():
+    volume, _disk = seed_volume('vm1', {'user_data': 5}, [{'pool': 'p'}], False)
+    with pytest.raises(InvalidSpec) as info:
+        volume.validate()
+    assert info.value.field == 'cloud_init.user_data'
+
+
+def test_the_volume_module_s_options_of_a_disk_are_named_as_the_disk_names_them():
+    disks = [{'pool': 'p', 'volume': None, 'format': None, 'create': {'capacity': 2 ** 30, 'backing_volume': None}}]
+    ((_index, volume),) = disk_volumes('vm1', disks, False)
+    assert volume.user_field('capacity') == 'disks[0].size'
+    assert volume.user_field('name') == 'disks[0].volume'
+    assert volume.user_field('format') == 'disks[0].format'
