@@ -133,6 +133,9 @@ def spec_from_options(params, name):
             raise InvalidSpec(key, '%r is not an absolute path on the host' % spec[key])
     if spec['kernel'] == '' and (spec['initrd'] or spec['cmdline']):
         raise InvalidSpec('kernel', "'' removes direct kernel boot, but initrd or cmdline is set")
+    if spec['kernel'] == '':
+        # Without its kernel an initrd or command line means nothing (and QEMU refuses to start).
+        spec['initrd'] = spec['cmdline'] = ''
     spec['disks'] = None
     if params.get('disks') is not None:
         spec['disks'] = [disk_spec(d, 'disks[%d]' % i) for i, d in enumerate(params['disks'])]

@@ -89,3 +89,19 @@ def test_the_volume_module_s_options_of_a_disk_are_named_as_the_disk_names_them(
     assert volume.user_field('capacity') == 'disks[0].size'
     assert volume.user_field('name') == 'disks[0].volume'
     assert volume.user_field('format') == 'disks[0].format'
+
+
+# -- 2: kernel: '' ends direct kernel boot, initrd and cmdline with it ------------------
+
+DIRECT_BOOT = ("<domain type='test'><name>vm</name><memory unit='MiB'>64</memory><os><type>hvm</type>"
+               "<kernel>/boot/vmlinuz</kernel><initrd>/boot/initrd.img</initrd><cmdline>console=ttyS0</cmdline>"
+               "</os></domain>")
+
+
+def test_kernel_empty_removes_initrd_and_cmdline_too(host):
+    run, driver = host(DIRECT_BOOT)
+    done = four_steps(run, name='vm', state='destroyed', kernel='')
+    assert (done['domain']['kernel'], done['domain']['initrd'], done['domain']['cmdline']) == (None, None, None)
+    xml = driver.domain_xml('vm', inactive=True)
+    assert '<initrd>' not in xml and '<cmdline>' not in xml and '<kernel>' not in xml, xml
+    assert done['diff']['before']['initrd'] == '/boot/initrd.img' and done['diff']['after']['initrd'] == ''
