@@ -105,3 +105,36 @@ def test_kernel_empty_removes_initrd_and_cmdline_too(host):
     xml = driver.domain_xml('vm', inactive=True)
     assert '<initrd>' not in xml and '<cmdline>' not in xml and '<kernel>' not in xml, xml
     assert done['diff']['before']['initrd'] == '/boot/initrd.img' and done['diff']['after']['initrd'] == ''
+
+
+# -- 3: a cdrom is read-only ------------------------------------------------------------
+
+WITH_CDROM = ("<domain type='test'><name>vm</name><memory unit='MiB'>64</memory><os><type>hvm</type></os>"
+              "<devices><disk type='file' device='disk'><source file='/guest/root.img'/><target dev='vda' bus='virtio'/>"
+              "</disk><disk type='file' device='cdrom'><source file='/guest/install.iso'/>"
+              "<target dev='sda' bus='sata'/><readonly/></disk></devices></domain>")
+
+
+@pytest.mark.parametrize('disks, field', [
+    ([{'path': '/guest/root.img'}, {'device': 'cdrom', 'path': '/guest/other.iso', 'readonly': False}],
+     'disks[1].readonly'),
+    # device not said: the drive it matches is a cdrom
+    ([{'path': '/guest/install.iso', 'readonly': False}, {'path': '/guest/root.img'}], 'disks[0].readonly'),
+])
+def test_a_writable_cdrom_fails_naming_readonly_before_anything_is_touched(host, disks, field):
+    run, driver = host(WITH_CDROM)
+    before = driver.domain_xml('vm', inactive=True)
+    for check in (True, False):
+        result = run(check=check, name='vm', state='destroyed', disks=disks)
+        assert result['failed'] and result['changed'] is False and result.get('actions', []) == [], result
+        assert result['msg'].startswith('Invalid %s: a cdrom is always read-only' % field), result['msg']
+    assert driver.domain_xml('vm', inactive=True) == before and driver.domain_status('vm')['state'] == 'running'
+
+
+def test_a_new_domain_with_a_writable_cdrom_is_not_defined(host):
+    run, driver = host(WITH_CDROM)
+    result = run(name='vm2', memory=64, virt_type='test', state='present',
+                 disks=[{'device': 'cdrom', 'path': '/guest/install.iso', 'readonly': False}])
+    assert result['failed'] and result['changed'] is False, result
+    assert result['msg'].startswith('Invalid disks[0].readonly: a cdrom is always read-only'), result['msg']
+    assert 'vm2' not in [d['name'] for d in driver.list_domains()]
