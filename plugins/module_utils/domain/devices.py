@@ -84,6 +84,8 @@ def resolve_disks(disks, current, virt_type):
         have = by_target.get(disk.get('target'))
         if disk.get('readonly') is False and (disk.get('device') or (have or {}).get('device')) == 'cdrom':
             raise InvalidSpec('disks[%d].readonly' % index, READONLY_CDROM)  # the drive it matched is a cdrom
+        if disk.get('cache') == 'default' and have is not None and have.get('cache') is None:
+            disk['cache'] = None  # libvirt writes no cache attribute for the default mode
         if have is None:
             disk['device'] = disk.get('device') or 'disk'
             if not disk.get('bus'):

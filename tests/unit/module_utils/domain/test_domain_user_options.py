@@ -138,3 +138,24 @@ def test_a_new_domain_with_a_writable_cdrom_is_not_defined(host):
     assert result['failed'] and result['changed'] is False, result
     assert result['msg'].startswith('Invalid disks[0].readonly: a cdrom is always read-only'), result['msg']
     assert 'vm2' not in [d['name'] for d in driver.list_domains()]
+
+
+# -- 4: cache: default is no cache attribute ----------------------------------------------
+
+WITH_CACHE = ("<domain type='test'><name>vm</name><memory unit='MiB'>64</memory><os><type>hvm</type></os>"
+              "<devices><disk type='file' device='disk'><driver name='qemu' type='raw' cache='none'/>"
+              "<source file='/guest/root.img'/><target dev='vda' bus='virtio'/></disk></devices></domain>")
+
+
+def test_cache_default_removes_the_cache_mode_and_is_then_no_change(host):
+    run, driver = host(WITH_CACHE)
+    done = four_steps(run, name='vm', state='destroyed', disks=[{'path': '/guest/root.img', 'cache': 'default'}])
+    assert "cache=" not in driver.domain_xml('vm', inactive=True)
+    assert done['diff']['before']['disks'][0]['cache'] == 'none'
+    assert done['diff']['after']['disks'][0]['cache'] == 'default'
+
+
+def test_a_new_disk_with_cache_default_is_no_change_on_the_next_run(host):
+    run, _driver = host(WITH_CACHE)
+    four_steps(run, name='vm', state='destroyed',
+               disks=[{'path': '/guest/root.img'}, {'path': '/guest/data.img', 'cache': 'default'}])
