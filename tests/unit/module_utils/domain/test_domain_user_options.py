@@ -159,3 +159,37 @@ def test_a_new_disk_with_cache_default_is_no_change_on_the_next_run(host):
     run, _driver = host(WITH_CACHE)
     four_steps(run, name='vm', state='destroyed',
                disks=[{'path': '/guest/root.img'}, {'path': '/guest/data.img', 'cache': 'default'}])
+
+
+# -- 5: the diff pairs disks by target and interfaces by MAC --------------------------------
+
+TWO_OF_EACH = ("<network><name>default</name><bridge name='virbr0'/><forward/>"
+               "<ip address='192.168.122.1' netmask='255.255.255.0'/></network>"
+               "<domain type='test'><name>vm</name><memory unit='MiB'>64</memory><os><type>hvm</type></os><devices>"
+               "<disk type='file' device='disk'><source file='/guest/a.img'/><target dev='vda' bus='virtio'/></disk>"
+               "<disk type='file' device='disk'><source file='/guest/b.img'/><target dev='vdb' bus='virtio'/></disk>"
+               "<interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/></interface>"
+               "<interface type='network'><mac address='52:54:00:00:00:02'/><source network='default'/></interface>"
+               "</devices></domain>")
+
+
+def test_a_disk_and_an_interface_inserted_in_the_middle_leave_the_others_unchanged_in_the_diff(host):
+    run, _driver = host(TWO_OF_EACH)
+    result = run(check=True, name='vm', state='destroyed',
+                 disks=[{'path': '/guest/a.img'}, {'path': '/guest/new.img'}, {'path': '/guest/b.img'}],
+                 interfaces=[{'network': 'default', 'mac': '52:54:00:00:00:01'}, {'network': 'default'},
+                             {'network': 'default', 'mac': '52:54:00:00:00:02'}])
+    before, after = result['diff']['before'], result['diff']['after']
+    assert [d['target'] for d in after['disks']] == ['vda', 'vdc', 'vdb']
+    assert before['disks'] == [after['disks'][0], after['disks'][2]] == [
+        {'target': 'vda', 'path': '/guest/a.img'}, {'target': 'vdb', 'path': '/guest/b.img'}]
+    assert before['interfaces'] == [after['interfaces'][0], after['interfaces'][2]]
+
+
+def test_a_removed_disk_shows_what_it_was_and_the_kept_one_is_paired_by_target(host):
+    run, _driver = host(TWO_OF_EACH)
+    result = run(check=True, name='vm', state='destroyed', disks=[{'path': '/guest/b.img'}])
+    before, after = result['diff']['before'], result['diff']['after']
+    assert after['disks'] == [{'target': 'vdb', 'path': '/guest/b.img'}]
+    assert before['disks'] == [{'target': 'vda', 'device': 'disk', 'path': '/guest/a.img'},
+                               {'target': 'vdb', 'path': '/guest/b.img'}]
