@@ -92,8 +92,8 @@ def disk_volumes(domain, disks, check_mode):
             params['backing_volume'] = {'name': create['backing_volume'], 'pool': disk['pool']}
         if not disk.get('volume'):
             disk['volume'] = created_volume_name(domain, index, disk.get('format') or 'qcow2')
-        owned.append((index, OwnedVolume('disks[%d]' % index, disk['pool'], disk['volume'], params, check_mode,
-                                           DISK_VOLUME_OPTIONS)))
+        volume = OwnedVolume('disks[%d]' % index, disk['pool'], disk['volume'], params, check_mode, DISK_VOLUME_OPTIONS)
+        owned.append((index, volume))
     return owned
 
 
