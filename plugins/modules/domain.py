@@ -132,7 +132,7 @@ options:
     elements: str
     choices: [hd, cdrom, network, fd]
   kernel:
-    description: Direct kernel boot - the kernel image on the host. V('') removes direct kernel boot.
+    description: Direct kernel boot - the kernel image on the host. V('') removes direct kernel boot, its O(initrd) and O(cmdline) with it.
     type: str
   initrd:
     description: Direct kernel boot - the initial ramdisk on the host.
@@ -182,10 +182,10 @@ options:
         description: Image format (V(qcow2), V(raw) ...). Read from the volume when not set.
         type: str
       readonly:
-        description: Attach read-only.
+        description: Attach read-only. A cdrom is always read-only; V(false) on one fails.
         type: bool
       cache:
-        description: Cache mode.
+        description: Cache mode. V(default) is the hypervisor's own, which libvirt stores as no cache mode.
         type: str
         choices: [default, none, writethrough, writeback, directsync, unsafe]
   interfaces:

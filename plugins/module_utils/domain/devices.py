@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import TARGET_PREFIX
+from ansible_collections.virtkit.virt.plugins.module_utils.domain.spec import READONLY_CDROM, TARGET_PREFIX
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError, InvalidSpec, NotFound
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import interface_type
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
@@ -80,8 +80,12 @@ def resolve_disks(disks, current, virt_type):
     # the guest must not meet a new disk under the same name.
     taken = set(claimed) | set(by_target)
     defaults = DEFAULT_BUS.get(virt_type, DEFAULT_BUS['qemu'])
-    for disk in resolved:
+    for index, disk in enumerate(resolved):
         have = by_target.get(disk.get('target'))
+        if disk.get('readonly') is False and (disk.get('device') or (have or {}).get('device')) == 'cdrom':
+            raise InvalidSpec('disks[%d].readonly' % index, READONLY_CDROM)  # the drive it matched is a cdrom
+        if disk.get('cache') == 'default' and have is not None and have.get('cache') is None:
+            disk['cache'] = None  # libvirt writes no cache attribute for the default mode
         if have is None:
             disk['device'] = disk.get('device') or 'disk'
             if not disk.get('bus'):

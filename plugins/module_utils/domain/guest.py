@@ -68,6 +68,20 @@ def _field(kind, index, key):
     return '%s[%d].%s' % (kind, index, key)
 
 
+# Lists the diff pairs by a key, not by position (a disk inserted in the middle
+# does not show every later one as changed): the key, and the shape of an item
+# the task leaves out (removed).
+PAIRED_LISTS = {'disks': ('target', ('target', 'device', 'path', 'pool', 'volume')),
+                'interfaces': ('mac', ('mac', 'type', 'network', 'bridge', 'direct'))}
+
+
+def paired(current, desired, key, shape):
+    """The diff's *before* of a device list: each current item cut to the
+    shape of the desired one with the same ``key``, or to ``shape``."""
+    wanted = dict((item[key], item) for item in desired if item.get(key))
+    return [restrict(item, wanted.get(item[key]) or dict.fromkeys(shape, True)) for item in current]
+
+
 def _password(canonical):
     return (canonical.get('graphics') or {}).get('password')
 
@@ -264,7 +278,8 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
                                              parse_domain_xml(xml))
             if contradicted:
                 raise InvalidSpec('xml_patches', 'the patches change %s, which the options set; set it with the '
-                                                 'option instead' % ', '.join(sorted(set(contradicted))))
+                                                 'option instead' % ', '.join(sorted(set(
+                                                     self.option_names.get(k, k) for k in contradicted))))
         return xml
 
     def _differences(self, desired, current):
@@ -458,6 +473,9 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         if self.strict:
             return shown(dict((k, config.get(k)) for k in desired))
         before = restrict(config, dict((k, v) for k, v in desired.items() if v is not None))
+        for key, (item_key, shape) in PAIRED_LISTS.items():
+            if desired.get(key) is not None and config.get(key) is not None:
+                before[key] = paired(config[key], desired[key], item_key, shape)
         for key in WHOLE_KEYS:
             if desired.get(key) is not None:
                 before[key] = config.get(key)  # all of it: what the run removes shows too

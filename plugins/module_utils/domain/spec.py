@@ -38,6 +38,8 @@ TPM_VERSIONS = ('2.0', '1.2')
 DEFAULT_TPM = {'model': 'tpm-crb', 'backend': 'emulator', 'version': '2.0'}
 # Target name prefixes per bus.
 TARGET_PREFIX = {'virtio': 'vd', 'sata': 'sd', 'scsi': 'sd', 'usb': 'sd', 'ide': 'hd', 'xen': 'xvd'}
+# libvirt makes every cdrom read-only: a writable one would be redefined on every run.
+READONLY_CDROM = 'a cdrom is always read-only (leave readonly out, or use device: disk for a writable image)'
 _TARGET_RE = r'^(vd|sd|hd|xvd)[a-z]{1,3}$'  # compiled (and cached) by re when a task first uses it
 # What libvirt fills in when a whole XML leaves it out: not compared then.
 LIBVIRT_FILLED = ('uuid', 'arch', 'machine', 'cpu', 'vcpus', 'max_vcpus')
@@ -133,6 +135,9 @@ def spec_from_options(params, name):
             raise InvalidSpec(key, '%r is not an absolute path on the host' % spec[key])
     if spec['kernel'] == '' and (spec['initrd'] or spec['cmdline']):
         raise InvalidSpec('kernel', "'' removes direct kernel boot, but initrd or cmdline is set")
+    if spec['kernel'] == '':
+        # Without its kernel an initrd or command line means nothing (and QEMU refuses to start).
+        spec['initrd'] = spec['cmdline'] = ''
     spec['disks'] = None
     if params.get('disks') is not None:
         spec['disks'] = [disk_spec(d, 'disks[%d]' % i) for i, d in enumerate(params['disks'])]
@@ -297,6 +302,8 @@ def disk_spec(disk, field):
         raise InvalidSpec(field + '.format', '%r is not one of %s' % (result['format'], ', '.join(DISK_FORMATS)))
     if result['cache'] is not None and result['cache'] not in CACHE_MODES:
         raise InvalidSpec(field + '.cache', '%r is not one of %s' % (result['cache'], ', '.join(CACHE_MODES)))
+    if device == 'cdrom' and result['readonly'] is False:
+        raise InvalidSpec(field + '.readonly', READONLY_CDROM)
     if device == 'cdrom' and result['bus'] == 'virtio':
         raise InvalidSpec(field + '.bus', 'a cdrom cannot be on the virtio bus (use sata, scsi or ide)')
     return result

@@ -38,25 +38,41 @@ def created_volume_name(domain, index, fmt):
     return '%s-disk%d.%s' % (domain, index, 'qcow2' if fmt == 'qcow2' else 'img')
 
 
-class OwnedVolume:
-    """One volume the domain needs to exist: ``field`` names it in errors."""
+# The volume module's options as a disk names them (disks[N].size), and as the
+# cloud_init option does (its files are cloud_init.user_data ..., not cloud_init.cloud_init...).
+DISK_VOLUME_OPTIONS = {'capacity': 'size', 'name': 'volume'}
+SEED_VOLUME_OPTIONS = {'cloud_init': ''}
 
-    def __init__(self, field, pool, name, params, check_mode):
+
+class OwnedVolume:
+    """One volume the domain needs to exist: ``field`` names it in errors,
+    ``options`` says how the volume module's options are named under it."""
+
+    def __init__(self, field, pool, name, params, check_mode, options=None):
         # Imported here: a domain whose disks all exist creates no volume, and
         # the volume manager (with seeds and imports) is a good part of a task's imports.
         from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
-        self.field, self.pool, self.name = field, pool, name
+        self.field, self.pool, self.name, self.options = field, pool, name, options or {}
         self.manager = VolumeManager(dict(_VOLUME_PARAMS, name=name, pool=pool, **params), check_mode)
+
+    def user_field(self, field):
+        """The volume module's ``field`` as the user wrote it in the domain's options."""
+        head, _dot, rest = field.partition('.')
+        head = self.options.get(head, head)
+        return '.'.join(part for part in (self.field, head, rest) if part)
 
     def validate(self):
         try:
             self.manager.validate()
         except InvalidSpec as exc:
-            raise InvalidSpec('%s.%s' % (self.field, exc.field), exc.detail)
+            raise InvalidSpec(self.user_field(exc.field), exc.detail)
 
     def plan_into(self, driver, plan):
         self.manager.driver = driver
-        planned = self.manager.plan()
+        try:
+            planned = self.manager.plan()
+        except InvalidSpec as exc:
+            raise InvalidSpec(self.user_field(exc.field), exc.detail)
         for action in planned.actions:
             plan.add('volume %s/%s: %s' % (self.pool, self.name, action.name), action.run, undo=action.undo)
         plan.warnings.extend(planned.warnings + self.manager.warnings)
@@ -76,7 +92,8 @@ def disk_volumes(domain, disks, check_mode):
             params['backing_volume'] = {'name': create['backing_volume'], 'pool': disk['pool']}
         if not disk.get('volume'):
             disk['volume'] = created_volume_name(domain, index, disk.get('format') or 'qcow2')
-        owned.append((index, OwnedVolume('disks[%d]' % index, disk['pool'], disk['volume'], params, check_mode)))
+        volume = OwnedVolume('disks[%d]' % index, disk['pool'], disk['volume'], params, check_mode, DISK_VOLUME_OPTIONS)
+        owned.append((index, volume))
     return owned
 
 
@@ -122,7 +139,7 @@ def seed_volume(domain, cloud_init, disks, check_mode):
     files = dict((key, cloud_init.get(key)) for key in ('user_data', 'meta_data', 'network_config', 'vendor_data'))
     if files['meta_data'] is None:
         files['meta_data'] = {'instance-id': domain, 'local-hostname': domain}
-    volume = OwnedVolume('cloud_init', pool, seed_name(domain), {'cloud_init': files}, check_mode)
+    volume = OwnedVolume('cloud_init', pool, seed_name(domain), {'cloud_init': files}, check_mode, SEED_VOLUME_OPTIONS)
     disk = {'target': cloud_init.get('target'), 'bus': bus, 'device': device, 'path': None,
             'pool': pool, 'volume': seed_name(domain), 'format': 'raw', 'readonly': True, 'cache': None,
             'create': {'capacity': None, 'backing_volume': None, 'seed': True}}
