@@ -36,6 +36,9 @@ options:
         fails, naming the patch, before anything is defined. A patch whose result libvirt does not keep as written
         (a value it rewrites or ignores) fails after the define, which is taken back - never a change reported on
         every run.
+      - A running guest takes what the patches change at its next restart; until then every run reports
+        RV(restart_required) (unchanged), and O(restart=true) restarts it. The diff shows what each patch reaches
+        before and after (display passwords hidden).
     type: list
     elements: dict
     suboptions:

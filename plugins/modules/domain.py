@@ -554,7 +554,10 @@ domain:
       type: dict
       version_added: 0.2.0
 restart_required:
-  description: Whether the running guest still runs an older definition; the rest takes effect when it restarts.
+  description:
+    - Whether the running guest still runs an older definition; the rest takes effect when it restarts.
+    - Reported by every run until the guest restarted, also for a change through O(xml), O(xml_patches) or O(cpu)
+      that an earlier run made (the definition's metadata records what such a redefinition changed).
   returned: success
   type: bool
 actions:

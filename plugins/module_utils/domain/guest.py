@@ -46,7 +46,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
-    build_domain_xml, forget_bus_layout, machine_family, parse_domain_xml)
+    build_domain_xml, definition_stamps, forget_bus_layout, machine_family, parse_domain_xml, with_stamps)
 
 DEVICE_KEYS = ('disks', 'interfaces')
 # Canonical keys as the user calls them.
@@ -305,6 +305,9 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         plan.before = {}
         plan.after = dict(shown(desired), state=self._final_state(None),
                           autostart=bool(self.params.get('autostart')))
+        if self.params.get('xml_patches'):
+            plan.after['xml_patches'] = _user_xml().hide_passwords({}, _user_xml().patched_parts(
+                xml, self.params['xml_patches']), HIDDEN)[1]
         # A later step that fails undoes the define through the plan.
         plan.add('define', self.define_step(xml), undo=lambda: self.driver.undefine_domain(self.name))
         self._plan_power(plan, 'shutoff', new=True)
@@ -368,15 +371,19 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         if cannot_redefine:
             return self._plan_setters(plan, status, desired, config, reasons, cannot_redefine)
         if reasons:
-            xml = self._definition_xml(desired, config_xml, config)
+            xml = self._stamped(self._definition_xml(desired, config_xml, config), reasons, desired)
+            if 'xml_patches' in reasons:
+                self._show_patches(plan, config_xml, xml)
             plan.add('redefine', lambda: self._define(xml, config_xml), undo=lambda: self.driver.define_domain(config_xml))
         if not active or self._final_state(status['state']) in ('shutoff',):
             return None
-        live = parse_domain_xml(self.driver.domain_xml(self.name, secure=True))
+        live_xml = self.driver.domain_xml(self.name, secure=True)
+        live = parse_domain_xml(live_xml)
         ops, pending = plan_live(desired, config, live, self.virt_type, strict=self.strict,
                                  live_updates=self.params.get('live') is not False, restart_keys=self.restart_keys)
         if set(reasons) & set(['xml', 'xml_patches']):
             pending.append('xml')  # parts no option models: only a restart is sure to apply them
+        pending.extend(part for part in self._not_running_yet(desired, config_xml, live_xml) if part not in pending)
         if pending and self.params.get('restart'):
             # The restarted guest runs the new definition, metadata included.
             plan.add('restart', lambda: self._restart(status['state'] == 'paused'))
@@ -390,6 +397,55 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
                                  % (self.kind, self.name, ', '.join(what),
                                     's take effect' if len(what) > 1 else ' takes effect', self.kind))
         return None
+
+    def _stamped(self, xml, reasons, desired):
+        """The definition with the stamps of what it changes that a running
+        guest takes at its next start only (xmlmodel.domain's stamps): the
+        CPU, the patches. A user's whole XML carries its digest instead."""
+        stamps = {}
+        if not self.strict and 'cpu' in reasons and desired.get('cpu'):
+            stamps['cpu'] = ' '.join(v for v in (desired['cpu']['mode'], desired['cpu'].get('model')) if v)
+        if 'xml_patches' in reasons:
+            stamps['patches'] = _user_xml().patches_digest(self.params['xml_patches'])
+        return with_stamps(xml, stamps) if stamps else xml
+
+    def _not_running_yet(self, desired, config_xml, live_xml):
+        """What of the user's ``xml``, ``xml_patches`` and ``cpu`` an earlier
+        run put into the persistent definition and the running guest has not
+        got (it has not been restarted since), as plan_live() names pending
+        parts: comparing with the definition alone forgets it on the next
+        run. The definition's stamps (or its XML's digest) against those
+        the running guest started with say what changed since it started;
+        only then are the patches compared with the running XML, so that what
+        libvirt rewrites in a running guest (an expanded CPU, addresses,
+        ports) never keeps a fresh guest pending."""
+        if self.strict:
+            user_xml = _user_xml()
+            applied = user_xml.applied_digest(config_xml)
+            return ['xml'] if applied is not None and applied != user_xml.applied_digest(live_xml) else []
+        defined, running = definition_stamps(config_xml), definition_stamps(live_xml)
+        pending = []
+        if desired.get('cpu') is not None and defined.get('cpu') not in (None, running.get('cpu')):
+            pending.append('cpu')
+        patches = self.params.get('xml_patches')
+        if patches and defined.get('patches') not in (None, running.get('patches')):
+            user_xml = _user_xml()
+            try:
+                lacking = user_xml.canonical_string(user_xml.apply_patches(live_xml, patches, new_domain=False)) \
+                    != user_xml.canonical_string(live_xml)
+            except InvalidSpec:
+                lacking = True  # the running XML has not even the elements the patches need
+            if lacking:
+                pending.append('xml')
+        return pending
+
+    def _show_patches(self, plan, before_xml, after_xml):
+        """What the patches change, in the diff: the parts they reach in the
+        definition before and after (display passwords hidden)."""
+        user_xml = _user_xml()
+        patches = self.params['xml_patches']
+        before, after = user_xml.patched_parts(before_xml, patches), user_xml.patched_parts(after_xml, patches)
+        plan.before['xml_patches'], plan.after['xml_patches'] = user_xml.hide_passwords(before, after, HIDDEN)
 
     def _config_changes(self, desired, config, config_xml):
         """Why the persistent definition must change (field names), or []."""

@@ -13,6 +13,9 @@ A plan of several steps that fails half way must not leave half a thing
 behind and call it no change: each step may say how it is undone, and when
 a later one fails, the steps done before it are undone, newest first. What
 cannot be undone stays, and the result says so (and reports a change).
+An undo says what of its step stays by returning ``Kept``; whatever else it
+returns (a driver call's answer: the name of the domain it redefined, say)
+counts as undone.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -88,6 +91,11 @@ def prune(value):
     return value
 
 
+class Kept(str):
+    """What an undo left of its step, in words (``return Kept('its directory
+    /srv/p stays')``): the one answer of an undo that is not "undone"."""
+
+
 class Action:
     __slots__ = ('name', 'run', 'undo')
 
@@ -129,7 +137,7 @@ class Plan:
 
     def add(self, name, run, undo=None):
         """``undo``: how to take the action back should a later one fail
-        (None: it stays). It may return a string saying what of it stays."""
+        (None: it stays). It may return ``Kept`` saying what of it stays."""
         self.actions.append(Action(name, run, undo))
 
     @property
@@ -172,8 +180,8 @@ class Plan:
                 outcome.left.insert(0, action.name)
                 continue
             try:
-                kept = action.undo()  # a string: what of it stays
-                if kept:
+                kept = action.undo()
+                if isinstance(kept, Kept) and kept:
                     outcome.left.insert(0, '%s (%s)' % (action.name, kept))
                 else:
                     outcome.undone.append(action.name)

@@ -23,7 +23,7 @@ __metaclass__ = type
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.facts import domain_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import connect_jobs
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Kept, Plan
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import (
@@ -328,14 +328,14 @@ class MigrateManager(Manager):
 
         def guarded():
             if self._status(self.dest, 'destination') is not None:
-                return 'kept: the domain is on the destination'
+                return Kept('kept: the domain is on the destination')
             return undo()
         return guarded
 
     def _remember_snapshots(self):
         """The snapshot metadata back on the source, for those it lost."""
         if self._status(self.driver, 'source') is None:
-            return 'the domain is on neither host; their XML: %s' % ', '.join(s['name'] for s in self.snapshots)
+            return Kept('the domain is on neither host; their XML: %s' % ', '.join(s['name'] for s in self.snapshots))
         present = set(s['name'] for s in self.driver.list_snapshots(self.name))
         snapshot_metadata.redefine(self.driver, self.name, [s for s in self.snapshots if s['name'] not in present])
         return None

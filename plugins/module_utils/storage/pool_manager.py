@@ -28,7 +28,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, diff_specified, prune, restrict
+from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Kept, Plan, diff_specified, prune, restrict
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec, or_none
@@ -171,8 +171,8 @@ class PoolManager(Manager):
         device (a filesystem, a volume group) stays and is said."""
         _remove_empty_dir(made)
         if spec['type'] in BUILD_NO_OVERWRITE:
-            return 'what the build made on %s stays' % ', '.join((spec['source'] or {}).get('devices') or ['the source'])
-        return None if made or not spec.get('path') else 'its directory %s stays' % spec['path']
+            return Kept('what the build made on %s stays' % ', '.join((spec['source'] or {}).get('devices') or ['the source']))
+        return None if made or not spec.get('path') else Kept('its directory %s stays' % spec['path'])
 
     # -- update -----------------------------------------------------------
     def _plan_update(self, plan, status):

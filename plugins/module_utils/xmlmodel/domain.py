@@ -245,6 +245,33 @@ def tags_element(tags):
     return holder
 
 
+# What a redefinition changed that a running guest takes only at its next start
+# (the CPU, the user's XML patches), stamped in the definition's metadata. A
+# running guest's XML carries the stamps of the definition it started from, so a
+# stamp of the definition that differs says "not in the running guest yet",
+# without comparing what libvirt rewrites when it starts a guest.
+DEFINED_NS = x.VIRTKIT_NS + '/defined'
+DEFINED_TAG = '{%s}defined' % DEFINED_NS
+
+
+def definition_stamps(xml):
+    """The stamps of a domain's XML: ``{part: value}``, {} for none."""
+    el = x.parse(xml, 'xml', 'domain').find('metadata/%s' % DEFINED_TAG)
+    return {} if el is None else dict(el.attrib)
+
+
+def with_stamps(xml, stamps):
+    """``xml`` with ``stamps`` ({part: value}) added to its own, in its metadata."""
+    root = x.parse(xml, 'xml', 'domain')
+    metadata = x.child(root, 'metadata', after=('uuid', 'name'), first=True)
+    el = metadata.find(DEFINED_TAG)
+    if el is None:
+        el = x.etree.SubElement(metadata, DEFINED_TAG, nsmap={'virtkit-defined': DEFINED_NS})
+    for part, value in sorted(stamps.items()):
+        el.set(part, value)
+    return x.to_string(root)
+
+
 def metadata_tags_xml(tags):
     """The tags' metadata element alone, for setMetadata on a running domain."""
     return x.to_string(tags_element(tags))

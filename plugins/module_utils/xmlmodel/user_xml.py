@@ -32,12 +32,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import json
 import re
 
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 
 _STEP_RE = re.compile(r"^([A-Za-z_][\w.-]*)((?:\[@[A-Za-z_][\w.-]*=(?:'[^']*'|\"[^\"]*\")\])*)$")
+_PASSWD_ATTR_RE = r"""\b(passwd)=(?:'[^']*'|"[^"]*")"""
 _PRED_RE = re.compile(r"\[@([A-Za-z_][\w.-]*)=(?:'([^']*)'|\"([^\"]*)\")\]")
 # Modelled by canonical keys (units, aliases) or filled in by libvirt.
 _NOT_CONTAINED = ('name', 'uuid', 'memory', 'currentMemory', 'vcpu', 'metadata', 'os', 'id')
@@ -104,6 +106,64 @@ def apply_patches(xml, patches, new_domain):
             else:
                 node.text = _string(patch['value'])
     return x.to_string(root)
+
+
+def patches_digest(patches):
+    """The SHA-256 of a list of patches (the stamp of a definition they changed)."""
+    text = json.dumps([dict((k, v) for k, v in sorted(patch.items()) if v not in (None, False)) for patch in patches],
+                      sort_keys=True)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def patched_parts(xml, patches):
+    """What the patches reach in ``xml``, as a diff shows it: each patch's
+    XPath (``/@name`` added for an attribute, the tag for an element it
+    appends) → the attribute's value, the element's text, or the element (a
+    removal, an appended element) as XML; a list where it reaches several,
+    left out where it reaches nothing."""
+    root = x.parse(xml, 'xml', 'domain')
+    parts = {}
+    for index, patch in enumerate(patches or []):
+        try:
+            nodes = _select(root, patch['xpath'], index)
+        except InvalidSpec:
+            nodes = []
+        if patch.get('attribute'):
+            key = '%s/@%s' % (patch['xpath'], patch['attribute'])
+            found = [node.get(patch['attribute']) for node in nodes if node.get(patch['attribute']) is not None]
+        elif patch.get('xml') is not None:
+            child = _fragment(patch['xml'], index)
+            key = '%s/%s' % (patch['xpath'], child.tag)
+            found = [_shown_element(have) for node in nodes for have in node
+                     if have.tag == child.tag and contains(child, have)]
+        elif patch.get('remove'):
+            key, found = patch['xpath'], [_shown_element(node) for node in nodes]
+        else:
+            key, found = patch['xpath'], [node.text or '' for node in nodes]
+        if found:
+            parts[key] = found[0] if len(found) == 1 else found
+    return parts
+
+
+def _shown_element(el):
+    return x.etree.tostring(el, encoding='unicode', with_tail=False).strip()
+
+
+def hide_passwords(before, after, hidden):
+    """``(before, after)`` of patched_parts() with display passwords hidden,
+    another one shown as such (both would read ``hidden``)."""
+    def hide(key, value):
+        if isinstance(value, list):
+            return [hide(key, item) for item in value]
+        if key.endswith('/@passwd'):
+            return hidden
+        return re.sub(_PASSWD_ATTR_RE, lambda m: "%s='%s'" % (m.group(1), hidden), value)
+    shown_before = dict((key, hide(key, value)) for key, value in before.items())
+    shown_after = dict((key, hide(key, value)) for key, value in after.items())
+    for key, value in shown_after.items():
+        if key in before and value == shown_before[key] and after[key] != before[key]:
+            shown_after[key] = '%s (another password)' % (value if isinstance(value, str) else ', '.join(value))
+    return shown_before, shown_after
 
 
 def _string(value):

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import (
-    Change, Plan, diff_specified, prune, restrict)
+    Change, Kept, Plan, diff_specified, prune, restrict)
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 
 
@@ -81,13 +81,28 @@ def test_what_cannot_be_undone_stays_and_is_said():
     plan = Plan('domain', 'd')
     plan.add('redefine', lambda: None)
     plan.add('create volume', lambda: None, undo=broken_undo)
-    plan.add('build', lambda: None, undo=lambda: 'the filesystem on /dev/x stays')
+    plan.add('build', lambda: None, undo=lambda: Kept('the filesystem on /dev/x stays'))
     plan.add('start', boom)
     with pytest.raises(DriverError):
         plan.apply()
     assert plan.outcome.undone == []
     assert plan.outcome.left == ['redefine', 'create volume (undoing it failed: daemon away)',
                                  'build (the filesystem on /dev/x stays)']
+
+
+def test_an_undo_that_answers_something_else_than_kept_is_undone():
+    """A driver call as undo answers what libvirt said (defineXML: the
+    domain's name): the redefinition taken back is undone, not "left (vm1)"."""
+    def boom():
+        raise DriverError('no')
+    plan = Plan('domain', 'vm1')
+    plan.add('redefine', lambda: 'vm1', undo=lambda: 'vm1')
+    plan.add('create volume', lambda: None, undo=lambda: Kept(''))
+    plan.add('start', boom)
+    with pytest.raises(DriverError):
+        plan.apply()
+    assert plan.outcome.undone == ['create volume', 'redefine'] and plan.outcome.left == []
+    assert plan.outcome.describe() == 'undone: create volume, redefine'
 
 
 def test_an_interruption_is_undone_too():
