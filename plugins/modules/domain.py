@@ -286,7 +286,9 @@ options:
         nothing; what it leaves out is wanted absent (except what libvirt fills in - UUID, MAC addresses, machine
         type, addresses, controllers, CPU model); anything it says that libvirt's definition does not is a change.
       - The definition keeps the SHA-256 of the XML it was made from in its metadata, so that another XML is a
-        change even where it only leaves an element out; the diff shows the two as C(xml_sha256).
+        change even where it only leaves an element out; the diff shows the two as C(xml_sha256). A display
+        password (C(passwd)) enters that digest only stretched (PBKDF2-SHA256, 600,000 rounds), because read-only
+        connections see the metadata, though libvirt hides the password from them.
       - Its C(<name>) must be O(name).
     type: str
   shutdown_timeout:

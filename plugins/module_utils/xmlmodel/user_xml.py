@@ -31,6 +31,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import hashlib
 import json
 import re
@@ -40,6 +41,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import commo
 
 _STEP_RE = re.compile(r"^([A-Za-z_][\w.-]*)((?:\[@[A-Za-z_][\w.-]*=(?:'[^']*'|\"[^\"]*\")\])*)$")
 _PASSWD_ATTR_RE = r"""\b(passwd)=(?:'[^']*'|"[^"]*")"""
+_PASSWD_VALUE_RE = r"""\b(passwd)=(?:'([^']*)'|"([^"]*)")"""
 _PRED_RE = re.compile(r"\[@([A-Za-z_][\w.-]*)=(?:'([^']*)'|\"([^\"]*)\")\]")
 # Modelled by canonical keys (units, aliases) or filled in by libvirt.
 _NOT_CONTAINED = ('name', 'uuid', 'memory', 'currentMemory', 'vcpu', 'metadata', 'os', 'id')
@@ -109,9 +111,10 @@ def apply_patches(xml, patches, new_domain):
 
 
 def patches_digest(patches):
-    """The SHA-256 of a list of patches (the stamp of a definition they changed)."""
-    text = json.dumps([dict((k, v) for k, v in sorted(patch.items()) if v not in (None, False)) for patch in patches],
-                      sort_keys=True)
+    """The SHA-256 of a list of patches (the stamp of a definition they
+    changed), display passwords in them replaced by their stand-ins."""
+    text = json.dumps([dict((k, _password_free(patch, k, v)) for k, v in sorted(patch.items()) if v not in (None, False))
+                       for patch in patches], sort_keys=True)
     return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
@@ -215,10 +218,40 @@ SOURCE_NS = 'https://virtkit.dev/xmlns/virt-source/1.0'
 _SOURCE_TAG = '{%s}source' % SOURCE_NS
 
 
+# Digests live in the domain's metadata, which read-only connections see
+# while libvirt hides passwd from them; a plain hash of a display password
+# (8 characters for VNC) would be guessed offline, so each one is first
+# stretched (PBKDF2, OWASP's count for SHA-256). A change of password still
+# changes the digest.
+_STRETCH_SALT = b'virtkit.virt display password'
+_STRETCH_ROUNDS = 600000
+
+
+@functools.lru_cache(maxsize=8)
+def password_stand_in(password):
+    """What a digest takes in place of a display password."""
+    return 'pbkdf2-sha256:' + hashlib.pbkdf2_hmac('sha256', password.encode('utf-8'), _STRETCH_SALT,
+                                                  _STRETCH_ROUNDS).hex()
+
+
+def _password_free(patch, key, value):
+    """A patch's ``key`` as a digest takes it: passwords replaced by stand-ins."""
+    if key == 'value' and patch.get('attribute') == 'passwd':
+        return password_stand_in(_string(value))
+    if key == 'xml':
+        return re.sub(_PASSWD_VALUE_RE, lambda m: "%s='%s'" % (
+            m.group(1), password_stand_in(m.group(3) if m.group(2) is None else m.group(2))), value)
+    return value
+
+
 def xml_digest(xml):
     """The SHA-256 of a user's whole XML in canonical form, comments left
-    out (libvirt drops them; a generated comment must not be a change)."""
+    out (libvirt drops them; a generated comment must not be a change),
+    display passwords replaced by their stand-ins."""
     root = x.parse(xml, 'xml', 'domain')
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.get('passwd') is not None:
+            el.set('passwd', password_stand_in(el.get('passwd')))
     return hashlib.sha256(x.etree.tostring(root, method='c14n', with_comments=False)).hexdigest()
 
 

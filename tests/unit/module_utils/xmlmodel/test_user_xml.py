@@ -82,3 +82,25 @@ def test_the_applied_xml_digest():
         '<virtkit:tag name="k">v</virtkit:tag></virtkit:tags>'), 'abc'), 'def')
     assert applied_digest(tagged) == 'def' and tagged.count('sha256=') == 1
     assert parse_domain_xml(tagged)['tags'] == {'k': 'v'}
+
+
+def test_digests_take_display_passwords_stretched(monkeypatch):
+    """The digests sit in metadata a read-only connection reads: a display
+    password enters them only through its PBKDF2 stand-in."""
+    import hashlib
+    from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import user_xml
+    assert user_xml.password_stand_in('s3cret') == 'pbkdf2-sha256:' + hashlib.pbkdf2_hmac(
+        'sha256', b's3cret', b'virtkit.virt display password', 600000).hex()
+    xml = "<domain type='kvm'><name>a</name><devices><graphics type='vnc' passwd='%s'/></devices></domain>"
+    attribute = [{'xpath': '/domain/devices/graphics', 'attribute': 'passwd', 'value': '%s'}]
+    fragment = [{'xpath': '/domain/devices', 'xml': "<graphics type='spice' passwd=\"%s\"/>"}]
+
+    def digests(password):
+        return (user_xml.xml_digest(xml % password),
+                user_xml.patches_digest([dict(p, value=p['value'] % password) for p in attribute]),
+                user_xml.patches_digest([dict(p, xml=p['xml'] % password) for p in fragment]))
+
+    one, other = digests('s3cret'), digests('0ther')
+    assert all(a != b for a, b in zip(one, other))  # a new password is still a change
+    monkeypatch.setattr(user_xml, 'password_stand_in', lambda password: 'stand-in')
+    assert digests('s3cret') == digests('0ther')  # nothing else of the password enters
