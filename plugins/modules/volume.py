@@ -38,9 +38,13 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     description:
-      - Check mode reports exactly the actions a real run would take; nothing is fetched.
-      - A pool (or a source volume) that does not exist yet - an earlier task of the play makes it - is no error in
-        check mode; the volume is predicted as created, with a warning. The real run needs it by then.
+      - Check mode reports exactly the actions a real run would take, and fails where it would fail; nothing is
+        fetched.
+      - A pool (or a source volume) that does not exist yet or is not started - an earlier task of the play makes or
+        starts it - is no error in check mode; the volume is predicted as created, with a warning. It goes through
+        every check of the real run that needs no pool - O(capacity), the source volume or file, and an
+        O(import.path) image's format header, size and checksum - and fails with the real run's message where that
+        fails. Only the pool's free space is left to the real run, which needs the pool by then.
   diff_mode:
     description: The diff shows capacity, format and content source before and after (a seed by its hash).
 options:
@@ -106,6 +110,8 @@ options:
       - Fill a new volume with an image, uploaded through libvirt's stream API (so it works on any pool type and
         over remote connections). The image is verified before anything is created; a wrong checksum or a failed
         download leaves nothing behind.
+      - An image file on the target host (O(import.path)) is verified when the task is planned, in check mode too. An
+        image from O(import.url) is fetched by the real run only (to a temporary file).
     type: dict
     suboptions:
       path:

@@ -1,0 +1,169 @@
+"""Check mode predicts what the real run does: against a pool that is not
+there yet or not started, a volume goes through every check a real run makes
+that needs no pool."""
+import uuid
+
+import pytest
+
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, VirtError
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.importing_volume_manager import ImportingVolumeManager
+from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
+from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
+from ansible_collections.virtkit.virt.tests.unit.module_utils.storage.test_storage_managers import (
+    DIR_POOL, run, vol_params)
+
+MiB = 1024 ** 2
+SRC_POOL = "<pool type='dir'><name>src</name><uuid>u-src</uuid><target><path>/pools/src</path></target></pool>"
+
+
+def qcow2_header(virtual_size):
+    return b'QFI\xfb' + b'\0' * 20 + virtual_size.to_bytes(8, 'big') + b'\0' * 1000
+
+
+def imp(path=None, url=None, checksum=None, fmt=None):
+    return {'import': {'path': path, 'url': url, 'checksum': checksum, 'format': fmt, 'validate_certs': True}}
+
+
+def outcome(driver, params, check):
+    """What a run says: its actions, or the message it fails with."""
+    try:
+        return 'changed', run(ImportingVolumeManager, driver, params, check=check).action_names
+    except VirtError as exc:
+        return 'failed', exc.describe()
+
+
+def with_sources(pool=None):
+    """The fake host: a pool ``src`` with the sources, and pool ``p`` as ``pool``
+    says (None: not there; 'inactive'; 'active', empty)."""
+    driver = FakeDriver()
+    driver.add_pool('src', SRC_POOL)
+    driver.add_volume('src', 'gold', 16 * MiB, 'qcow2')
+    driver.add_volume('src', 'base', 16 * MiB, 'qcow2')
+    if pool:
+        driver.add_pool('p', DIR_POOL, active=pool == 'active')
+    return driver
+
+
+@pytest.fixture
+def images(tmp_path):
+    raw = tmp_path / 'image.raw'
+    raw.write_bytes(b'\1' * 8192)
+    qcow2 = tmp_path / 'image.qcow2'
+    qcow2.write_bytes(qcow2_header(24 * MiB))
+    sha = __import__('hashlib').sha256(raw.read_bytes()).hexdigest()
+    return {'raw': str(raw), 'qcow2': str(qcow2), 'sha256': 'sha256:' + sha, 'missing': str(tmp_path / 'nope.img')}
+
+
+SPECS = [
+    # (what, params as a function of the images, the real run's outcome)
+    ('empty, no capacity', lambda i: {}, ('failed', 'capacity')),
+    ('empty, preallocated', lambda i: {'capacity': '16MiB', 'preallocate': True}, ('changed', ['create (preallocated)'])),
+    ('import, right checksum', lambda i: imp(i['raw'], checksum=i['sha256']), ('changed', ['import {raw}'])),
+    ('import, wrong checksum', lambda i: imp(i['raw'], checksum='sha256:' + '0' * 64), ('failed', 'import.checksum')),
+    ('import, not there', lambda i: imp(i['missing']), ('failed', 'import.path')),
+    ('import, format the header denies', lambda i: imp(i['raw'], fmt='qcow2'), ('failed', 'import.format')),
+    ('import, capacity below the image', lambda i: dict(imp(i['qcow2']), capacity='8MiB'), ('failed', 'allow_shrink')),
+    ('import, grown', lambda i: dict(imp(i['qcow2']), capacity='32MiB'), ('changed', ['import {qcow2}'])),
+    ('clone, grown', lambda i: {'clone_from': {'name': 'gold', 'pool': 'src'}, 'capacity': '32MiB'},
+     ('changed', ['clone src/gold', 'grow from 16MiB to 32MiB'])),
+    ('clone, capacity below it', lambda i: {'clone_from': {'name': 'gold', 'pool': 'src'}, 'capacity': '8MiB'},
+     ('failed', 'allow_shrink')),
+    ('overlay on a volume', lambda i: {'backing_volume': {'name': 'base', 'pool': 'src'}},
+     ('changed', ['create overlay on /pools/src/base'])),
+    ('overlay on a file', lambda i: {'backing_path': i['qcow2']}, ('changed', ['create overlay on {qcow2}'])),
+]
+
+
+@pytest.mark.parametrize('pool', [None, 'inactive'])
+@pytest.mark.parametrize('what, params, real', SPECS, ids=[spec[0] for spec in SPECS])
+def test_check_mode_without_the_pool_predicts_the_real_run(images, pool, what, params, real):
+    params = vol_params(**params(images))
+    expected = outcome(with_sources('active'), params, check=False)
+    kind, said = real
+    assert expected[0] == kind
+    if kind == 'failed':
+        assert said in expected[1]
+    else:
+        assert expected[1] == [action.format(**images) for action in said]
+    driver = with_sources(pool)
+    predicted = outcome(driver, params, check=True)
+    assert predicted == expected
+    assert driver.changes() == []
+
+
+def test_the_prediction_says_the_pool_is_missing_and_its_space_unchecked():
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL, active=False, available=MiB)
+    plan = run(VolumeManager, driver, vol_params(capacity='16MiB', preallocate=True), check=True)
+    assert plan.action_names == ['create (preallocated)']
+    assert "pool 'p' is inactive" in plan.warnings[0] and 'free space unchecked' in plan.warnings[0]
+    assert plan.before == {} and plan.after == {'capacity': 16 * MiB}
+
+
+def planned(driver, params, check=True):
+    """The plan, every warning of a run (the manager's and the plan's) and the facts it returns."""
+    manager = VolumeManager(params, check_mode=check)
+    manager.validate()
+    manager.driver = driver
+    plan = manager.plan()
+    if not check:
+        plan.apply()
+    return plan, manager.warnings + plan.warnings, manager.facts(plan)
+
+
+def test_a_source_in_a_pool_not_there_yet_is_predicted_with_a_warning():
+    plan, warnings, _facts = planned(FakeDriver(), vol_params(clone_from={'name': 'gold', 'pool': 'src'}))
+    assert plan.action_names == ['clone src/gold']
+    assert any("clone_from: volume 'gold' in pool 'src' does not exist" in warning for warning in warnings)
+
+
+# -- against libvirt's test driver: a pool that is defined, not started ----------------
+
+@pytest.fixture
+def test_driver():
+    libvirt_driver = pytest.importorskip(
+        'ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver')
+    driver = libvirt_driver.LibvirtDriver('test:///default')
+    names = {'pool': 'vk-%s' % uuid.uuid4().hex[:8], 'src': 'vk-%s' % uuid.uuid4().hex[:8]}
+    for name in names.values():
+        driver.define_pool("<pool type='dir'><name>%s</name><target><path>/%s</path></target></pool>" % (name, name))
+    yield driver, names
+    conn = driver._connection()
+    for name in names.values():
+        pool = conn.storagePoolLookupByName(name)
+        if pool.isActive():
+            for volume in pool.listAllVolumes():
+                volume.delete()
+            pool.destroy()
+        pool.undefine()
+    driver.close()
+
+
+def test_a_source_in_an_inactive_pool_is_predicted_then_refused_naming_the_pool(test_driver):
+    driver, names = test_driver
+    params = vol_params(pool=names['pool'], backing_volume={'name': 'base', 'pool': names['src']})
+    # Both pools stopped: check mode predicts the overlay (an earlier task may start them) ...
+    plan, warnings, facts = planned(driver, params)
+    assert plan.action_names == ['create overlay on %s/base' % names['src']]
+    assert any("backing_volume: pool %r is inactive" % names['src'] in warning for warning in warnings)
+    assert any("pool %r is inactive" % names['pool'] in warning for warning in warnings)
+    assert facts == {'name': 'v', 'pool': names['pool'], 'exists': False}
+    # ... and the real run, its own pool started, says which pool to start (not libvirt's "operation invalid").
+    driver._connection().storagePoolLookupByName(names['pool']).create()
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, params)
+    assert info.value.describe() == ("Failed to create volume 'v' in pool %r: backing_volume: pool %r is inactive, "
+                                     "so volume 'base' cannot be read; start it first" % (names['pool'], names['src']))
+
+
+def test_check_mode_on_an_inactive_pool_then_the_real_run_once_it_is_started(test_driver):
+    driver, names = test_driver
+    for params, expected in ((vol_params(pool=names['pool']), 'failed'),
+                             (vol_params(pool=names['pool'], capacity='4MiB', format='qcow2'), 'changed')):
+        predicted = outcome(driver, params, check=True)
+        driver._connection().storagePoolLookupByName(names['pool']).create()
+        try:
+            assert outcome(driver, params, check=False) == predicted
+            assert predicted[0] == expected
+        finally:
+            driver._connection().storagePoolLookupByName(names['pool']).destroy()
