@@ -68,6 +68,8 @@ options:
       - The size the guest sees. A bare number is bytes; V(512MiB), V(20G) (= GiB), V(10GB) (= 10^9 bytes) work too.
       - Needed for a new empty volume. Overlays default to their backing file's size, clones to their original's,
         imports to the image's; a larger value grows them after creation. Not for O(cloud_init).
+      - A volume replaced (O(replace=true)) without it keeps its current capacity - or takes its new content's, where
+        that is larger, so that nothing of it is cut off. A cloud-init seed is as large as its image.
     type: raw
   format:
     description:
@@ -159,6 +161,7 @@ options:
     description:
       - Delete and recreate an existing volume whose content source, format or seed marker does not match the spec.
         Its data is lost.
+      - The new volume keeps the old one's capacity unless O(capacity) says otherwise (see there).
     type: bool
     default: false
   wipe:

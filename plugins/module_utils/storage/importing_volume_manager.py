@@ -41,6 +41,7 @@ class ImportingVolumeManager(VolumeManager):
                 raise NotFound('import.path: no such file on the target host: %s' % source['path'],
                                resource=self.label, action='create')
             self._open_image()
+            self._new_capacity(plan, self.image.virtual_size)  # the diff shows a kept capacity
         plan.add('import %s' % source['shown'], self._import, undo=undo)
 
     def _open_image(self):
@@ -70,11 +71,11 @@ class ImportingVolumeManager(VolumeManager):
             self._open_image()  # a URL: fetched now
         image = self.image
         try:
-            wanted = self.spec['capacity']
+            wanted = self._capacity_for(image.virtual_size)
             xml = build_volume_xml({'name': self.name, 'capacity': image.length, 'allocation': 0, 'format': 'raw'})
             with open(image.path, 'rb') as reader:
                 self._filled(xml, reader, image.length)
-            if wanted is not None and wanted != image.virtual_size:
+            if wanted != image.virtual_size:
                 try:
                     self.driver.resize_volume(self.pool, self.name, wanted, shrink=wanted < image.virtual_size)
                 except BaseException:

@@ -87,6 +87,7 @@ class VolumeManager(Manager):
     result_key = 'volume'
     pool_info = None  # the pool's status; None: not there (yet), in check mode
     pool_type = None
+    kept_capacity = None  # a replaced volume's capacity, where the spec gives none
     predicted = False  # check mode without the pool: the volume is predicted as made
 
     def validate(self):
@@ -290,7 +291,7 @@ class VolumeManager(Manager):
         spec = self.spec
         undo = self._deleter(self.name)
         if kind is None:
-            capacity = spec['capacity']
+            capacity = self._new_capacity(plan)
             if capacity is None:
                 raise InvalidSpec('capacity', 'a new volume needs a capacity (%s does not exist yet)' % self.label)
             # libvirt makes a sparse snapshot LV for allocation < capacity in
@@ -309,7 +310,7 @@ class VolumeManager(Manager):
         elif kind == 'backing':
             backing = self._backing()
             xml = build_volume_xml({'name': self.name, 'format': spec['format'],
-                                    'capacity': spec['capacity'] or backing['capacity'],
+                                    'capacity': self._new_capacity(plan, backing['capacity']),
                                     'backing': {'path': backing['path'], 'format': backing['format']}})
             plan.add('create overlay on %s' % backing['path'], self._creator(xml), undo=undo)
         elif kind == 'clone':
@@ -321,11 +322,28 @@ class VolumeManager(Manager):
                                  'a copy of %s/%s' % (self.source['pool'], self.source['name']))
             plan.add('clone %s/%s' % (self.source['pool'], self.source['name']),
                      lambda: self._with_marker(self._creator(xml, self.source)), undo=undo)
-            self._plan_capacity(plan, origin['capacity'], None)
+            self._plan_capacity(plan, origin['capacity'], None, want=self._new_capacity(plan, origin['capacity']))
         elif kind == 'import':
             self._plan_import(plan, undo)
         else:
             plan.add('create cloud-init seed (sha256 %s)' % self.source['sha256'][:12], self._create_seed, undo=undo)
+
+    def _capacity_for(self, content):
+        """A new volume's capacity: the one asked for; where none is, a
+        replaced volume's own (never less than its new content, which would
+        cut it off); else that of its content (None: not known yet)."""
+        if self.spec['capacity'] is not None:
+            return self.spec['capacity']
+        if self.kept_capacity is None:
+            return content
+        return max(self.kept_capacity, content or 0)
+
+    def _new_capacity(self, plan, content=None):
+        """``_capacity_for(content)``, which the diff shows where it is a replaced volume's."""
+        capacity = self._capacity_for(content)
+        if self.spec['capacity'] is None and self.kept_capacity is not None:
+            plan.before['capacity'], plan.after['capacity'] = self.kept_capacity, capacity
+        return capacity
 
     def _plan_import(self, plan, undo):
         # The volume module's manager (ImportingVolumeManager, importing_volume_manager.py) fetches and uploads
@@ -392,6 +410,9 @@ class VolumeManager(Manager):
             if not self.params.get('replace'):
                 raise Conflict('%s; set replace: true to delete it and create it anew (its data is lost)' % mismatch,
                                resource=self.label, action='update')
+            if self.spec['capacity'] is None and kind != 'cloud_init':
+                # The new volume keeps the capacity the old one was given (or grown to); a seed is its image's size.
+                self.kept_capacity = current['capacity']
             plan.add('delete (to replace it)', self._deleter(self.name))
             self._plan_create(plan)
             return
@@ -432,8 +453,9 @@ class VolumeManager(Manager):
         self.driver.delete_volume(self.pool, self.name)
         self._create_seed()
 
-    def _plan_capacity(self, plan, have, fmt, allocation=None):
-        want = self.spec['capacity']
+    def _plan_capacity(self, plan, have, fmt, allocation=None, want=None):
+        """Grow or shrink from ``have`` to ``want`` (by default: the capacity asked for)."""
+        want = self.spec['capacity'] if want is None else want
         if want is None or have is None or want == have:
             return
         if want > have:

@@ -1,6 +1,6 @@
 """Check mode predicts what the real run does: against a pool that is not
 there yet or not started, a volume goes through every check a real run makes
-that needs no pool."""
+that needs no pool; a replaced volume keeps its capacity."""
 import uuid
 
 import pytest
@@ -167,3 +167,75 @@ def test_check_mode_on_an_inactive_pool_then_the_real_run_once_it_is_started(tes
             assert predicted[0] == expected
         finally:
             driver._connection().storagePoolLookupByName(names['pool']).destroy()
+
+
+# -- replace keeps the capacity -----------------------------------------------------
+
+def replaced(driver, params, check=False):
+    return run(ImportingVolumeManager, driver, vol_params(replace=True, **params), check=check)
+
+
+def test_a_replaced_empty_volume_keeps_its_capacity():
+    driver = with_sources('active')
+    driver.add_volume('p', 'v', 48 * MiB, 'raw')
+    plan = replaced(driver, {'format': 'qcow2'}, check=True)
+    assert plan.action_names == ['delete (to replace it)', 'create']
+    assert plan.diff()['before'] == {'capacity': 48 * MiB, 'format': 'raw'}
+    assert plan.diff()['after'] == {'capacity': 48 * MiB, 'format': 'qcow2'}
+    replaced(driver, {'format': 'qcow2'})
+    assert driver.pools['p']['volumes']['v']['capacity'] == 48 * MiB
+    assert replaced(driver, {'format': 'qcow2'}).action_names == []
+
+
+def test_a_volume_replaced_by_an_import_keeps_its_capacity(images):
+    driver = with_sources('active')
+    driver.add_volume('p', 'v', 48 * MiB, 'qcow2', backing='/pools/src/base')
+    plan = replaced(driver, imp(images['raw']), check=True)
+    assert plan.action_names == ['delete (to replace it)', 'import %s' % images['raw']]
+    assert plan.after['capacity'] == 48 * MiB
+    replaced(driver, imp(images['raw']))
+    volume = driver.pools['p']['volumes']['v']
+    assert volume['capacity'] == 48 * MiB and volume['content'] == b'\1' * 8192 and volume['backing'] is None
+
+
+def test_a_volume_replaced_by_a_clone_or_an_overlay_keeps_its_capacity():
+    driver = with_sources('active')
+    driver.add_volume('p', 'v', 48 * MiB, 'raw')
+    clone = {'clone_from': {'name': 'gold', 'pool': 'src'}, 'format': 'qcow2'}
+    assert replaced(driver, clone, check=True).action_names == [
+        'delete (to replace it)', 'clone src/gold', 'grow from 16MiB to 48MiB']
+    replaced(driver, clone)
+    assert driver.pools['p']['volumes']['v']['capacity'] == 48 * MiB
+    overlay = {'backing_volume': {'name': 'base', 'pool': 'src'}}
+    replaced(driver, overlay)
+    volume = driver.pools['p']['volumes']['v']
+    assert volume['capacity'] == 48 * MiB and volume['backing'] == '/pools/src/base'
+
+
+def test_a_replacement_larger_than_the_volume_is_not_cut(images):
+    driver = with_sources('active')
+    driver.add_volume('p', 'v', MiB, 'qcow2', backing='/pools/src/base')
+    plan = replaced(driver, imp(images['qcow2']))
+    assert plan.after['capacity'] == 24 * MiB
+    assert driver.called('resize_volume') == []  # the image as it is (the fake reads no qcow2 header after an upload)
+    driver.add_volume('p', 'w', MiB, 'raw')
+    replaced(driver, {'name': 'w', 'clone_from': {'name': 'gold', 'pool': 'src'}, 'format': 'qcow2'})
+    assert driver.pools['p']['volumes']['w']['capacity'] == 16 * MiB
+
+
+def test_a_capacity_given_is_the_replacement_s(images):
+    driver = with_sources('active')
+    driver.add_volume('p', 'v', 48 * MiB, 'qcow2', backing='/pools/src/base')
+    replaced(driver, dict(imp(images['raw']), capacity='4MiB'))
+    assert driver.pools['p']['volumes']['v']['capacity'] == 4 * MiB
+
+
+def test_a_seed_replacing_a_volume_is_as_large_as_its_image():
+    pytest.importorskip('pycdlib')
+    driver = with_sources('active')
+    driver.add_volume('p', 'v', 48 * MiB, 'raw', content=b'\0' * 40000)
+    data = {'user_data': 'x', 'meta_data': None, 'network_config': None, 'vendor_data': None}
+    plan = replaced(driver, {'cloud_init': data})
+    assert plan.action_names[0] == 'delete (to replace it)'
+    assert 'capacity' not in plan.diff()['before'] and 'capacity' not in plan.diff()['after']
+    assert driver.pools['p']['volumes']['v']['capacity'] < MiB
