@@ -113,7 +113,9 @@ options:
         over remote connections). The image is verified before anything is created; a wrong checksum or a failed
         download leaves nothing behind.
       - An image file on the target host (O(import.path)) is verified when the task is planned, in check mode too. An
-        image from O(import.url) is fetched by the real run only (to a temporary file).
+        image from O(import.url) is fetched by the real run only (to a temporary file); where it replaces a volume
+        (O(replace=true)), it is fetched and verified first (the action C(fetch URL)), and only then is the volume
+        deleted, so a failed download or a wrong checksum leaves that volume as it is.
     type: dict
     suboptions:
       path:
@@ -161,7 +163,8 @@ options:
     description:
       - Delete and recreate an existing volume whose content source, format or seed marker does not match the spec.
         Its data is lost.
-      - The new volume keeps the old one's capacity unless O(capacity) says otherwise (see there).
+      - The new volume keeps the old one's capacity unless O(capacity) says otherwise (see there). The old volume's
+        space counts as free when the new one's is checked.
     type: bool
     default: false
   wipe:

@@ -12,7 +12,8 @@ ships every file a module's imports reach, imports inside functions too.
 An image is verified (checksum, format, its size against the capacity asked
 for) before anything is touched: a file on the target host while the plan is
 made, so that check mode fails where the real run would; a URL, which check
-mode never fetches, when the real run imports it.
+mode never fetches, as the first step of the real run - before the volume it
+replaces is deleted, so a failed download leaves that volume as it is.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,6 +45,12 @@ class ImportingVolumeManager(VolumeManager):
             self._new_capacity(plan, self.image.virtual_size)  # the diff shows a kept capacity
         plan.add('import %s' % source['shown'], self._import, undo=undo)
 
+    def _plan_replace(self, plan, current):
+        if self.source and self.source['kind'] == 'import' and self.source['url']:
+            # Fetched and verified before the volume is deleted; undone, the copy goes.
+            plan.add('fetch %s' % self.source['shown'], self._open_image, undo=self._close_image)
+        super(ImportingVolumeManager, self)._plan_replace(plan, current)
+
     def _open_image(self):
         """Fetch (a URL) and verify the image; fail before anything is made
         where it does not fit: a capacity asked for below its size, or not
@@ -68,7 +75,7 @@ class ImportingVolumeManager(VolumeManager):
 
     def _import(self):
         if self.image is None:
-            self._open_image()  # a URL: fetched now
+            self._open_image()  # a URL to make a new volume from: fetched now
         image = self.image
         try:
             wanted = self._capacity_for(image.virtual_size)

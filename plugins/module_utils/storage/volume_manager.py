@@ -88,6 +88,7 @@ class VolumeManager(Manager):
     pool_info = None  # the pool's status; None: not there (yet), in check mode
     pool_type = None
     kept_capacity = None  # a replaced volume's capacity, where the spec gives none
+    freed = 0  # the bytes a volume being replaced holds until it is deleted
     predicted = False  # check mode without the pool: the volume is predicted as made
 
     def validate(self):
@@ -270,7 +271,7 @@ class VolumeManager(Manager):
         """Fail before anything is made when ``needed`` bytes are not free."""
         if not needed or self.pool_info is None:
             return  # a pool not there yet (check mode): the real run checks
-        available = self._available()
+        available = self._available() + self.freed
         if needed > available:
             raise Conflict('not enough space in pool %r: %s needs %s, the pool has %s free'
                            % (self.pool, what, format_bytes(needed), format_bytes(available)),
@@ -413,14 +414,24 @@ class VolumeManager(Manager):
             if self.spec['capacity'] is None and kind != 'cloud_init':
                 # The new volume keeps the capacity the old one was given (or grown to); a seed is its image's size.
                 self.kept_capacity = current['capacity']
-            plan.add('delete (to replace it)', self._deleter(self.name))
-            self._plan_create(plan)
+            self._plan_replace(plan, current)
             return
         if kind == 'cloud_init' and seed != self.source['sha256']:
             plan.add('rebuild cloud-init seed (sha256 %s -> %s)' % (seed[:12], self.source['sha256'][:12]),
                      self._rebuild_seed)
             return
         self._plan_capacity(plan, current['capacity'], current['format'], current.get('allocation'))
+
+    def _plan_replace(self, plan, current):
+        """Delete the volume, then create it anew: the space it holds counts as
+        free for the checks made before it is deleted."""
+        self.freed = current.get('allocation') or 0
+
+        def delete():
+            self._deleter(self.name)()
+            self.freed = 0
+        plan.add('delete (to replace it)', delete)
+        self._plan_create(plan)
 
     def _restricted(self, shown):
         """The diff's *before*: what the spec speaks about. A clone or an

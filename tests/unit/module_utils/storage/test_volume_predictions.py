@@ -1,6 +1,10 @@
 """Check mode predicts what the real run does: against a pool that is not
 there yet or not started, a volume goes through every check a real run makes
-that needs no pool; a replaced volume keeps its capacity."""
+that needs no pool; a replaced volume keeps its capacity; an image from a
+URL is fetched before the volume it replaces is deleted."""
+import functools
+import http.server
+import threading
 import uuid
 
 import pytest
@@ -228,6 +232,102 @@ def test_a_capacity_given_is_the_replacement_s(images):
     driver.add_volume('p', 'v', 48 * MiB, 'qcow2', backing='/pools/src/base')
     replaced(driver, dict(imp(images['raw']), capacity='4MiB'))
     assert driver.pools['p']['volumes']['v']['capacity'] == 4 * MiB
+
+
+def test_a_replacement_s_space_counts_what_the_old_volume_frees(images):
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL, available=4096)
+    driver.add_volume('p', 'v', 48 * MiB, 'qcow2', backing='/pools/src/base')
+    driver.script('volume_xml', "<volume><name>v</name><capacity>50331648</capacity><allocation>8192</allocation>"
+                  "<target><path>/pools/p/v</path><format type='qcow2'/></target>"
+                  "<backingStore><path>/pools/src/base</path><format type='qcow2'/></backingStore></volume>",
+                  name='v')
+    plan = replaced(driver, imp(images['raw']), check=True)
+    assert plan.action_names == ['delete (to replace it)', 'import %s' % images['raw']]
+    driver.script('volume_xml', "<volume><name>v</name><capacity>50331648</capacity><allocation>2048</allocation>"
+                  "<target><path>/pools/p/v</path><format type='qcow2'/></target>"
+                  "<backingStore><path>/pools/src/base</path><format type='qcow2'/></backingStore></volume>",
+                  name='v')
+    with pytest.raises(Conflict) as info:
+        replaced(driver, imp(images['raw']), check=True)
+    assert 'needs 8KiB, the pool has 6KiB free' in info.value.describe()
+
+
+# -- an image from a URL replaces a volume only once it is fetched and verified ---------
+
+@pytest.fixture
+def served(tmp_path):
+    """An HTTP server on 127.0.0.1 serving ``tmp_path/www``; yields its base URL."""
+    www = tmp_path / 'www'
+    www.mkdir()
+    handler = functools.partial(QuietHandler, directory=str(www))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield www, 'http://127.0.0.1:%d' % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def url_replacement_driver():
+    driver = with_sources('active')
+    driver.add_volume('p', 'v', 48 * MiB, 'qcow2', backing='/pools/src/base')
+    return driver
+
+
+@pytest.mark.parametrize('case', ['not there', 'wrong checksum', 'below the capacity asked for'])
+def test_a_failed_download_leaves_the_volume_it_would_replace(served, case):
+    www, base = served
+    (www / 'image.qcow2').write_bytes(qcow2_header(24 * MiB))
+    driver = url_replacement_driver()
+    source = {'not there': imp(url=base + '/missing.img'),
+              'wrong checksum': imp(url=base + '/image.qcow2', checksum='sha256:' + '0' * 64),
+              'below the capacity asked for': dict(imp(url=base + '/image.qcow2'), capacity='8MiB')}[case]
+    plan = replaced(driver, source, check=True)
+    url = source['import']['url']
+    assert plan.action_names == ['fetch %s' % url, 'delete (to replace it)', 'import %s' % url]
+    with pytest.raises(VirtError):
+        replaced(driver, source)
+    assert driver.changes() == []
+    assert driver.pools['p']['volumes']['v']['backing'] == '/pools/src/base'
+
+
+def test_a_volume_is_replaced_by_an_image_from_a_url_once_it_is_fetched(served):
+    www, base = served
+    (www / 'image.raw').write_bytes(b'\2' * 8192)
+    driver = url_replacement_driver()
+    plan = replaced(driver, imp(url=base + '/image.raw'))
+    assert plan.action_names == ['fetch %s/image.raw' % base, 'delete (to replace it)', 'import %s/image.raw' % base]
+    assert [name for name, _args in driver.changes()][:2] == ['delete_volume', 'create_volume']
+    volume = driver.pools['p']['volumes']['v']
+    assert volume['content'] == b'\2' * 8192 and volume['capacity'] == 48 * MiB and volume['backing'] is None
+    assert plan.outcome.done == plan.action_names
+
+
+def test_a_fetched_image_is_removed_when_a_later_step_fails(served, monkeypatch):
+    www, base = served
+    (www / 'image.raw').write_bytes(b'\2' * 8192)
+    driver = url_replacement_driver()
+    driver.script('delete_volume', Conflict('volume is in use'))
+    fetched = []
+    from ansible_collections.virtkit.virt.plugins.module_utils.storage import volume_import
+    original = volume_import.Image.__init__
+
+    def remember(self, path, temporary):
+        fetched.append(path)
+        original(self, path, temporary)
+    monkeypatch.setattr(volume_import.Image, '__init__', remember)
+    with pytest.raises(Conflict):
+        replaced(driver, imp(url=base + '/image.raw'))
+    assert len(fetched) == 1 and not __import__('os').path.exists(fetched[0])
+    assert driver.pools['p']['volumes']['v']['backing'] == '/pools/src/base'
 
 
 def test_a_seed_replacing_a_volume_is_as_large_as_its_image():
