@@ -38,9 +38,13 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     description:
-      - Check mode reports exactly the actions a real run would take; nothing is fetched.
-      - A pool (or a source volume) that does not exist yet - an earlier task of the play makes it - is no error in
-        check mode; the volume is predicted as created, with a warning. The real run needs it by then.
+      - Check mode reports exactly the actions a real run would take, and fails where it would fail; nothing is
+        fetched.
+      - A pool (or a source volume) that does not exist yet or is not started - an earlier task of the play makes or
+        starts it - is no error in check mode; the volume is predicted as created, with a warning. It goes through
+        every check of the real run that needs no pool - O(capacity), the source volume or file, and an
+        O(import.path) image's format header, size and checksum - and fails with the real run's message where that
+        fails. Only the pool's free space is left to the real run, which needs the pool by then.
   diff_mode:
     description: The diff shows capacity, format and content source before and after (a seed by its hash).
 options:
@@ -64,6 +68,8 @@ options:
       - The size the guest sees. A bare number is bytes; V(512MiB), V(20G) (= GiB), V(10GB) (= 10^9 bytes) work too.
       - Needed for a new empty volume. Overlays default to their backing file's size, clones to their original's,
         imports to the image's; a larger value grows them after creation. Not for O(cloud_init).
+      - A volume replaced (O(replace=true)) without it keeps its current capacity - or takes its new content's, where
+        that is larger, so that nothing of it is cut off. A cloud-init seed is as large as its image.
     type: raw
   format:
     description:
@@ -106,6 +112,10 @@ options:
       - Fill a new volume with an image, uploaded through libvirt's stream API (so it works on any pool type and
         over remote connections). The image is verified before anything is created; a wrong checksum or a failed
         download leaves nothing behind.
+      - An image file on the target host (O(import.path)) is verified when the task is planned, in check mode too. An
+        image from O(import.url) is fetched by the real run only (to a temporary file); where it replaces a volume
+        (O(replace=true)), it is fetched and verified first (the action C(fetch URL)), and only then is the volume
+        deleted, so a failed download or a wrong checksum leaves that volume as it is.
     type: dict
     suboptions:
       path:
@@ -153,6 +163,8 @@ options:
     description:
       - Delete and recreate an existing volume whose content source, format or seed marker does not match the spec.
         Its data is lost.
+      - The new volume keeps the old one's capacity unless O(capacity) says otherwise (see there). The old volume's
+        space counts as free when the new one's is checked.
     type: bool
     default: false
   wipe:

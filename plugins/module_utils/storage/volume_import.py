@@ -56,8 +56,8 @@ def open_image(source):
         # File pools report the format they probe; a declaration that
         # contradicts the header would never match on the next run.
         if declared and 'qcow2' in (declared, image.detected_format) and declared != image.detected_format:
-            raise InvalidSpec('import.format', 'the image is %s, not %s'
-                              % ('qcow2' if image.detected_format == 'qcow2' else 'not qcow2', declared))
+            raise InvalidSpec('import.format', 'the image has a qcow2 header, so it is qcow2, not %s' % declared
+                              if image.detected_format == 'qcow2' else 'the image has no qcow2 header, so it is not qcow2')
     except Exception:
         image.close()
         raise

@@ -85,6 +85,11 @@ def _same_path(a, b):
 class VolumeManager(Manager):
     kind = 'volume'
     result_key = 'volume'
+    pool_info = None  # the pool's status; None: not there (yet), in check mode
+    pool_type = None
+    kept_capacity = None  # a replaced volume's capacity, where the spec gives none
+    freed = 0  # the bytes a volume being replaced holds until it is deleted
+    predicted = False  # check mode without the pool: the volume is predicted as made
 
     def validate(self):
         v.volume_name(self.params['name'], 'name')
@@ -117,7 +122,7 @@ class VolumeManager(Manager):
             if self.state == 'absent' and pool is None:
                 return plan  # no pool, no volume
             if self.check_mode and self.state != 'absent':
-                return self._predicted(plan, 'does not exist' if pool is None else 'is inactive')
+                return self._predicted(plan, pool)
             if pool is None:
                 raise NotFound('pool %r does not exist' % self.pool, resource=self.label, action='manage')
             raise Conflict('pool %r is inactive, so its volumes cannot be seen; start it first' % self.pool,
@@ -146,15 +151,21 @@ class VolumeManager(Manager):
             self._plan_update(plan, current)
         return plan
 
-    def _predicted(self, plan, why):
-        """Check mode, the pool not there (yet): an earlier task of the play
-        may make it. The volume is predicted as made; the real run needs the pool."""
-        plan.before, plan.after = {}, self._wanted()
-        kind = (self.source or {}).get('kind')
-        plan.add({None: 'create', 'backing': 'create overlay', 'clone': 'clone', 'import': 'import',
-                  'cloud_init': 'create cloud-init seed'}[kind], lambda: None)
-        plan.warnings.append('%s: pool %r %s: check mode predicts the volume is created; the real run needs '
-                             'the pool to exist and be active by then' % (self.label, self.pool, why))
+    def _predicted(self, plan, pool):
+        """Check mode, the pool missing or inactive: an earlier task of the
+        play may make or start it. Its volumes cannot be read, so the volume
+        is predicted as made in it, through the same checks a real run makes
+        that need no pool - capacity, the sources, a local image's header,
+        size and checksum - so that a spec the real run refuses fails here
+        too. Free space is the one check left to the real run."""
+        self.pool_info = None  # nothing known of its space
+        self.predicted = True
+        self.pool_type = self._pool_type() if pool is not None else None
+        plan.before = {}
+        self._plan_create(plan)
+        plan.warnings.append('%s: pool %r %s: check mode predicts the volume is created (its free space unchecked); '
+                             'the real run needs the pool to exist and be active by then'
+                             % (self.label, self.pool, 'does not exist' if pool is None else 'is inactive'))
         return plan
 
     def _partial(self):
@@ -195,19 +206,28 @@ class VolumeManager(Manager):
 
     # -- sources ----------------------------------------------------------
     def _volume_or_fail(self, ref, field):
-        """The source volume; in check mode a missing one (an earlier task
-        may make it) is a warning and a stand-in."""
+        """The source volume; in check mode one that is missing or in an
+        inactive pool (an earlier task may make it or start the pool) is a
+        warning and a stand-in."""
         try:
             return parse_volume_xml(self.driver.volume_xml(ref['pool'], ref['name']))
         except NotFound:
-            if self.check_mode:
-                self.warnings.append('%s: %s: volume %r in pool %r does not exist: check mode predicts the volume '
-                                     'is created; the real run needs it by then'
-                                     % (self.label, field, ref['name'], ref['pool']))
-                return {'path': '%s/%s' % (ref['pool'], ref['name']), 'format': None, 'capacity': None,
-                        'allocation': None}
-            raise NotFound('%s: volume %r in pool %r does not exist' % (field, ref['name'], ref['pool']),
-                           resource=self.label, action='create')
+            why = 'volume %r in pool %r does not exist' % (ref['name'], ref['pool'])
+            error = NotFound
+        except DriverError:
+            # libvirt reads no volume of an inactive pool ("operation invalid").
+            status = or_none(self.driver.pool_status, ref['pool'])
+            if status is None or status['active']:
+                raise
+            why = 'pool %r is inactive, so volume %r cannot be read' % (ref['pool'], ref['name'])
+            error = Conflict
+        if self.check_mode:
+            self.warnings.append('%s: %s: %s: check mode predicts the volume is created; the real run needs it by then'
+                                 % (self.label, field, why))
+            return {'path': '%s/%s' % (ref['pool'], ref['name']), 'format': None, 'capacity': None,
+                    'allocation': None}
+        raise error('%s: %s%s' % (field, why, '; start it first' if error is Conflict else ''),
+                    resource=self.label, action='create')
 
     def _backing(self):
         """``{path, format, capacity}`` of the wanted backing file."""
@@ -249,9 +269,9 @@ class VolumeManager(Manager):
 
     def _need_space(self, needed, what):
         """Fail before anything is made when ``needed`` bytes are not free."""
-        if not needed:
-            return
-        available = self._available()
+        if not needed or self.pool_info is None:
+            return  # a pool not there yet (check mode): the real run checks
+        available = self._available() + self.freed
         if needed > available:
             raise Conflict('not enough space in pool %r: %s needs %s, the pool has %s free'
                            % (self.pool, what, format_bytes(needed), format_bytes(available)),
@@ -272,25 +292,26 @@ class VolumeManager(Manager):
         spec = self.spec
         undo = self._deleter(self.name)
         if kind is None:
-            if spec['capacity'] is None:
+            capacity = self._new_capacity(plan)
+            if capacity is None:
                 raise InvalidSpec('capacity', 'a new volume needs a capacity (%s does not exist yet)' % self.label)
             # libvirt makes a sparse snapshot LV for allocation < capacity in
             # LVM pools: their volumes are always allocated in full.
             full = spec['preallocate'] or self.pool_type in FULLY_ALLOCATED
             if full:
-                self._need_space(spec['capacity'], 'a volume of %s' % format_bytes(spec['capacity']))
-            elif spec['capacity'] > self.pool_info['available']:
+                self._need_space(capacity, 'a volume of %s' % format_bytes(capacity))
+            elif self.pool_info is not None and capacity > self.pool_info['available']:
                 plan.warnings.append('%s: its capacity (%s) is more than pool %r has free (%s): it is thin, so it '
                                      'is made, but writes fail once the pool is full'
-                                     % (self.label, format_bytes(spec['capacity']), self.pool,
+                                     % (self.label, format_bytes(capacity), self.pool,
                                         format_bytes(self.pool_info['available'])))
-            xml = build_volume_xml({'name': self.name, 'capacity': spec['capacity'], 'format': spec['format'],
-                                    'allocation': spec['capacity'] if full else 0})
+            xml = build_volume_xml({'name': self.name, 'capacity': capacity, 'format': spec['format'],
+                                    'allocation': capacity if full else 0})
             plan.add('create (preallocated)' if spec['preallocate'] else 'create', self._creator(xml), undo=undo)
         elif kind == 'backing':
             backing = self._backing()
             xml = build_volume_xml({'name': self.name, 'format': spec['format'],
-                                    'capacity': spec['capacity'] or backing['capacity'],
+                                    'capacity': self._new_capacity(plan, backing['capacity']),
                                     'backing': {'path': backing['path'], 'format': backing['format']}})
             plan.add('create overlay on %s' % backing['path'], self._creator(xml), undo=undo)
         elif kind == 'clone':
@@ -302,17 +323,33 @@ class VolumeManager(Manager):
                                  'a copy of %s/%s' % (self.source['pool'], self.source['name']))
             plan.add('clone %s/%s' % (self.source['pool'], self.source['name']),
                      lambda: self._with_marker(self._creator(xml, self.source)), undo=undo)
-            self._plan_capacity(plan, origin['capacity'], None)
+            self._plan_capacity(plan, origin['capacity'], None, want=self._new_capacity(plan, origin['capacity']))
         elif kind == 'import':
-            if self.source['path'] and not os.path.isfile(self.source['path']):
-                # Known before anything is touched, so check mode says it too.
-                raise NotFound('import.path: no such file on the target host: %s' % self.source['path'],
-                               resource=self.label, action='create')
-            if self.source['path']:
-                self._need_space(os.path.getsize(self.source['path']), 'the image %s' % self.source['path'])
-            plan.add('import %s' % self.source['shown'], self._import, undo=undo)
+            self._plan_import(plan, undo)
         else:
             plan.add('create cloud-init seed (sha256 %s)' % self.source['sha256'][:12], self._create_seed, undo=undo)
+
+    def _capacity_for(self, content):
+        """A new volume's capacity: the one asked for; where none is, a
+        replaced volume's own (never less than its new content, which would
+        cut it off); else that of its content (None: not known yet)."""
+        if self.spec['capacity'] is not None:
+            return self.spec['capacity']
+        if self.kept_capacity is None:
+            return content
+        return max(self.kept_capacity, content or 0)
+
+    def _new_capacity(self, plan, content=None):
+        """``_capacity_for(content)``, which the diff shows where it is a replaced volume's."""
+        capacity = self._capacity_for(content)
+        if self.spec['capacity'] is None and self.kept_capacity is not None:
+            plan.before['capacity'], plan.after['capacity'] = self.kept_capacity, capacity
+        return capacity
+
+    def _plan_import(self, plan, undo):
+        # The volume module's manager (ImportingVolumeManager, importing_volume_manager.py) fetches and uploads
+        # images: a domain's volumes never come from one, so what it ships holds no image or URL code.
+        raise NotImplementedError('images are imported by ImportingVolumeManager')
 
     def _creator(self, xml, clone_from=None):
         origin = (clone_from['pool'], clone_from['name']) if clone_from else None
@@ -363,11 +400,6 @@ class VolumeManager(Manager):
         xml = build_volume_xml({'name': self.name, 'capacity': len(image), 'allocation': 0, 'format': 'raw'})
         self._filled(xml, io.BytesIO(image), len(image))
 
-    def _import(self):
-        # The volume module's manager (ImportingVolumeManager, importing_volume_manager.py) fetches and uploads
-        # images: a domain's volumes never come from one, so what it ships holds no image or URL code.
-        raise NotImplementedError('images are imported by ImportingVolumeManager')
-
     # -- update -----------------------------------------------------------
     def _plan_update(self, plan, current):
         kind = (self.source or {}).get('kind')
@@ -379,14 +411,27 @@ class VolumeManager(Manager):
             if not self.params.get('replace'):
                 raise Conflict('%s; set replace: true to delete it and create it anew (its data is lost)' % mismatch,
                                resource=self.label, action='update')
-            plan.add('delete (to replace it)', self._deleter(self.name))
-            self._plan_create(plan)
+            if self.spec['capacity'] is None and kind != 'cloud_init':
+                # The new volume keeps the capacity the old one was given (or grown to); a seed is its image's size.
+                self.kept_capacity = current['capacity']
+            self._plan_replace(plan, current)
             return
         if kind == 'cloud_init' and seed != self.source['sha256']:
             plan.add('rebuild cloud-init seed (sha256 %s -> %s)' % (seed[:12], self.source['sha256'][:12]),
                      self._rebuild_seed)
             return
         self._plan_capacity(plan, current['capacity'], current['format'], current.get('allocation'))
+
+    def _plan_replace(self, plan, current):
+        """Delete the volume, then create it anew: the space it holds counts as
+        free for the checks made before it is deleted."""
+        self.freed = current.get('allocation') or 0
+
+        def delete():
+            self._deleter(self.name)()
+            self.freed = 0
+        plan.add('delete (to replace it)', delete)
+        self._plan_create(plan)
 
     def _restricted(self, shown):
         """The diff's *before*: what the spec speaks about. A clone or an
@@ -419,8 +464,9 @@ class VolumeManager(Manager):
         self.driver.delete_volume(self.pool, self.name)
         self._create_seed()
 
-    def _plan_capacity(self, plan, have, fmt, allocation=None):
-        want = self.spec['capacity']
+    def _plan_capacity(self, plan, have, fmt, allocation=None, want=None):
+        """Grow or shrink from ``have`` to ``want`` (by default: the capacity asked for)."""
+        want = self.spec['capacity'] if want is None else want
         if want is None or have is None or want == have:
             return
         if want > have:
@@ -456,6 +502,9 @@ class VolumeManager(Manager):
                         resource=self.label, action='resize')
 
     def facts(self, plan):
+        if self.predicted:
+            # A pool not there or not started shows no volume (libvirt: "operation invalid").
+            return {'name': self.name, 'pool': self.pool, 'exists': False}
         try:
             return dict(volume_facts(self.driver, self.pool, self.name), exists=True)
         except NotFound:

@@ -91,4 +91,8 @@ def test_open_image_refuses_a_wrong_format(tmp_path):
     path.write_bytes(b'\0' * 4096)
     with pytest.raises(InvalidSpec) as info:
         open_image(_source(path, format='qcow2'))
-    assert info.value.field == 'import.format'
+    assert info.value.describe() == 'Invalid import.format: the image has no qcow2 header, so it is not qcow2'
+    path.write_bytes(b'QFI\xfb' + b'\0' * 20 + struct.pack('>Q', 8 * 1024 ** 2))
+    with pytest.raises(InvalidSpec) as info:
+        open_image(_source(path, format='raw'))
+    assert info.value.describe() == 'Invalid import.format: the image has a qcow2 header, so it is qcow2, not raw'
