@@ -87,8 +87,10 @@ def _fetch(url, shown, validate_certs):
                 shutil.copyfileobj(response, out, _CHUNK)
             finally:
                 response.close()
-    except Exception as exc:
-        os.unlink(path)
+    except BaseException as exc:
+        os.unlink(path)  # also when the run is interrupted: an image left in /tmp is never found again
+        if not isinstance(exc, Exception):
+            raise
         detail = str(exc).replace(url, shown)  # never echo credentials
         raise DriverError('%s: %s' % (type(exc).__name__, detail), resource='URL %r' % shown, action='fetch')
     return path

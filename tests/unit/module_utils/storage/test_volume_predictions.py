@@ -339,3 +339,23 @@ def test_a_seed_replacing_a_volume_is_as_large_as_its_image():
     assert plan.action_names[0] == 'delete (to replace it)'
     assert 'capacity' not in plan.diff()['before'] and 'capacity' not in plan.diff()['after']
     assert driver.pools['p']['volumes']['v']['capacity'] < MiB
+
+
+def test_an_interrupted_download_leaves_no_file(served, monkeypatch):
+    www, base = served
+    (www / 'image.raw').write_bytes(b'\2' * 8192)
+    from ansible_collections.virtkit.virt.plugins.module_utils.storage import volume_import
+    made = []
+    mkstemp = volume_import.tempfile.mkstemp
+
+    def remembered(*args, **kwargs):
+        made.append(mkstemp(*args, **kwargs))
+        return made[-1]
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt()
+    monkeypatch.setattr(volume_import.tempfile, 'mkstemp', remembered)
+    monkeypatch.setattr(volume_import.shutil, 'copyfileobj', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        replaced(url_replacement_driver(), imp(url=base + '/image.raw'))
+    assert len(made) == 1 and not __import__('os').path.exists(made[0][1])
