@@ -193,7 +193,11 @@ options:
       - The domain's network interfaces, all of them - interfaces the list leaves out are removed.
       - Each is one of C({network}) (a libvirt network), C({bridge}) (a host bridge) or C({direct}) (macvtap on a
         host device).
-      - An interface without O(interfaces[].mac) keeps the MAC libvirt gave it on earlier runs.
+      - An interface without O(interfaces[].mac) keeps the MAC libvirt gave it on earlier runs. Of several on one
+        network, bridge or device, it takes the MAC of one with the same O(interfaces[].model) first, so that a
+        list in another order, or with an interface added in front, changes no NIC.
+      - Another O(interfaces[].model) keeps the NIC's MAC; a running guest takes it when it restarts
+        (RV(restart_required), or O(restart=true)).
       - To move an interface of a running guest to another network or bridge, give its O(interfaces[].mac); it
         moves live.
     type: list
