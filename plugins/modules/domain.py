@@ -176,7 +176,8 @@ options:
         type: str
         choices: [virtio, sata, scsi, ide, xen, usb]
       target:
-        description: Device name in the guest's view of libvirt (V(vda), V(sdb) ...). Assigned when not set.
+        description: Device name in the guest's view of libvirt (V(vda), V(sdb) ...). Assigned when not set. Two disks
+          with one target fail, naming both.
         type: str
       format:
         description: Image format (V(qcow2), V(raw) ...). Read from the volume when not set.
@@ -213,7 +214,7 @@ options:
         description: Host device for a macvtap interface (bridge mode).
         type: str
       mac:
-        description: MAC address.
+        description: MAC address. Two interfaces with one MAC fail, naming both.
         type: str
       model:
         description: NIC model. Defaults for a new interface to V(virtio) on QEMU/KVM.
