@@ -176,7 +176,8 @@ options:
         type: str
         choices: [virtio, sata, scsi, ide, xen, usb]
       target:
-        description: Device name in the guest's view of libvirt (V(vda), V(sdb) ...). Assigned when not set.
+        description: Device name in the guest's view of libvirt (V(vda), V(sdb) ...). Assigned when not set. Two disks
+          with one target fail, naming both.
         type: str
       format:
         description: Image format (V(qcow2), V(raw) ...). Read from the volume when not set.
@@ -193,7 +194,11 @@ options:
       - The domain's network interfaces, all of them - interfaces the list leaves out are removed.
       - Each is one of C({network}) (a libvirt network), C({bridge}) (a host bridge) or C({direct}) (macvtap on a
         host device).
-      - An interface without O(interfaces[].mac) keeps the MAC libvirt gave it on earlier runs.
+      - An interface without O(interfaces[].mac) keeps the MAC libvirt gave it on earlier runs. Of several on one
+        network, bridge or device, it takes the MAC of one with the same O(interfaces[].model) first, so that a
+        list in another order, or with an interface added in front, changes no NIC.
+      - Another O(interfaces[].model) keeps the NIC's MAC; a running guest takes it when it restarts
+        (RV(restart_required), or O(restart=true)).
       - To move an interface of a running guest to another network or bridge, give its O(interfaces[].mac); it
         moves live.
     type: list
@@ -209,7 +214,7 @@ options:
         description: Host device for a macvtap interface (bridge mode).
         type: str
       mac:
-        description: MAC address.
+        description: MAC address. Two interfaces with one MAC fail, naming both.
         type: str
       model:
         description: NIC model. Defaults for a new interface to V(virtio) on QEMU/KVM.

@@ -65,7 +65,7 @@ def spec_from_options(params, name):
     spec['interfaces'] = None
     if params.get('interfaces') is not None:
         spec['interfaces'] = [interface_spec(i, 'interfaces[%d]' % n) for n, i in enumerate(params['interfaces'])]
-        v.unique([i['mac'] for i in spec['interfaces']], 'interfaces', 'MAC')
+        v.unique_items(spec['interfaces'], 'interfaces', 'mac')
     spec['host_network'] = params.get('share_host_network')
     if spec['host_network'] and spec['interfaces']:
         raise InvalidSpec('share_host_network', 'a container with interfaces has its own network namespace; '

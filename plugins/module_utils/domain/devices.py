@@ -7,8 +7,8 @@ Users rarely name disk targets or MACs; libvirt invents MACs and we pick
 targets. Both must stay the same on every later run, or a re-run would
 replace devices. So a desired disk takes the target of the current disk with
 the same source (a cdrom with another medium: the drive left over), and a
-desired interface without MAC takes the MAC of the
-first current interface on the same network, bridge or device. Only devices
+desired interface without MAC takes the MAC of a current interface on the
+same network, bridge or device, one of the same model first. Only devices
 that match nothing are new; they get defaults (bus, model) and a free target.
 """
 
@@ -129,24 +129,41 @@ def _letters(index):
 
 
 def resolve_interfaces(interfaces, current, virt_type):
-    """``interfaces`` with the MACs of the current interfaces they match."""
+    """``interfaces`` with the MACs of the current interfaces they match:
+    on the same network, bridge or device, of the same model first (NICs
+    listed in another order or one added in front keep their MACs and
+    models), then one that does not say its model, then one of another model
+    (that NIC keeps its MAC and changes its model)."""
     resolved = [dict(i) for i in interfaces]
     claimed = set(i['mac'] for i in resolved if i.get('mac'))
     known = set(i['mac'] for i in current)
-    for iface in resolved:
-        if iface.get('mac'):
-            continue
-        kind = iface['type'] if iface.get('type') else interface_type(iface)
-        for have in current:
-            if have['mac'] and have['mac'] not in claimed and have.get(kind) == iface.get(kind) \
-                    and have.get('type') == kind:
-                iface['mac'] = have['mac']
-                claimed.add(have['mac'])
-                break
+    for fits in (_same_model, _any_model, _other_model):
+        for iface in resolved:
+            if iface.get('mac'):
+                continue
+            kind = iface['type'] if iface.get('type') else interface_type(iface)
+            for have in current:
+                if have['mac'] and have['mac'] not in claimed and have.get(kind) == iface.get(kind) \
+                        and have.get('type') == kind and fits(iface, have):
+                    iface['mac'] = have['mac']
+                    claimed.add(have['mac'])
+                    break
     for iface in resolved:
         if iface.get('mac') not in known and 'model' in iface and iface['model'] is None:
             iface['model'] = DEFAULT_NIC_MODEL.get(virt_type)
     return resolved
+
+
+def _same_model(iface, have):
+    return iface.get('model') is not None and iface['model'] == have.get('model')
+
+
+def _any_model(iface, have):
+    return iface.get('model') is None
+
+
+def _other_model(iface, have):
+    return iface.get('model') is not None
 
 
 # -- references to other objects on the host ---------------------------------------

@@ -141,11 +141,11 @@ def spec_from_options(params, name):
     spec['disks'] = None
     if params.get('disks') is not None:
         spec['disks'] = [disk_spec(d, 'disks[%d]' % i) for i, d in enumerate(params['disks'])]
-        v.unique([d['target'] for d in spec['disks']], 'disks', 'target')
+        v.unique_items(spec['disks'], 'disks', 'target')
     spec['interfaces'] = None
     if params.get('interfaces') is not None:
         spec['interfaces'] = [interface_spec(i, 'interfaces[%d]' % n) for n, i in enumerate(params['interfaces'])]
-        v.unique([i['mac'] for i in spec['interfaces']], 'interfaces', 'MAC')
+        v.unique_items(spec['interfaces'], 'interfaces', 'mac')
     spec['graphics'] = graphics_spec(params.get('graphics'))
     spec['console'] = console_spec(params.get('console'))
     spec['guest_agent'] = params.get('guest_agent')

@@ -87,3 +87,16 @@ def unique(values, field, what):
         if value in seen:
             raise InvalidSpec(field, 'duplicate %s %s' % (what, value))
         seen.add(value)
+
+
+def unique_items(items, kind, key):
+    """No two of ``items`` (the list option ``kind``) with the same ``key``:
+    the error names the later item and the one it repeats."""
+    first = {}
+    for index, item in enumerate(items):
+        value = item.get(key)
+        if value is None:
+            continue
+        if value in first:
+            raise InvalidSpec('%s[%d].%s' % (kind, index, key), 'duplicate of %s[%d] (%s)' % (kind, first[value], value))
+        first[value] = index

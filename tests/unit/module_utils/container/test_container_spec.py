@@ -135,6 +135,8 @@ def test_rootfs_archive_and_checksum():
     (dict(idmap={'uid': RANGE, 'gid': RANGE}, share_host_network=True), 'share_host_network'),
     (dict(interfaces=[{'network': 'lab'}], share_host_network=True), 'share_host_network'),
     (dict(interfaces=[{'model': 'virtio'}]), 'interfaces[0]'),
+    (dict(interfaces=[{'network': 'a', 'mac': '52:54:00:00:00:01'}, {'bridge': 'b', 'mac': '52:54:00:00:00:01'}]),
+     'interfaces[1].mac'),
     (dict(tags={'a b': 1}), 'tags'),
     (dict(name='a/b'), 'name'),
     (dict(xml="<domain type='qemu'><name>ct1</name><memory>65536</memory><os><type>hvm</type></os></domain>"), 'xml'),

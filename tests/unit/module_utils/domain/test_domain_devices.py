@@ -64,6 +64,35 @@ def test_interfaces_keep_libvirt_macs():
     assert [i['network'] for i in added] == ['other'] and removed == [] and modified == []
 
 
+def test_interfaces_on_one_network_keep_their_macs_by_model():
+    current = [iface(network='lab', mac='52:54:00:00:00:01', model='virtio'),
+               iface(network='lab', mac='52:54:00:00:00:02', model='e1000')]
+
+    def resolve(*models, **kw):
+        have = kw.get('have', current)
+        resolved = resolve_interfaces([iface(network='lab', model=m) for m in models], have, 'qemu')
+        return [i['mac'] for i in resolved], interface_changes(resolved, have)
+
+    # listed in another order: the same NICs, nothing changes
+    macs, (added, removed, modified) = resolve('e1000', 'virtio')
+    assert macs == ['52:54:00:00:00:02', '52:54:00:00:00:01'] and (added, removed, modified) == ([], [], [])
+    # one added in front: it is the new one; the others keep their MACs and models
+    macs, (added, removed, modified) = resolve('rtl8139', 'e1000', 'virtio')
+    assert macs == [None, '52:54:00:00:00:02', '52:54:00:00:00:01'] and modified == [] and removed == []
+    assert [i['model'] for i in added] == ['rtl8139']
+    # another model for one of them: the NIC left over changes its model and keeps its MAC
+    macs, (added, removed, modified) = resolve('e1000', 'rtl8139')
+    assert macs == ['52:54:00:00:00:02', '52:54:00:00:00:01'] and added == [] and removed == []
+    assert [(w['mac'], w['model'], h['model']) for w, h in modified] == [('52:54:00:00:00:01', 'rtl8139', 'virtio')]
+    # one that says no model takes what the others leave, whatever its model
+    macs, changes = resolve(None, 'e1000')
+    assert macs == ['52:54:00:00:00:01', '52:54:00:00:00:02'] and changes == ([], [], [])
+    # ... before one that would change a model: the other model is a new NIC, not a NIC changed
+    macs, (added, removed, modified) = resolve('rtl8139', None, have=current[:1])
+    assert macs == [None, '52:54:00:00:00:01'] and modified == [] and removed == []
+    assert [(i['model'], i['mac']) for i in added] == [('rtl8139', None)]
+
+
 def test_device_changes():
     current = [current_disk('vda', path='/a'), current_disk('vdb', path='/b')]
     added, removed, modified = disk_changes([disk(target='vda', path='/a2'), disk(target='vdc', path='/c')], current)

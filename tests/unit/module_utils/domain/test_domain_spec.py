@@ -59,7 +59,7 @@ def test_devices_are_normalised():
     (dict(boot=['hd', 'usb']), 'boot[1]'),
     (dict(kernel='vmlinuz'), 'kernel'),
     (dict(kernel='', cmdline='quiet'), 'kernel'),
-    (dict(disks=[{'path': '/a', 'target': 'vda'}, {'path': '/b', 'target': 'vda'}]), 'disks'),
+    (dict(disks=[{'path': '/a', 'target': 'vda'}, {'path': '/b', 'target': 'vda'}]), 'disks[1].target'),
     (dict(disks=[{'volume': 'a'}]), 'disks[0].pool'),
     (dict(disks=[{'pool': 'a'}]), 'disks[0].volume'),
     (dict(disks=[{}]), 'disks[0]'),
@@ -77,7 +77,7 @@ def test_devices_are_normalised():
     (dict(interfaces=[{'network': 'a', 'bridge': 'b'}]), 'interfaces[0]'),
     (dict(interfaces=[{'network': 'a', 'mac': 'nope'}]), 'interfaces[0].mac'),
     (dict(interfaces=[{'network': 'a', 'mac': '52:54:00:00:00:01'}, {'bridge': 'b', 'mac': '52:54:00:00:00:01'}]),
-     'interfaces'),
+     'interfaces[1].mac'),
     (dict(graphics={'type': 'rdp'}), 'graphics.type'),
     (dict(graphics={'type': 'vnc', 'listen': 'everywhere'}), 'graphics.listen'),
     (dict(graphics={'type': 'vnc', 'password': '123456789'}), 'graphics.password'),
@@ -100,6 +100,18 @@ def test_bad_input_names_the_field(kw, field):
     with pytest.raises(InvalidSpec) as info:
         domain_spec(params(**kw))
     assert info.value.field == field, info.value.describe()
+
+
+def test_a_duplicate_disk_target_or_mac_names_both_items():
+    disks = [{'path': '/a', 'target': 'vda'}, {'path': '/b'}, {'path': '/c', 'target': 'vda'}]
+    with pytest.raises(InvalidSpec) as info:
+        domain_spec(params(disks=disks))
+    assert info.value.describe() == 'Invalid disks[2].target: duplicate of disks[0] (vda)'
+    # MACs compare as libvirt stores them (lower case, colons)
+    interfaces = [{'network': 'a'}, {'network': 'a', 'mac': '52:54:00:AA:00:01'}, {'bridge': 'b', 'mac': '52-54-00-aa-00-01'}]
+    with pytest.raises(InvalidSpec) as info:
+        domain_spec(params(interfaces=interfaces))
+    assert info.value.describe() == 'Invalid interfaces[2].mac: duplicate of interfaces[1] (52:54:00:aa:00:01)'
 
 
 def test_wait_and_remove_storage():
