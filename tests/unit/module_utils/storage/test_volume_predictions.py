@@ -352,10 +352,10 @@ def test_an_interrupted_download_leaves_no_file(served, monkeypatch):
         made.append(mkstemp(*args, **kwargs))
         return made[-1]
 
-    def interrupted(*_args):
+    def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt()
     monkeypatch.setattr(volume_import.tempfile, 'mkstemp', remembered)
-    monkeypatch.setattr(volume_import.shutil, 'copyfileobj', interrupted)
+    monkeypatch.setattr('ansible.module_utils.urls.open_url', interrupted)
     with pytest.raises(KeyboardInterrupt):
         replaced(url_replacement_driver(), imp(url=base + '/image.raw'))
     assert len(made) == 1 and not __import__('os').path.exists(made[0][1])
