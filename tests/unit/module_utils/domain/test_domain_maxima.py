@@ -117,6 +117,19 @@ def test_a_maximum_the_amount_fits_in_changes_only_the_maximum(run, task):
     assert set(done['diff']['after']) - {'state', 'autostart', 'name'} == said
 
 
+def test_a_whole_xml_with_current_memory_above_memory_is_what_libvirt_stores(run, host):
+    """libvirt keeps such a <currentMemory> as <memory>: compared as given,
+    the memory was changed (live, too) on every run."""
+    xml = host.domain_xml('test', inactive=True)
+    xml = xml.replace("<memory unit='KiB'>8388608</memory>", "<memory unit='KiB'>1048576</memory>")
+    assert "<currentMemory unit='KiB'>2097152</currentMemory>" in xml
+    done = predicted_and_done(run, xml=xml)
+    assert done['actions'] == ['redefine', 'set memory to 1024 MiB (live)'] and done['restart_required'] is True
+    assert done['diff']['before']['memory_kib'] == 2 * GIB and done['diff']['after']['memory_kib'] == GIB
+    again = predicted_and_done(run, xml=xml)
+    assert again['changed'] is False and again['actions'] == []
+
+
 # -- a running QEMU guest unplugs only the vCPUs it hot-plugged ----------------------
 
 QEMU_XML = """<domain type='qemu'><name>vm1</name><uuid>0a71ed28-9676-4e5a-8a88-acac1dae0001</uuid>
