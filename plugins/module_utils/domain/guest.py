@@ -283,8 +283,10 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         if patches:
             xml = _user_xml().apply_patches(xml, patches, new_domain=config is None)
             # Devices are matched by the builder itself; what else the patches change must not be an option.
-            contradicted = self._differences(dict((k, v) for k, v in desired.items() if k not in DEVICE_KEYS),
-                                             parse_domain_xml(xml))
+            patched = parse_domain_xml(xml)
+            contradicted = self._differences(dict((k, v) for k, v in desired.items() if k not in DEVICE_KEYS), patched)
+            if desired.get('memory_kib') and (patched['max_memory_kib'] or 0) < desired['memory_kib']:
+                contradicted.append('max_memory_kib')  # a maximum below the memory the task gives
             if contradicted:
                 raise InvalidSpec('xml_patches', 'the patches change %s, which the options set; set it with the '
                                                  'option instead' % ', '.join(sorted(set(
@@ -456,6 +458,11 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         patches = self.params['xml_patches']
         before, after = user_xml.patched_parts(before_xml, patches), user_xml.patched_parts(after_xml, patches)
         plan.before['xml_patches'], plan.after['xml_patches'] = user_xml.hide_passwords(before, after, HIDDEN)
+        # A <memory> patched below <currentMemory> brings that down with it (libvirt does): shown too.
+        defined = parse_domain_xml(after_xml)
+        most, memory = defined['max_memory_kib'], parse_domain_xml(before_xml)['memory_kib']
+        if most is not None and defined['memory_kib'] > most and memory != most:
+            plan.before['memory_kib'], plan.after['memory_kib'] = memory, most
 
     def _config_changes(self, desired, config, config_xml):
         """Why the persistent definition must change (field names), or []."""

@@ -130,6 +130,28 @@ def test_a_whole_xml_with_current_memory_above_memory_is_what_libvirt_stores(run
     assert again['changed'] is False and again['actions'] == []
 
 
+LOWER_MEMORY = [{'xpath': '/domain/memory', 'value': '1048576'}]
+
+
+def test_a_patch_that_lowers_memory_below_current_memory_shows_the_memory_in_the_diff(run, host):
+    done = predicted_and_done(run, xml_patches=LOWER_MEMORY)
+    assert done['actions'] == ['redefine'] and done['restart_required'] is True
+    assert done['diff']['before']['xml_patches'] == {'/domain/memory': '8388608'}
+    assert done['diff']['after']['xml_patches'] == {'/domain/memory': '1048576'}
+    assert done['diff']['before']['memory_kib'] == 2 * GIB and done['diff']['after']['memory_kib'] == GIB
+    assert sizes(host, inactive=True)[:2] == (GIB, GIB)
+    assert predicted_and_done(run, xml_patches=LOWER_MEMORY)['changed'] is False
+
+
+def test_a_patch_that_lowers_memory_below_the_memory_the_task_gives_is_refused(run, host):
+    """Else libvirt would keep the lower memory and the next run redefine it again."""
+    for check in (True, False):
+        result = run(check=check, xml_patches=LOWER_MEMORY, memory='2GiB')
+        assert result['failed'] and result['msg'].startswith('Invalid xml_patches: the patches change max_memory'), \
+            result
+    assert sizes(host, inactive=True)[:2] == (2 * GIB, 8 * GIB)
+
+
 # -- a running QEMU guest unplugs only the vCPUs it hot-plugged ----------------------
 
 QEMU_XML = """<domain type='qemu'><name>vm1</name><uuid>0a71ed28-9676-4e5a-8a88-acac1dae0001</uuid>
