@@ -39,6 +39,8 @@ options:
       - A running guest takes what the patches change at its next restart; until then every run reports
         RV(restart_required) (unchanged), and O(restart=true) restarts it. The diff shows what each patch reaches
         before and after (display passwords hidden).
+      - A C(<memory>) patched below the guest's memory brings the memory down with it, as libvirt does, and the diff
+        shows that too; below the O(memory) the task gives, it fails naming the patches.
     type: list
     elements: dict
     suboptions:

@@ -79,12 +79,22 @@ options:
     description:
       - The most memory the guest can have without a restart (what it boots with). Defaults to O(memory) for a new
         domain; an existing domain keeps its maximum unless O(memory) needs more.
+      - Without O(memory), a maximum below the domain's memory brings the memory down to it (as libvirt would); the
+        diff and check mode show it, and a running guest's balloon goes down to it at once while the new maximum
+        waits for its restart (RV(restart_required)).
     type: raw
   vcpus:
-    description: Number of virtual CPUs online; a running guest gets a change live up to O(max_vcpus).
+    description:
+      - Number of virtual CPUs online; a running guest gets a change live up to O(max_vcpus).
+      - A QEMU/KVM guest goes down live only to the vCPUs it started with (libvirt unplugs only those it hot-plugged,
+        and the guest must let them go); fewer take effect at its restart (RV(restart_required)).
     type: int
   max_vcpus:
-    description: The most vCPUs the guest can have without a restart. Defaults as O(max_memory) does.
+    description:
+      - The most vCPUs the guest can have without a restart. Defaults as O(max_memory) does.
+      - Without O(vcpus), a maximum below the domain's vCPUs brings them down to it (as libvirt would); the diff and
+        check mode show it, a running guest's vCPUs change as with that lower O(vcpus), and the new maximum waits
+        for its restart (RV(restart_required)).
     type: int
   cpu:
     description: The guest CPU model.

@@ -46,7 +46,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
-    build_domain_xml, definition_stamps, forget_bus_layout, machine_family, parse_domain_xml, with_stamps)
+    build_domain_xml, definition_stamps, fixed_vcpus, forget_bus_layout, machine_family, parse_domain_xml, with_stamps)
 
 DEVICE_KEYS = ('disks', 'interfaces')
 # Canonical keys as the user calls them.
@@ -243,9 +243,18 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
 
     def _maxima(self, desired, config):
         """Without max_memory/max_vcpus, the maximum is what it is, raised to
-        the wanted amount when that is more."""
+        the wanted amount when that is more. Without memory/vcpus, a maximum
+        below the amount the definition has brings the amount down to it:
+        libvirt would (memory, vCPUs beyond the maximum cannot be), and the
+        diff, check mode and a running guest's live change must show it as
+        if the task had said so."""
         for amount, most in (('memory_kib', 'max_memory_kib'), ('vcpus', 'max_vcpus')):
-            if desired.get(amount) is None or desired.get(most) is not None:
+            if desired.get(amount) is None:
+                if desired.get(most) is not None and config is not None \
+                        and (config.get(amount) or 0) > desired[most]:
+                    desired[amount] = desired[most]
+                continue
+            if desired.get(most) is not None:
                 continue
             if config is None or desired[amount] > (config.get(most) or 0):
                 desired[most] = desired[amount]
@@ -274,8 +283,10 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         if patches:
             xml = _user_xml().apply_patches(xml, patches, new_domain=config is None)
             # Devices are matched by the builder itself; what else the patches change must not be an option.
-            contradicted = self._differences(dict((k, v) for k, v in desired.items() if k not in DEVICE_KEYS),
-                                             parse_domain_xml(xml))
+            patched = parse_domain_xml(xml)
+            contradicted = self._differences(dict((k, v) for k, v in desired.items() if k not in DEVICE_KEYS), patched)
+            if desired.get('memory_kib') and (patched['max_memory_kib'] or 0) < desired['memory_kib']:
+                contradicted.append('max_memory_kib')  # a maximum below the memory the task gives
             if contradicted:
                 raise InvalidSpec('xml_patches', 'the patches change %s, which the options set; set it with the '
                                                  'option instead' % ', '.join(sorted(set(
@@ -380,7 +391,8 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         live_xml = self.driver.domain_xml(self.name, secure=True)
         live = parse_domain_xml(live_xml)
         ops, pending = plan_live(desired, config, live, self.virt_type, strict=self.strict,
-                                 live_updates=self.params.get('live') is not False, restart_keys=self.restart_keys)
+                                 live_updates=self.params.get('live') is not False, restart_keys=self.restart_keys,
+                                 fixed_vcpus=fixed_vcpus(live_xml))
         if set(reasons) & set(['xml', 'xml_patches']):
             pending.append('xml')  # parts no option models: only a restart is sure to apply them
         pending.extend(part for part in self._not_running_yet(desired, config_xml, live_xml) if part not in pending)
@@ -446,6 +458,11 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         patches = self.params['xml_patches']
         before, after = user_xml.patched_parts(before_xml, patches), user_xml.patched_parts(after_xml, patches)
         plan.before['xml_patches'], plan.after['xml_patches'] = user_xml.hide_passwords(before, after, HIDDEN)
+        # A <memory> patched below <currentMemory> brings that down with it (libvirt does): shown too.
+        defined = parse_domain_xml(after_xml)
+        most, memory = defined['max_memory_kib'], parse_domain_xml(before_xml)['memory_kib']
+        if most is not None and defined['memory_kib'] > most and memory != most:
+            plan.before['memory_kib'], plan.after['memory_kib'] = memory, most
 
     def _config_changes(self, desired, config, config_xml):
         """Why the persistent definition must change (field names), or []."""

@@ -6,9 +6,10 @@
 The persistent definition is always redefined first (one redefinition with
 every change); then the running guest is brought to it with live-only
 operations: the balloon (memory up to the boot maximum), vCPUs (up to the
-maximum), hot-plugged disks and interfaces, an interface moved to another
-network or bridge, the medium of a cdrom or floppy, and a new VNC/SPICE
-password. Whatever differs from the
+maximum, and down to those QEMU started with: it unplugs only those it
+hot-plugged), hot-plugged disks and interfaces, an interface moved to
+another network or bridge, the medium of a cdrom or floppy, and a new
+VNC/SPICE password. Whatever differs from the
 running definition after that waits for a restart: the result says
 ``restart_required`` unless ``restart: true`` restarts the guest.
 
@@ -50,6 +51,9 @@ LIVE_PASSWORD_GRAPHICS = ('vnc', 'spice')
 HOTPLUG_TYPES = ('qemu', 'kvm', 'xen')
 # Domain types without a live vCPU change (libvirt's LXC driver has no virDomainSetVcpusFlags).
 NO_LIVE_VCPU_TYPES = ('lxc',)
+# Domain types whose vCPUs from the guest's start stay until it restarts (libvirt's QEMU driver unplugs only
+# those it hot-plugged, or that the definition's <vcpus> marks hotpluggable).
+FIXED_VCPU_TYPES = ('qemu', 'kvm')
 # Domain types whose memory is a limit the host sets (a cgroup), not a balloon the guest may not follow.
 LIMIT_MEMORY_TYPES = ('lxc',)
 # Keys only a restart brings to a running guest.
@@ -139,7 +143,8 @@ def hotpluggable_interface(virt_type, live=None):
     return virt_type in HOTPLUG_TYPES
 
 
-def plan_live(desired, config, live, virt_type, strict=False, live_updates=True, restart_keys=RESTART_KEYS):
+def plan_live(desired, config, live, virt_type, strict=False, live_updates=True, restart_keys=RESTART_KEYS,
+              fixed_vcpus=0):
     """``(operations, pending)`` for a running guest after the persistent
     definition became ``desired``. Operations are tuples:
     ``('memory', kib)``, ``('vcpus', n)``, ``('cpu_shares', n)``,
@@ -148,7 +153,9 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
     ``('change-medium', disk)``, ``('move-interface', iface)``,
     ``('graphics-password', None)``,
     ``('tags', tags)``; ``pending`` names what only a restart applies
-    (``restart_keys`` and what cannot change live)."""
+    (``restart_keys`` and what cannot change live). ``fixed_vcpus``: how
+    many online vCPUs the running guest cannot unplug (xmlmodel.domain's
+    fixed_vcpus(); fewer wait for the restart)."""
     ops, pending = [], []
     for key in restart_keys:
         if key_differs(key, desired, live, strict):
@@ -170,7 +177,9 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
             pending.append('memory_kib')
     vcpus = desired.get('vcpus')
     if vcpus is not None and vcpus != live.get('vcpus'):
-        if live_updates and vcpus <= (live.get('max_vcpus') or 0) and virt_type not in NO_LIVE_VCPU_TYPES:
+        unpluggable = virt_type not in FIXED_VCPU_TYPES or vcpus >= fixed_vcpus
+        if live_updates and vcpus <= (live.get('max_vcpus') or 0) and virt_type not in NO_LIVE_VCPU_TYPES \
+                and unpluggable:
             ops.append(('vcpus', vcpus))
         else:
             pending.append('vcpus')

@@ -430,6 +430,8 @@ def spec_from_xml(xml, name, filled=LIBVIRT_FILLED):
     if parsed['memory_kib'] is None:
         raise InvalidSpec('xml', 'the XML has no <memory>')
     spec = dict(parsed, name=name)
+    if spec['max_memory_kib'] is not None and spec['memory_kib'] > spec['max_memory_kib']:
+        spec['memory_kib'] = spec['max_memory_kib']  # libvirt stores a <currentMemory> above <memory> as <memory>
     for key in filled:
         if spec.get(key) is None:
             spec.pop(key, None)

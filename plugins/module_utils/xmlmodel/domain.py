@@ -429,6 +429,19 @@ def _memory_and_vcpus(root):
     }
 
 
+def fixed_vcpus(xml):
+    """How many of a running guest's online vCPUs libvirt cannot unplug:
+    QEMU's vCPUs from its start, unless its ``<vcpus>`` list marks them
+    hotpluggable. A guest that never had one hot-plugged has no such list:
+    all its online vCPUs are the ones it started with."""
+    root = x.parse(xml, 'xml', 'domain')
+    listed = root.find('vcpus')
+    if listed is None:
+        return _memory_and_vcpus(root)['vcpus'] or 0
+    return len([cpu for cpu in listed.findall('vcpu') if cpu.get('enabled') == 'yes'
+                and cpu.get('hotpluggable') != 'yes'])
+
+
 def parse_cpu(root):
     el = root.find('cpu')
     if el is None:
