@@ -4,46 +4,10 @@ reordered or a NIC is added in front; a model change keeps the MAC, is a
 redefinition, and on a running guest waits for its restart. Runs one after
 another on one connection to libvirt's test driver (test:///default: the
 running domain 'test' with one NIC on network 'default', no model)."""
-import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 
-libvirt = pytest.importorskip('libvirt')
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver  # noqa: E402
-
-OPTIONS = ('autostart', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware', 'boot',
-           'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent', 'rng',
-           'cloud_init', 'tags', 'xml', 'xml_patches', 'wait_for_ip', 'auth')
 PENDING = "domain 'test': interfaces change takes effect when the domain restarts (set restart: true to restart it now)"
-
-
-class OneHost(LibvirtDriver):
-    """One test:///default host for several runs (each connection is a new host)."""
-
-    def close(self):
-        pass
-
-
-@pytest.fixture
-def host():
-    host = OneHost('test:///default')
-    yield host
-    LibvirtDriver.close(host)
-
-
-@pytest.fixture
-def run(host):
-    def run(check=False, **kw):
-        params = dict((key, None) for key in OPTIONS)
-        params.update(uri='test:///default', name='test', state='running', virt_type='auto', live=True, restart=False,
-                      shutdown_timeout=120, force=False, remove_storage=False)
-        params.update(kw)
-        manager = DomainManager(params, check)
-        manager.connector = lambda *args, **kwargs: host
-        return execute(manager, want_diff=True)
-    return run
 
 
 def models(host, inactive):

@@ -9,44 +9,11 @@ import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.live import plan_live
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
-from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import fixed_vcpus, parse_domain_xml
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
+from ansible_collections.virtkit.virt.tests.unit.module_utils.domain.one_host import domain_params
 
-libvirt = pytest.importorskip('libvirt')
-
-OPTIONS = ('autostart', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware', 'boot',
-           'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent', 'rng',
-           'cloud_init', 'tags', 'xml', 'xml_patches', 'wait_for_ip', 'auth')
 GIB = 1024 * 1024
-
-
-class OneHost(LibvirtDriver):
-    """One test:///default host for several runs (each connection is a new host)."""
-
-    def close(self):
-        pass
-
-
-@pytest.fixture
-def host():
-    host = OneHost('test:///default')
-    yield host
-    LibvirtDriver.close(host)
-
-
-@pytest.fixture
-def run(host):
-    def run(check=False, **kw):
-        params = dict((key, None) for key in OPTIONS)
-        params.update(uri='test:///default', name='test', state='running', virt_type='auto', live=True, restart=False,
-                      shutdown_timeout=120, force=False, remove_storage=False)
-        params.update(kw)
-        manager = DomainManager(params, check)
-        manager.connector = lambda *args, **kwargs: host
-        return execute(manager, want_diff=True)
-    return run
 
 
 def predicted_and_done(run, **task):
@@ -182,11 +149,7 @@ def test_fewer_vcpus_than_qemu_started_with_wait_for_the_restart():
 
 
 def plan_on(driver, **kw):
-    params = dict((key, None) for key in OPTIONS)
-    params.update(name='vm1', state='running', virt_type='auto', live=True, restart=False, shutdown_timeout=120,
-                  force=False, remove_storage=False)
-    params.update(kw)
-    manager = DomainManager(params, False)
+    manager = DomainManager(domain_params(uri=None, name='vm1', **kw), False)
     manager.validate()
     manager.driver = driver
     return manager.plan()

@@ -8,43 +8,17 @@ that tell a fresh guest from one still waiting against the fake driver."""
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import user_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import with_stamps
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
+from ansible_collections.virtkit.virt.tests.unit.module_utils.domain.one_host import domain_params
 
 libvirt = pytest.importorskip('libvirt')
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_driver import LibvirtDriver  # noqa: E402
 
-OPTIONS = ('autostart', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware', 'boot',
-           'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent', 'rng',
-           'cloud_init', 'tags', 'xml', 'xml_patches', 'wait_for_ip', 'auth')
 ON_CRASH = [{'xpath': '/domain/on_crash', 'value': 'restart'}]
 PENDING = "domain 'test': XML change takes effect when the domain restarts (set restart: true to restart it now)"
-
-
-class OneHost(LibvirtDriver):
-    """One test:///default host for several runs (each connection is a new host)."""
-
-    def close(self):
-        pass
-
-
-@pytest.fixture
-def run():
-    host = OneHost('test:///default')
-
-    def run(check=False, **kw):
-        params = dict((key, None) for key in OPTIONS)
-        params.update(uri='test:///default', name='test', state='running', virt_type='auto', live=True, restart=False,
-                      shutdown_timeout=120, force=False, remove_storage=False)
-        params.update(kw)
-        manager = DomainManager(params, check)
-        manager.connector = lambda *args, **kwargs: host
-        return execute(manager, want_diff=True)
-    yield run
-    LibvirtDriver.close(host)
 
 
 def _steps(run, **task):
@@ -109,10 +83,8 @@ def test_a_fresh_guest_is_not_pending_where_its_running_xml_differs():
         driver = FakeDriver('qemu:///system')
         driver.add_domain('vm1', state='running', xml=config)
         driver.script('domain_xml', running_xml, inactive=False)
-        params = dict((key, None) for key in OPTIONS)
-        params.update(name='vm1', state='running', virt_type='auto', live=True, restart=False, shutdown_timeout=120,
-                      force=False, remove_storage=False, xml_patches=patch, cpu={'mode': 'custom', 'model': 'qemu64'})
-        manager = DomainManager(params, False)
+        manager = DomainManager(domain_params(uri=None, name='vm1', xml_patches=patch,
+                                              cpu={'mode': 'custom', 'model': 'qemu64'}), False)
         manager.validate()
         manager.driver = driver
         return manager.plan()

@@ -6,25 +6,12 @@ target and interfaces by MAC. Runs on libvirt's test driver, one connection
 kept for a task and its re-run (the test driver forgets at every connection)."""
 import pytest
 
-from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.storage import disk_volumes, seed_volume
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connect
-from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import execute
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.tests.unit.module_utils.domain.one_host import kept_open, task_runner
 
 libvirt = pytest.importorskip('libvirt')
-
-OPTIONS = ('autostart', 'arch', 'machine', 'memory', 'max_memory', 'vcpus', 'max_vcpus', 'cpu', 'firmware', 'boot',
-           'kernel', 'initrd', 'cmdline', 'disks', 'interfaces', 'graphics', 'console', 'guest_agent', 'rng',
-           'cloud_init', 'tags', 'xml', 'xml_patches', 'wait_for_ip', 'auth')
-
-
-def params(**kw):
-    base = dict((key, None) for key in OPTIONS)
-    base.update(uri='test:///default', state='running', virt_type='auto', live=True, restart=False,
-                shutdown_timeout=120, force=False, remove_storage=False)
-    base.update(kw)
-    return base
 
 
 @pytest.fixture
@@ -37,15 +24,8 @@ def host(tmp_path):
         path = tmp_path / 'host.xml'
         path.write_text("<node><cpu><mhz>2000</mhz><model>i686</model></cpu>%s</node>" % domain_xml)
         driver = connect({'uri': 'test://%s' % path, 'auth': None})
-        real_close = driver.close
-        driver.close = lambda: None  # kept open for the re-run
-        opened.append(real_close)
-
-        def run(check=False, **kw):
-            manager = DomainManager(params(uri=driver.uri, **kw), check)
-            manager.connector = lambda *args, **kwargs: driver
-            return execute(manager, want_diff=True)
-        return run, driver
+        opened.append(kept_open(driver))
+        return task_runner(driver), driver
 
     yield make
     for close in opened:
