@@ -20,11 +20,15 @@ DIR_POOL = "<pool type='dir'><name>p</name><uuid>u-p</uuid><target><path>/pools/
 
 
 def run(manager_class, driver, params, check=False):
-    manager = manager_class(params, check_mode=check)
+    return run_manager(manager_class(params, check_mode=check), driver)
+
+
+def run_manager(manager, driver):
+    """``manager``'s plan on ``driver``, applied unless it is in check mode."""
     manager.validate()
     manager.driver = driver
     plan = manager.plan()
-    if not check:
+    if not manager.check_mode:
         plan.apply()
     return plan
 

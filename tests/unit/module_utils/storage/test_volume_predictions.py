@@ -14,7 +14,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.storage.importing_vol
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_manager import VolumeManager
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
 from ansible_collections.virtkit.virt.tests.unit.module_utils.storage.test_storage_managers import (
-    DIR_POOL, run, vol_params)
+    DIR_POOL, run, run_manager, vol_params)
 
 MiB = 1024 ** 2
 SRC_POOL = "<pool type='dir'><name>src</name><uuid>u-src</uuid><target><path>/pools/src</path></target></pool>"
@@ -107,11 +107,7 @@ def test_the_prediction_says_the_pool_is_missing_and_its_space_unchecked():
 def planned(driver, params, check=True):
     """The plan, every warning of a run (the manager's and the plan's) and the facts it returns."""
     manager = VolumeManager(params, check_mode=check)
-    manager.validate()
-    manager.driver = driver
-    plan = manager.plan()
-    if not check:
-        plan.apply()
+    plan = run_manager(manager, driver)
     return plan, manager.warnings + plan.warnings, manager.facts(plan)
 
 
