@@ -575,6 +575,8 @@ restart_required:
     - Whether the running guest still runs an older definition; the rest takes effect when it restarts.
     - Reported by every run until the guest restarted, also for a change through O(xml), O(xml_patches) or O(cpu)
       that an earlier run made (the definition's metadata records what such a redefinition changed).
+    - A O(cpu) taken back to the one the guest runs before it restarted leaves nothing pending, where the guest was
+      created by this collection (its definition records its CPU from the start).
   returned: success
   type: bool
 actions:

@@ -46,7 +46,8 @@ from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine import validation as v
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, DriverError, InvalidSpec, NotFound, or_none
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
-    build_domain_xml, definition_stamps, fixed_vcpus, forget_bus_layout, machine_family, parse_domain_xml, with_stamps)
+    build_domain_xml, cpu_stamp, definition_stamps, fixed_vcpus, forget_bus_layout, machine_family, parse_domain_xml,
+    running_cpu_stamp, with_stamps)
 
 DEVICE_KEYS = ('disks', 'interfaces')
 # Canonical keys as the user calls them.
@@ -311,7 +312,9 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         base_xml = self.creation_base(plan)
         config = None if base_xml is None else parse_domain_xml(base_xml)
         desired = self._desired(config)
-        xml = self._definition_xml(desired, base_xml)
+        # Stamped from the start (a clone's source's stamps replaced), so that a change
+        # taken back before a restart is known to be what the guest runs.
+        xml = with_stamps(self._definition_xml(desired, base_xml), self._stamps(desired))
         self.plan_storage(plan)
         plan.before = {}
         plan.after = dict(shown(desired), state=self._final_state(None),
@@ -396,6 +399,8 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         if set(reasons) & set(['xml', 'xml_patches']):
             pending.append('xml')  # parts no option models: only a restart is sure to apply them
         pending.extend(part for part in self._not_running_yet(desired, config_xml, live_xml) if part not in pending)
+        if 'cpu' in pending and desired.get('cpu') and running_cpu_stamp(live_xml) == cpu_stamp(desired['cpu']):
+            pending.remove('cpu')  # back to the CPU the guest started with
         if pending and self.params.get('restart'):
             # The restarted guest runs the new definition, metadata included.
             plan.add('restart', lambda: self._restart(status['state'] == 'paused'))
@@ -414,12 +419,16 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         """The definition with the stamps of what it changes that a running
         guest takes at its next start only (xmlmodel.domain's stamps): the
         CPU, the patches. A user's whole XML carries its digest instead."""
-        stamps = {}
-        if not self.strict and 'cpu' in reasons and desired.get('cpu'):
-            stamps['cpu'] = ' '.join(v for v in (desired['cpu']['mode'], desired['cpu'].get('model')) if v)
-        if 'xml_patches' in reasons:
-            stamps['patches'] = _user_xml().patches_digest(self.params['xml_patches'])
+        stamps = self._stamps(desired)
+        stamps = dict((part, value) for part, value in stamps.items()
+                      if value is not None and {'cpu': 'cpu', 'patches': 'xml_patches'}[part] in reasons)
         return with_stamps(xml, stamps) if stamps else xml
+
+    def _stamps(self, desired):
+        """The stamps of the CPU and the patches the task gives (None: not given)."""
+        patches = self.params.get('xml_patches')
+        return {'cpu': None if self.strict else cpu_stamp(desired.get('cpu')),
+                'patches': _user_xml().patches_digest(patches) if patches else None}
 
     def _not_running_yet(self, desired, config_xml, live_xml):
         """What of the user's ``xml``, ``xml_patches`` and ``cpu`` an earlier

@@ -261,15 +261,38 @@ def definition_stamps(xml):
 
 
 def with_stamps(xml, stamps):
-    """``xml`` with ``stamps`` ({part: value}) added to its own, in its metadata."""
+    """``xml`` with ``stamps`` ({part: value}) added to its own, in its
+    metadata; a part whose value is None loses its stamp."""
     root = x.parse(xml, 'xml', 'domain')
-    metadata = x.child(root, 'metadata', after=('uuid', 'name'), first=True)
-    el = metadata.find(DEFINED_TAG)
-    if el is None:
+    metadata = root.find('metadata')
+    el = None if metadata is None else metadata.find(DEFINED_TAG)
+    values = {} if el is None else dict(el.attrib)
+    if el is not None:
+        metadata.remove(el)
+    values.update(stamps)
+    values = dict((part, value) for part, value in values.items() if value is not None)
+    if values:
+        metadata = x.child(root, 'metadata', after=('uuid', 'name'), first=True)
         el = x.etree.SubElement(metadata, DEFINED_TAG, nsmap={'virtkit-defined': DEFINED_NS})
-    for part, value in sorted(stamps.items()):
-        el.set(part, value)
+        for part, value in sorted(values.items()):
+            el.set(part, value)
     return x.to_string(root)
+
+
+def cpu_stamp(cpu):
+    """A CPU ({mode, model}) as its stamp, None for none."""
+    return ' '.join(v for v in (cpu['mode'], cpu.get('model')) if v) if cpu else None
+
+
+def running_cpu_stamp(live_xml):
+    """The stamp of the CPU a running guest started with, or None: where it
+    has none, or where its XML shows another CPU (a definition edited by
+    hand keeps its stamps). libvirt expands a host-model CPU when the guest
+    starts, so there only the stamp tells."""
+    stamp = definition_stamps(live_xml).get('cpu')
+    if stamp is None or stamp.split(' ')[0] == 'host-model':
+        return stamp
+    return stamp if cpu_stamp(parse_cpu(x.parse(live_xml, 'xml', 'domain'))) == stamp else None
 
 
 def metadata_tags_xml(tags):

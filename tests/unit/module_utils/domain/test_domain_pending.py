@@ -10,7 +10,8 @@ import pytest
 from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import DomainManager
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import user_xml
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import with_stamps
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
+    definition_stamps, running_cpu_stamp, with_stamps)
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
 from ansible_collections.virtkit.virt.tests.unit.module_utils.domain.one_host import domain_params
 
@@ -141,3 +142,53 @@ def test_a_redefinition_taken_back_is_undone(run, monkeypatch):
     again = run(check=True, memory='3GiB', xml_patches=ON_CRASH)
     assert again['actions'][0] == 'redefine'  # the definition was restored: the change is still to make
     assert again['diff']['before']['xml_patches'] == {'/domain/on_crash': 'destroy'}
+
+
+def test_a_cpu_taken_back_before_the_restart_is_not_pending(run):
+    """A guest stamped with the CPU it started with (from its creation on):
+    a change to another CPU waits for the restart; taking it back before
+    then leaves nothing to wait for."""
+    first, second = {'mode': 'custom', 'model': 'qemu64'}, {'mode': 'custom', 'model': 'Nehalem'}
+    new = dict(name='vkcpu', memory=64, virt_type='test', cpu=first)
+    created = run(**new)
+    assert created['changed'] is True and created['restart_required'] is False, created
+    for check in (True, False):
+        changed = run(check=check, **dict(new, cpu=second))
+        assert changed['actions'] == ['redefine'] and changed['restart_required'] is True, changed
+    assert run(**dict(new, cpu=second))['restart_required'] is True
+    for check in (True, False):
+        back = run(check=check, **new)
+        assert back['actions'] == ['redefine'] and back['restart_required'] is False, back
+        assert back['warnings'] == []
+    again = run(**new)
+    assert again['changed'] is False and again['restart_required'] is False
+
+
+def test_a_guest_without_a_cpu_stamp_waits_for_its_restart(run):
+    """The bed's 'test' guest started with no stamp: what it runs is not
+    known, so a CPU changed and taken back is pending until it restarts."""
+    run(cpu={'mode': 'custom', 'model': 'Nehalem'})
+    back = run(cpu={'mode': 'custom', 'model': 'qemu64'})
+    assert back['restart_required'] is True
+
+
+def test_a_new_definition_carries_the_stamps_of_its_task_only():
+    """A clone's definition starts from its source's XML: the source's
+    stamps go, the task's come."""
+    xml = with_stamps("<domain type='kvm'><name>src</name></domain>", {'cpu': 'custom Nehalem', 'patches': 'p1'})
+    assert definition_stamps(xml) == {'cpu': 'custom Nehalem', 'patches': 'p1'}
+    assert definition_stamps(with_stamps(xml, {'cpu': 'host-model', 'patches': None})) == {'cpu': 'host-model'}
+    assert definition_stamps(with_stamps(xml, {'cpu': None, 'patches': None})) == {}
+    assert definition_stamps(with_stamps(xml, {'patches': 'p2'})) == {'cpu': 'custom Nehalem', 'patches': 'p2'}
+
+
+@pytest.mark.parametrize('live_cpu, stamp, expected', [
+    ("<cpu mode='custom'><model>qemu64</model></cpu>", 'custom qemu64', 'custom qemu64'),
+    ("<cpu mode='custom'><model>Haswell</model></cpu>", 'custom qemu64', None),  # edited by hand, restarted
+    ("<cpu mode='custom'><model>Haswell</model><feature name='x2apic'/></cpu>", 'host-model', 'host-model'),
+    ("<cpu mode='host-passthrough'/>", 'host-passthrough', 'host-passthrough'),
+    ("<cpu mode='custom'><model>qemu64</model></cpu>", None, None),
+])
+def test_the_cpu_a_running_guest_started_with(live_cpu, stamp, expected):
+    live = "<domain type='kvm'><name>vm1</name>%s</domain>" % live_cpu
+    assert running_cpu_stamp(with_stamps(live, {'cpu': stamp})) == expected
