@@ -9,8 +9,9 @@ to the spec would leave an example that fails. Each example task's arguments
 go through what a run does before it connects: ansible-core's validation of
 the module's own argument spec (with the connection options and the
 module's mutually_exclusive and the like), then the manager's ``validate()``
-(the spec checks that name the field). The examples' runs against libvirt
-are what the integration targets do with the same options.
+(the spec checks that name the field). Most examples also run against the
+real daemon (tests/integration/test_examples_run.py); the others' options
+run in the integration targets.
 
 An example's Jinja expressions (``"{{ vnc_password }}"``) are replaced by
 what they stand for (STAND_INS), and the container examples' directories
