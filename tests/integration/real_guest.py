@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import guest_plays
 from harness import BED_CACHE, collections_path, wait_for
 
 # How long one boot may take here: SSH after 36-56 s on a quiet host, up to
@@ -167,27 +168,7 @@ def wait_until_ssh(inventory, host, timeout=BOOT_TIMEOUT):
 
 # What the real guests need, made by the modules: an isolated network, a dir
 # pool and the bed's Debian image imported as a volume (vk_* variables).
-SETUP = """
-- name: What the guests need
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: An isolated network with DHCP (no forwarding)
-      virtkit.virt.network:
-        name: "{{ vk_net }}"
-        mode: isolated
-        bridge: "{{ vk_bridge }}"
-        ipv4:
-          address: "{{ vk_base }}.1/24"
-          dhcp:
-            ranges: [{start: "{{ vk_base }}.100", end: "{{ vk_base }}.150"}]
-
-    - name: A dir pool
-      virtkit.virt.pool:
-        name: "{{ vk_pool }}"
-        type: dir
-        path: "{{ vk_pool_path }}"
-
+SETUP = guest_plays.SETUP + """
     - name: The Debian image, imported once as the guests' base volume
       virtkit.virt.volume:
         name: "{{ vk_image_name }}"

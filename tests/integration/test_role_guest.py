@@ -4,44 +4,29 @@ Two of the bed's TCG guests (direct kernel boot through the role's `domain`
 pass-through) on an isolated network: one on an empty disk, one on an overlay
 of an image the role imports. The role waits for their leases and adds them to
 the in-memory inventory, which a second play reads; the guests print the
-user-data of their seed on the serial console. A first run in check mode makes
-nothing; a second run changes nothing, in check mode too; `state: absent` removes the guests with their disks and
-seeds (the imported base image stays), and a second removal changes nothing.
+user-data of their seed on the serial console. The network and pool come
+first (guest_plays.SETUP); then check mode predicts each run of the role task
+by task (the first, which it makes nothing in, the second, which changes
+nothing, and the removal); `state: absent` removes the guests with their
+disks and seeds (the imported base image stays), and a second removal
+changes nothing.
 """
 import json
 import os
 import re
 import shutil
 import subprocess
-import time
 
 import pytest
 
-from harness import free_subnets, play_recap, run_playbook, unique_prefix, wait_for
+from guest_plays import REMOVE, SETUP, changes, step_runner
+from harness import free_subnets, prediction_mismatches, unique_prefix, wait_for
 
 PROVISION = """
-- name: A network, a pool and the guests
+- name: The guests
   hosts: localhost
   gather_facts: false
   tasks:
-    - name: An isolated network with DHCP
-      virtkit.virt.network:
-        name: "{{ vk_net }}"
-        mode: isolated
-        bridge: "{{ vk_bridge }}"
-        ipv4:
-          address: "{{ vk_base }}.1/24"
-          dhcp:
-            ranges: [{start: "{{ vk_base }}.100", end: "{{ vk_base }}.150"}]
-      check_mode: false  # what the guests need, even for the first run in check mode
-
-    - name: A dir pool
-      virtkit.virt.pool:
-        name: "{{ vk_pool }}"
-        type: dir
-        path: "{{ vk_pool_path }}"
-      check_mode: false
-
     - name: The guests
       ansible.builtin.include_role:
         name: virtkit.virt.guest
@@ -64,35 +49,6 @@ PROVISION = """
               'group_names': group_names, 'virt_hypervisor': virt_hypervisor | default(none),
               'virt_tags': virt_tags | default(none), 'vk_run': vk_run | default(none)} | to_nice_json }}
         dest: "{{ vk_tmp }}/host-{{ inventory_hostname }}.json"
-        mode: "0644"
-"""
-
-REMOVE = """
-- name: Remove the guests
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: The guests, absent
-      ansible.builtin.include_role:
-        name: virtkit.virt.guest
-
-    - name: The domains left
-      virtkit.virt.domain_info:
-        tags:
-          run: "{{ vk_prefix }}"
-      register: left_domains
-
-    - name: The volumes left
-      virtkit.virt.volume_info:
-        pool: "{{ vk_pool }}"
-      register: left_volumes
-
-    - name: Write them down
-      ansible.builtin.copy:
-        content: >-
-          {{ {'domains': left_domains.domains | map(attribute='name') | list,
-              'volumes': left_volumes.volumes | map(attribute='name') | sort} | to_nice_json }}
-        dest: "{{ vk_tmp }}/left.json"
         mode: "0644"
 """
 
@@ -131,19 +87,6 @@ def console_ip(log_path):
 def lease_ips(network):
     out = virsh('net-dhcp-leases', network).stdout
     return set(re.findall(r'ipv4\s+(\d+\.\d+\.\d+\.\d+)/', out))
-
-
-def run(playbook, extra, step, check=False):
-    """One ansible-playbook run: ({host: changed count}, seconds); its output is kept in vk_tmp/STEP.out."""
-    started = time.monotonic()
-    result = run_playbook(playbook, extra, check=check, timeout=600)
-    output = result.stdout + result.stderr
-    with open(os.path.join(extra['vk_tmp'], step + '.out'), 'w') as handle:
-        handle.write(output)
-    assert result.returncode == 0, output[-8000:]
-    changed = dict((host, play_recap(result.stdout, host)['changed'])
-                   for host in re.findall(r'^(\S+)\s+: ok=', result.stdout, re.M))
-    return changed, time.monotonic() - started
 
 
 @pytest.fixture
@@ -199,20 +142,24 @@ def test_guest_role_provisions_adds_hosts_and_removes(bed, tmp_path, names, monk
              'guest_virt_type': 'qemu',  # TCG: a KVM guest hangs on the bed (see TESTBED.md)
              'guest_wait_timeout': 120, 'guest_wait_sources': ['lease'],
              'guest_connection': {'vk_run': names['prefix']}}
-    provision = tmp_path / 'provision.yml'
-    provision.write_text(PROVISION)
-    remove = tmp_path / 'remove.yml'
-    remove.write_text(REMOVE)
+    files = dict((name, tmp_path / (name + '.yml')) for name in ('setup', 'provision', 'remove'))
+    for name, text in (('setup', SETUP), ('provision', PROVISION), ('remove', REMOVE)):
+        files[name].write_text(text)
     timings = {}
+    run = step_runner(tmp_path, files, extra, timings)
+    every = ['localhost', names['a'], names['b']]
+    run('setup', 'setup')
 
-    # Check mode first: the guests and the image import are predicted, nothing is made.
-    changed, timings['check_first'] = run(str(provision), extra, 'check_first', check=True)
-    assert changed['localhost'] >= 3, changed  # network, pool, image (the guest on it is skipped), a guest
+    # Check mode first: the guests and the image import are predicted, nothing is made;
+    # the real run then does what it predicted, task by task.
+    check_first = run('provision', 'check_first', check=True)
     assert not set([names['a'], names['b']]) & set(virsh('list', '--all', '--name').stdout.split())
     assert virsh('vol-list', names['pool']).stdout.strip() == ''
-
-    changed, timings['provision'] = run(str(provision), extra, 'provision')
-    assert changed['localhost'] >= 2, changed  # image, guests
+    provision = run('provision', 'provision')
+    assert prediction_mismatches(check_first, provision, 'localhost') == []
+    assert changes(provision, ['localhost'])['localhost'] == {
+        'Import the base images into their pools': 1, 'Define the guests and bring them to their state': 1,
+        'What the role returned': 1}
 
     # The role waited for the leases: each guest is in the inventory with its
     # address, its cloud-init user and its groups.
@@ -254,20 +201,23 @@ def test_guest_role_provisions_adds_hosts_and_removes(bed, tmp_path, names, monk
     assert '<backingStore>' in overlay and names['base'] in overlay.split('<backingStore>')[1], overlay
 
     # Again, in check mode and for real: nothing changes, the hosts are added again.
-    changed, timings['check'] = run(str(provision), extra, 'check', check=True)
-    assert changed == {'localhost': 0, names['a']: 0, names['b']: 0}, changed
-    changed, timings['again'] = run(str(provision), extra, 'again')
-    assert changed == {'localhost': 0, names['a']: 0, names['b']: 0}, changed
+    check = run('provision', 'check', check=True)
+    again = run('provision', 'again')
+    for host in every:
+        assert prediction_mismatches(check, again, host) == [], host
+    assert changes(again, every) == dict((host, {}) for host in every)
     assert read_json(tmp_path / ('host-%s.json' % names['a'])) == hosts['a']
 
-    # Removal: guests, disks and seeds go; the imported base image stays.
-    absent = dict(extra, virt_guests=[dict(guest, state='absent') for guest in guests])
-    changed, timings['remove'] = run(str(remove), absent, 'remove')
-    assert changed['localhost'] >= 2, changed
+    # Removal, predicted and done: guests, disks and seeds go; the imported base image stays.
+    absent = {'virt_guests': [dict(guest, state='absent') for guest in guests]}
+    remove_check = run('remove', 'remove_check', check=True, **absent)
+    remove = run('remove', 'remove', **absent)
+    assert prediction_mismatches(remove_check, remove, 'localhost') == []
+    assert changes(remove, ['localhost'])['localhost'] == {'Define the guests and bring them to their state': 1}
     left = read_json(tmp_path / 'left.json')
     assert left == {'domains': [], 'volumes': [names['base']]}
-    changed, timings['remove_again'] = run(str(remove), absent, 'remove_again')
-    assert changed == {'localhost': 0}, changed
+    remove_again = run('remove', 'remove_again', **absent)
+    assert changes(remove_again, ['localhost']) == {'localhost': {}}
     for step in timings:
         with open(str(tmp_path / (step + '.out'))) as handle:
             assert secret not in handle.read(), 'the password hash shows in the output of %s' % step

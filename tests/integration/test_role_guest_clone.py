@@ -2,10 +2,11 @@
 
 A template guest (the bed's TCG guest on a blank qcow2 disk, defined and
 never started) and a guest the role clones from it as a linked clone, with
-its own memory, tags and kernel command line: check mode makes nothing; the
-real run boots the clone, waits for its lease and adds it to the inventory;
-a second run changes nothing, in check mode too; removing the clone removes
-its overlay and leaves the template and its disk as they were.
+its own memory, tags and kernel command line. Check mode predicts each run
+of the role task by task: the first (it makes nothing; the real run boots
+the clone, waits for its lease and adds it to the inventory), the second
+(nothing changes) and the removal (the clone's overlay goes, the template and
+its disk stay as they were).
 """
 import json
 import os
@@ -15,31 +16,12 @@ import subprocess
 
 import pytest
 
-from harness import free_subnets, play_recap, run_playbook, unique_prefix
+from guest_plays import SETUP, changes, step_runner
+from harness import free_subnets, prediction_mismatches, unique_prefix
 
-PROVISION = """
-- name: A network, a pool, a template and a clone of it
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: An isolated network with DHCP
-      virtkit.virt.network:
-        name: "{{ vk_net }}"
-        mode: isolated
-        bridge: "{{ vk_bridge }}"
-        ipv4:
-          address: "{{ vk_base }}.1/24"
-          dhcp:
-            ranges: [{start: "{{ vk_base }}.100", end: "{{ vk_base }}.150"}]
-      check_mode: false  # what the guests need, even for the first run in check mode
-
-    - name: A dir pool
-      virtkit.virt.pool: {name: "{{ vk_pool }}", type: dir, path: "{{ vk_pool_path }}"}
-      check_mode: false
-
+TEMPLATE = SETUP + """
     - name: The template's disk
       virtkit.virt.volume: {pool: "{{ vk_pool }}", name: template.qcow2, format: qcow2, capacity: 16MiB}
-      check_mode: false
 
     - name: The template, defined, never started
       virtkit.virt.domain:
@@ -52,8 +34,13 @@ PROVISION = """
         disks: [{volume: template.qcow2, pool: "{{ vk_pool }}"}]
         interfaces: [{network: "{{ vk_net }}"}]
         state: present
-      check_mode: false
+"""
 
+PROVISION = """
+- name: A clone of the template
+  hosts: localhost
+  gather_facts: false
+  tasks:
     - name: The clone
       ansible.builtin.include_role:
         name: virtkit.virt.guest
@@ -68,6 +55,8 @@ PROVISION = """
         content: "{{ domains.results | map(attribute='domains') | list | to_nice_json }}"
         dest: "{{ vk_tmp }}/domains.json"
         mode: "0644"
+      changed_when: false  # a report to the test, not a change of the play's
+      check_mode: false
 
 - name: The clone in the in-memory inventory
   hosts: virt_guests
@@ -85,13 +74,6 @@ PROVISION = """
 def virsh(*args):
     return subprocess.run(['virsh', '-q', '-c', 'qemu:///system'] + list(args),
                           capture_output=True, text=True, check=False, timeout=120)
-
-
-def run(playbook, extra, check=False):
-    result = run_playbook(playbook, extra, check=check, timeout=600)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-8000:]
-    return dict((host, play_recap(result.stdout, host)['changed'])
-                for host in re.findall(r'^(\S+)\s+: ok=', result.stdout, re.M))
 
 
 @pytest.fixture
@@ -122,16 +104,20 @@ def test_guest_role_clones_a_template(bed, tmp_path, names):
              'vk_pool_path': str(tmp_path / 'pool'), 'vk_template': names['template'], 'vk_clone': names['clone'],
              'vk_kernel': bed['kernel'], 'vk_initrd': bed['initrd'], 'virt_guests': [guest],
              'guest_virt_type': 'qemu', 'guest_wait_timeout': 240, 'guest_wait_sources': ['lease']}
-    provision = tmp_path / 'provision.yml'
-    provision.write_text(PROVISION)
+    files = dict((name, tmp_path / (name + '.yml')) for name in ('setup', 'provision'))
+    files['setup'].write_text(TEMPLATE)
+    files['provision'].write_text(PROVISION)
+    run = step_runner(tmp_path, files, extra, {})
+    every = ['localhost', names['clone']]
+    run('setup', 'setup')
 
-    changed = run(str(provision), extra, check=True)
-    assert changed['localhost'] >= 1, changed
+    # Check mode predicts the clone, makes nothing; the real run does what it predicted.
+    predicted = run('provision', 'check_first', check=True)
     assert names['clone'] not in virsh('list', '--all', '--name').stdout.split()
     assert 'web-vda' not in virsh('vol-list', names['pool']).stdout
-
-    changed = run(str(provision), extra)
-    assert changed['localhost'] >= 1, changed
+    made = run('provision', 'provision')
+    assert prediction_mismatches(predicted, made, 'localhost') == []
+    assert changes(made, ['localhost'])['localhost'] == {'Define the guests and bring them to their state': 1}
     template, clone = [entries[0] for entries in json.loads((tmp_path / 'domains.json').read_text())]
     host = json.loads((tmp_path / ('host-%s.json' % names['clone'])).read_text())
     assert clone['state'] == 'running' and clone['memory'] == 160 and clone['tags'] == {'role': 'web'}
@@ -146,12 +132,17 @@ def test_guest_role_clones_a_template(bed, tmp_path, names):
     with open(log, errors='replace') as handle:
         assert re.search(r'^VIRTKIT-MARKED R1\r?$', handle.read(), re.M)
 
-    assert run(str(provision), extra, check=True) == {'localhost': 0, names['clone']: 0}
-    assert run(str(provision), extra) == {'localhost': 0, names['clone']: 0}
+    # Again: check mode predicts no change, and there is none, on any host.
+    check, again = run('provision', 'check', check=True), run('provision', 'again')
+    for host in every:
+        assert prediction_mismatches(check, again, host) == [], host
+    assert changes(again, every) == dict((host, {}) for host in every)
 
-    absent = dict(extra, virt_guests=[dict(guest, state='absent')])
-    changed = run(str(provision), absent)
-    assert changed['localhost'] >= 1
+    absent = {'virt_guests': [dict(guest, state='absent')]}
+    remove_check = run('provision', 'remove_check', check=True, **absent)
+    remove = run('provision', 'remove', **absent)
+    assert prediction_mismatches(remove_check, remove, 'localhost') == []
+    assert changes(remove, ['localhost'])['localhost'] == {'Define the guests and bring them to their state': 1}
     assert names['clone'] not in virsh('list', '--all', '--name').stdout.split()
     assert sorted(virsh('vol-list', names['pool']).stdout.split()[0::2]) == ['template.qcow2']
     assert names['template'] in virsh('list', '--all', '--name').stdout.split()

@@ -15,11 +15,11 @@ import json
 import os
 import shutil
 import sys
-import time
 
 import pytest
 
-from harness import free_subnet, prediction_mismatches, run_playbook, task_changes, unique_prefix
+from guest_plays import REMOVE, changes, step_runner
+from harness import free_subnet, prediction_mismatches, unique_prefix
 from real_guest import BOOT_TIMEOUT, GUEST_PYTHON, SETUP, debian_facts, make_keys, ssh_args, user_data, virsh
 
 PROVISION = """
@@ -72,36 +72,6 @@ PROVISION = """
       changed_when: false
       check_mode: false
 """.format(boot_timeout=BOOT_TIMEOUT)
-REMOVE = """
-- name: Remove the guests
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: The guests, absent
-      ansible.builtin.include_role:
-        name: virtkit.virt.guest
-
-    - name: The domains left
-      virtkit.virt.domain_info:
-        tags:
-          run: "{{ vk_prefix }}"
-      register: vk_domains
-
-    - name: The volumes left
-      virtkit.virt.volume_info:
-        pool: "{{ vk_pool }}"
-      register: vk_volumes
-
-    - name: Report them to the test
-      ansible.builtin.copy:
-        content: >-
-          {{ {'domains': vk_domains.domains | map(attribute='name') | list,
-              'volumes': vk_volumes.volumes | map(attribute='name') | sort} | to_nice_json }}
-        dest: "{{ vk_tmp }}/left.json"
-        mode: "0600"
-      changed_when: false
-      check_mode: false
-"""
 
 
 def _write(path, text):
@@ -174,19 +144,7 @@ def test_guest_role_makes_real_guests_and_the_next_play_configures_them(tmp_path
     hosts = ['-i', _write(tmp_path / 'hosts.ini', 'localhost ansible_connection=local ansible_python_interpreter=%s\n'
                           % sys.executable)]
     timings = {}
-
-    def run(playbook, step, check=False, **more):
-        record = tmp_path / (step + '.jsonl')
-        started = time.monotonic()
-        result = run_playbook(files[playbook], dict(extra, **more), check=check, timeout=1200, record=record,
-                              inventory=hosts)
-        timings[step] = time.monotonic() - started
-        _write(tmp_path / (step + '.out'), result.stdout + result.stderr)
-        assert result.returncode == 0, '%s:\n%s' % (step, (result.stdout + result.stderr)[-8000:])
-        return record
-
-    def changes(record, hosts):
-        return dict((host, dict((task, n) for task, n in task_changes(record, host).items() if n)) for host in hosts)
+    run = step_runner(tmp_path, files, extra, timings, inventory=hosts, timeout=1200)
 
     run('setup', 'setup')
     check = run('provision', 'check', check=True)
