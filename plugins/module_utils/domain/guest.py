@@ -312,9 +312,11 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         base_xml = self.creation_base(plan)
         config = None if base_xml is None else parse_domain_xml(base_xml)
         desired = self._desired(config)
-        # Stamped from the start (a clone's source's stamps replaced), so that a change
-        # taken back before a restart is known to be what the guest runs.
-        xml = with_stamps(self._definition_xml(desired, base_xml), self._stamps(desired))
+        xml = self._definition_xml(desired, base_xml)
+        if not self.driver.unsupported('domain_metadata'):
+            # Stamped from the start (a clone's source's stamps replaced), so that a change
+            # taken back before a restart is known to be what the guest runs.
+            xml = with_stamps(xml, self._stamps(desired))
         self.plan_storage(plan)
         plan.before = {}
         plan.after = dict(shown(desired), state=self._final_state(None),

@@ -1,6 +1,7 @@
 """An existing domain on a driver that cannot redefine one (libvirt's esx
 driver): memory and vCPUs through their own calls, in the order power allows;
-anything else refused before anything is changed, naming option and driver.
+anything else refused before anything is changed, naming option and driver;
+a new domain defined without the metadata esx drops.
 The integration tests run the same against VMware's vSphere simulator."""
 import pytest
 
@@ -119,3 +120,17 @@ def test_tags_where_the_driver_has_no_metadata():
 ])
 def test_setter_changes(desired, config, changes):
     assert setter_changes(desired, config) == changes
+
+
+def test_a_new_domain_where_the_driver_keeps_no_metadata_is_defined_without_stamps():
+    """esx drops <metadata>: a new guest's XML carries no stamps there, where
+    another driver's records the task's CPU from the start."""
+    for why in ("domain metadata (tags) is not supported by libvirt's esx driver", None):
+        driver = esx_driver()
+        driver.script('unsupported', why, feature='domain_metadata')
+        driver.capabilities = ("<capabilities><host><cpu><arch>x86_64</arch></cpu></host><guest><os_type>hvm"
+                               "</os_type><arch name='x86_64'><domain type='vmware'/></arch></guest></capabilities>")
+        plan(driver, name='vm2', memory=256, cpu={'mode': 'custom', 'model': 'core2duo'}).apply()
+        (defined,) = driver.called('define_domain')
+        assert ('virtkit' in defined['xml']) is (why is None), defined['xml']
+        assert '<model' in defined['xml'] and 'core2duo' in defined['xml']
