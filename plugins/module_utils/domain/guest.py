@@ -56,6 +56,8 @@ OPTION_NAMES = {'memory_kib': 'memory', 'max_memory_kib': 'max_memory', 'xml': '
 SHUTDOWN_REQUESTS = ('acpi', 'agent')
 # Domain types whose serial ports can be host pseudo-terminals.
 PTY_CONSOLE_TYPES = ('qemu', 'kvm', 'xen', 'test')
+# The definition's stamps (xmlmodel.domain) by the option whose change writes them.
+STAMPED_OPTIONS = {'cpu': 'cpu', 'patches': 'xml_patches'}
 
 
 # Imported when used: a user's XML only with xml or xml_patches. A task on an
@@ -400,9 +402,8 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
                                  fixed_vcpus=fixed_vcpus(live_xml))
         if set(reasons) & set(['xml', 'xml_patches']):
             pending.append('xml')  # parts no option models: only a restart is sure to apply them
-        pending.extend(part for part in self._not_running_yet(desired, config_xml, live_xml) if part not in pending)
-        if 'cpu' in pending and desired.get('cpu') and running_cpu_stamp(live_xml) == cpu_stamp(desired['cpu']):
-            pending.remove('cpu')  # back to the CPU the guest started with
+        pending.extend(part for part in self._not_running_yet(desired, config, config_xml, live_xml)
+                       if part not in pending)
         if pending and self.params.get('restart'):
             # The restarted guest runs the new definition, metadata included.
             plan.add('restart', lambda: self._restart(status['state'] == 'paused'))
@@ -423,7 +424,7 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         CPU, the patches. A user's whole XML carries its digest instead."""
         stamps = self._stamps(desired)
         stamps = dict((part, value) for part, value in stamps.items()
-                      if value is not None and {'cpu': 'cpu', 'patches': 'xml_patches'}[part] in reasons)
+                      if value is not None and STAMPED_OPTIONS[part] in reasons)
         return with_stamps(xml, stamps) if stamps else xml
 
     def _stamps(self, desired):
@@ -432,24 +433,30 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         return {'cpu': None if self.strict else cpu_stamp(desired.get('cpu')),
                 'patches': _user_xml().patches_digest(patches) if patches else None}
 
-    def _not_running_yet(self, desired, config_xml, live_xml):
-        """What of the user's ``xml``, ``xml_patches`` and ``cpu`` an earlier
-        run put into the persistent definition and the running guest has not
-        got (it has not been restarted since), as plan_live() names pending
-        parts: comparing with the definition alone forgets it on the next
-        run. The definition's stamps (or its XML's digest) against those
-        the running guest started with say what changed since it started;
-        only then are the patches compared with the running XML, so that what
-        libvirt rewrites in a running guest (an expanded CPU, addresses,
-        ports) never keeps a fresh guest pending."""
+    def _not_running_yet(self, desired, config, config_xml, live_xml):
+        """What of the user's ``xml``, ``xml_patches`` and ``cpu`` this run
+        or an earlier one put into the persistent definition and the running
+        guest has not got (it has not been restarted since), as plan_live()
+        names pending parts: comparing with the definition alone forgets it
+        on the next run, and the running XML shows libvirt's expansion of the
+        CPU, not the one asked for. The definition's stamps (or its XML's
+        digest) against those the running guest started with say what
+        changed since it started; only then are the patches compared with the
+        running XML, so that what libvirt rewrites in a running guest (an
+        expanded CPU, addresses, ports) never keeps a fresh guest pending."""
+        defined, running = definition_stamps(config_xml), definition_stamps(live_xml)
+        pending = []
+        cpu = desired.get('cpu')
+        # A CPU changed and taken back before a restart is the one the guest started with (by its stamp).
+        if cpu is not None and running_cpu_stamp(live_xml) != cpu_stamp(cpu) and (
+                diff_specified(cpu, config.get('cpu')) or defined.get('cpu') not in (None, running.get('cpu'))):
+            pending.append('cpu')
         if self.strict:
             user_xml = _user_xml()
             applied = user_xml.applied_digest(config_xml)
-            return ['xml'] if applied is not None and applied != user_xml.applied_digest(live_xml) else []
-        defined, running = definition_stamps(config_xml), definition_stamps(live_xml)
-        pending = []
-        if desired.get('cpu') is not None and defined.get('cpu') not in (None, running.get('cpu')):
-            pending.append('cpu')
+            if applied is not None and applied != user_xml.applied_digest(live_xml):
+                pending.append('xml')
+            return pending
         patches = self.params.get('xml_patches')
         if patches and defined.get('patches') not in (None, running.get('patches')):
             user_xml = _user_xml()

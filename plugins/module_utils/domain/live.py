@@ -164,8 +164,6 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
                 ops.append(('graphics-password', None))
             else:
                 pending.append(key)
-    if 'cpu' in desired and desired['cpu'] is not None and diff_specified(desired['cpu'], config.get('cpu')):
-        pending.append('cpu')  # the running definition shows the expanded CPU: only this run's change counts
 
     memory = desired.get('memory_kib')
     # A container's memory is a cgroup limit, applied as set: the running definition is what it has.
