@@ -38,7 +38,7 @@ import yaml
 from harness import free_subnets, run_playbook, task_changes, unique_prefix
 from real_guest import debian_facts
 
-from ansible_collections.virtkit.virt.tests.module_docs import module_doc
+from ansible_collections.virtkit.virt.tests.module_docs import PUBLIC_KEY, module_doc, with_strings
 
 # Example tasks this machine cannot run, by module and task name: why.
 NOT_RUN = {
@@ -64,7 +64,6 @@ IMAGE_URL = 'https://images.example.org/debian-12-generic-amd64.qcow2'
 PUBLIC_KEY_LOOKUPS = ("{{ lookup('ansible.builtin.file', '~/.ssh/id_ed25519.pub') }}",
                       "{{ lookup('file', '~/.ssh/id_ed25519.pub') }}")
 LEGACY_XML_LOOKUP = "{{ lookup('file', 'legacy.xml') }}"
-PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA admin@example'
 # The root file system the container example downloads.
 ROOTFS_URL = 'https://images.example.org/debian-12-rootfs.tar.xz'
 # The init of the examples' busybox trees: DHCP where there is a network, then
@@ -138,16 +137,13 @@ def _cleanup(names):
 
 def _rewritten(value, names, texts):
     """An example's value with this run's names (whole values) and texts (parts of values)."""
-    if isinstance(value, dict):
-        return dict((key, _rewritten(item, names, texts)) for key, item in value.items())
-    if isinstance(value, list):
-        return [_rewritten(item, names, texts) for item in value]
-    if isinstance(value, str):
-        if value in names:
-            return names[value]
+    def rewritten(text):
+        if text in names:
+            return names[text]
         for old, new in texts:
-            value = value.replace(old, new)
-    return value
+            text = text.replace(old, new)
+        return text
+    return with_strings(value, rewritten)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -31,7 +31,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import connection_argument_spec
-from ansible_collections.virtkit.virt.tests.module_docs import module_doc
+from ansible_collections.virtkit.virt.tests.module_docs import PUBLIC_KEY, module_doc, with_strings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES = os.path.join(ROOT, 'plugins', 'modules')
@@ -42,9 +42,8 @@ STAND_INS = {
     'ansible_date_time.date': '2026-12-02',
     'vnc_password': 'vnc-pw',
     'vault_hv2_password': 'a-vaulted-password',
-    "lookup('file', '~/.ssh/id_ed25519.pub')": 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA admin@example',
-    "lookup('ansible.builtin.file', '~/.ssh/id_ed25519.pub')":
-        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA admin@example',
+    "lookup('file', '~/.ssh/id_ed25519.pub')": PUBLIC_KEY,
+    "lookup('ansible.builtin.file', '~/.ssh/id_ed25519.pub')": PUBLIC_KEY,
     'key': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA tester@example',  # docs/roles.md, the role's fast test
     # the user guide's nightly backup, on a weekday
     "'full-' if ansible_date_time.weekday == 'Sunday' else 'inc-'": 'inc-',
@@ -74,18 +73,15 @@ def _examples(name):
 
 def _untemplated(value, root, stand_ins):
     """``value`` with its expressions replaced and /srv/ paths moved under ``root``."""
-    if isinstance(value, dict):
-        return dict((key, _untemplated(item, root, stand_ins)) for key, item in value.items())
-    if isinstance(value, list):
-        return [_untemplated(item, root, stand_ins) for item in value]
-    if isinstance(value, str):
-        def stand_in(match):
-            expression = match.group(1).strip()
-            assert expression in stand_ins, 'an example uses {{ %s }}: add what it stands for to STAND_INS' % expression
-            return stand_ins[expression]
-        value = re.sub(r'{{(.*?)}}', stand_in, value)
-        return os.path.join(root, value[1:]) if value.startswith('/srv/') else value
-    return value
+    def stand_in(match):
+        expression = match.group(1).strip()
+        assert expression in stand_ins, 'an example uses {{ %s }}: add what it stands for to STAND_INS' % expression
+        return stand_ins[expression]
+
+    def untemplated(text):
+        text = re.sub(r'{{(.*?)}}', stand_in, text)
+        return os.path.join(root, text[1:]) if text.startswith('/srv/') else text
+    return with_strings(value, untemplated)
 
 
 @pytest.fixture(scope='module')
