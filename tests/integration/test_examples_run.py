@@ -16,8 +16,11 @@ and backup examples run on the bed's TCG guest, the container examples on
 busybox trees whose init takes a DHCP lease (the downloaded one an archive
 of such a tree).
 
+The fs and logical pool examples take loop devices over sparse files for the
+disks they name (/dev/sdb1, /dev/sdc, /dev/sdd).
+
 Not run here (NOT_RUN says why of each): the NAT network (test networks are
-isolated), the fs and logical pools (spare disks), the disk-only snapshot
+isolated), the disk-only snapshot
 with quiesce (the busybox guest runs no agent), the domain examples that
 boot by a BIOS boot loader or shut down a guest that booted nothing (the
 Debian image boots by UEFI only), and the migrate examples (a second host):
@@ -43,8 +46,6 @@ from ansible_collections.virtkit.virt.tests.module_docs import PUBLIC_KEY, modul
 # Example tasks this machine cannot run, by module and task name: why.
 NOT_RUN = {
     ('network', 'A NAT network with IPv6'): 'NAT: test networks are isolated',
-    ('pool', 'An ext4 filesystem on a disk, mounted by libvirt'): 'needs a spare disk (/dev/sdb1)',
-    ('pool', 'An LVM volume group on two disks'): 'needs two spare disks (/dev/sdc, /dev/sdd)',
     ('domain', 'A small VM on an isolated network, booted from a volume'):
         "boots a cloud image by a BIOS boot loader: the bed's Debian image has UEFI's alone",
     ('domain', 'A clone of a shut-off template guest, with its own memory and cloud-init data'):
@@ -58,7 +59,9 @@ NOT_RUN = {
 }
 # The names the examples give, made this run's.
 NAMES = ('web1', 'app1', 'legacy', 'secure1', 'probe', 'unpriv1', 'images', 'backups', 'lab', 'lab2', 'lan', 'br0',
-         'virbr-lab')
+         'virbr-lab', 'fast', 'vg_guests')
+# The disks the pool examples name, by the size of the sparse file behind each one's loop device.
+SPARE_DISKS = {'/dev/sdb1': '32M', '/dev/sdc': '16M', '/dev/sdd': '16M'}
 # The image the volume example imports (any small qcow2 stands for Debian's).
 IMAGE_URL = 'https://images.example.org/debian-12-generic-amd64.qcow2'
 PUBLIC_KEY_LOOKUPS = ("{{ lookup('ansible.builtin.file', '~/.ssh/id_ed25519.pub') }}",
@@ -128,7 +131,7 @@ def _cleanup(names):
              **{'virtkit.virt.container': {'name': '{{ item }}', 'state': 'absent'}}),
         dict(quiet, loop=[names['web1'], names['app1'], names['legacy'], names['secure1']],
              **{'virtkit.virt.domain': {'name': '{{ item }}', 'state': 'absent', 'remove_storage': True}}),
-        dict(quiet, loop=[names['images'], names['backups']],
+        dict(quiet, loop=[names['images'], names['backups'], names['fast'], names['vg_guests']],
              **{'virtkit.virt.pool': {'name': '{{ item }}', 'state': 'absent', 'purge': True, 'force': True}}),
         dict(quiet, loop=[names['lab'], names['lab2'], names['lan']],
              **{'virtkit.virt.network': {'name': '{{ item }}', 'state': 'absent', 'force': True}}),
@@ -206,6 +209,23 @@ def _busybox_tree(path, owner=0):
 
 
 @pytest.fixture(scope='module')
+def spare_disks(tmp_path_factory):
+    """{a disk the pool examples name: a loop device over a sparse file of this run}."""
+    folder = tmp_path_factory.mktemp('disks')
+    devices = {}
+    try:
+        for index, (disk, size) in enumerate(sorted(SPARE_DISKS.items())):
+            image = str(folder / ('disk%d.img' % index))
+            subprocess.run(['truncate', '-s', size, image], check=True)
+            devices[disk] = subprocess.run(['losetup', '--find', '--show', image], check=True, capture_output=True,
+                                           text=True).stdout.strip()
+        yield devices
+    finally:
+        for device in devices.values():
+            subprocess.run(['losetup', '-d', device], check=False)
+
+
+@pytest.fixture(scope='module')
 def container_host():
     """What the container examples presuppose under /srv, under a folder of
     /var/tmp that the unprivileged example's host UID can enter (pytest's
@@ -230,7 +250,7 @@ DATE = '2026-12-03'
 
 
 @pytest.mark.parametrize('module', MODULES)
-def test_the_examples_run(module, tmp_path, downloads, container_host, bed):  # pylint: disable=redefined-outer-name
+def test_the_examples_run(module, tmp_path, downloads, container_host, bed, request):  # pylint: disable=redefined-outer-name
     prefix = unique_prefix()
     names = dict((name, prefix + '-' + name) for name in NAMES)
     names['virbr-lab'], names['br0'] = prefix + 'b', prefix + 'c'  # bridge names: 15 characters at most
@@ -240,6 +260,8 @@ def test_the_examples_run(module, tmp_path, downloads, container_host, bed):  # 
     texts += [('<name>lab2</name>', '<name>%s</name>' % names['lab2']), ('/var/lib/libvirt/images', pool_path),
               ('web1-inc-', names['web1'] + '-inc-'), ('/srv/', container_host + '/srv/')]
     texts += [(lookup, PUBLIC_KEY) for lookup in PUBLIC_KEY_LOOKUPS]
+    if module == 'pool':
+        texts += sorted(request.getfixturevalue('spare_disks').items())
     # The user's file the XML example reads: a small guest of this machine's domain type.
     texts.append((LEGACY_XML_LOOKUP, "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
                                      "<os><type arch='x86_64'>hvm</type></os></domain>" % names['legacy']))
