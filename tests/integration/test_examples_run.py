@@ -55,7 +55,7 @@ NOT_RUN = {
     ('domain', 'Shut down gracefully, power off after 60 s'):
         'shuts down a guest that booted nothing (no BIOS boot loader): 60 s until force',
     ('snapshot', 'A disk-only snapshot of a running guest in overlay files, filesystems frozen by the agent'):
-        'needs a guest agent in the guest (the bed guest runs busybox)',
+        'needs a guest agent in the guest (the bed guest runs busybox; test_real_guest takes one of the Debian guest)',
 }
 # The names the examples give, made this run's.
 NAMES = ('web1', 'app1', 'legacy', 'secure1', 'probe', 'unpriv1', 'images', 'backups', 'lab', 'lab2', 'lan', 'br0',

@@ -7,7 +7,8 @@ inventory, `ansible -m ping` and real modules over SSH in the guest.
 
 One guest is booted once for the whole session (the `real_guest` fixture) and
 shared by the tests that only read it; the tests at the end of this file then
-take it further, in order: an ACPI shutdown and a start that keeps the
+take it further, in order: a disk-only snapshot quiesced by the guest agent
+and its deletion, which merges the overlay back; an ACPI shutdown and a start that keeps the
 address; new user-data, which rebuilds the seed, and the guest re-created -
 this time with UEFI, secure boot and a TPM 2.0, so that one more boot proves
 those too - which sees the new data; and its removal with its NVRAM and TPM
@@ -28,20 +29,21 @@ from harness import free_subnet, prediction_mismatches, run_playbook, task_chang
 from real_guest import (BOOT_TIMEOUT, LISTING_RACE, RUNCMD_FILE, SETUP, TRIES, debian_facts, inventory_host, make_keys,
                         nvram_path, run_ansible, user_data, virsh, wait_until_ssh, write_inventory, write_known_hosts)
 
-DOMAIN = """
-- name: One domain task
+# One task of a module of ours, its result written for the test.
+ONE_TASK = """
+- name: One {module} task
   hosts: localhost
   gather_facts: false
   tasks:
-    - name: The domain
-      virtkit.virt.domain: "{{ vk_args }}"
+    - name: The {module}
+      virtkit.virt.{module}: "{{{{ vk_args }}}}"
       register: vk_result
       diff: true
 
     - name: Report the result to the test
       ansible.builtin.copy:
-        content: "{{ vk_result | to_nice_json }}"
-        dest: "{{ vk_out }}"
+        content: "{{{{ vk_result | to_nice_json }}}}"
+        dest: "{{{{ vk_out }}}}"
         mode: "0600"
       check_mode: false
       changed_when: false
@@ -143,7 +145,8 @@ class Guest:
         self.console = str(tmp / 'console.log')
         self.facts = facts
         self.files = dict((name, _write(tmp / (name + '.yml'), text))
-                          for name, text in (('setup', SETUP), ('domain', DOMAIN), ('info', INFO),
+                          for name, text in (('setup', SETUP), ('domain', ONE_TASK.format(module='domain')),
+                                             ('snapshot', ONE_TASK.format(module='snapshot')), ('info', INFO),
                                              ('in_guest', IN_GUEST)))
         self.extra = {'vk_net': self.net, 'vk_bridge': self.bridge, 'vk_base': self.base, 'vk_pool': self.pool,
                       'vk_pool_path': str(tmp / 'pool'), 'vk_image': facts['debian_image'],
@@ -186,8 +189,12 @@ class Guest:
 
     def domain(self, args, step, check=False):
         """The domain module with ``args``: ``(its result, the run's record)``."""
+        return self.task('domain', args, step, check=check)
+
+    def task(self, module, args, step, check=False):
+        """``module`` (a play of ONE_TASK) with ``args``: ``(its result, the run's record)``."""
         out = self.tmp / ('%s.json' % step)
-        record = self.play('domain', step, check=check, vk_args=args, vk_out=str(out))
+        record = self.play(module, step, check=check, vk_args=args, vk_out=str(out))
         with open(str(out)) as handle:
             return json.load(handle), record
 
@@ -313,6 +320,50 @@ def test_wait_for_ip_from_the_agent_and_the_inventorys_agent_source(real_guest):
 
 
 # -- taking it further, in order ------------------------------------------------------------
+
+def test_a_quiesced_disk_only_snapshot_freezes_through_the_agent_and_merges_back(real_guest):
+    """The snapshot example test_examples_run cannot run on the busybox guest:
+    the agent freezes the guest's filesystems while its disk moves onto an
+    overlay (the read-only seed stays out), in the four steps; the guest
+    writes on; deleting the snapshot merges the overlay back."""
+    g = real_guest
+    snap = {'domain': g.name, 'name': 'quiesced', 'disk_only': True, 'quiesce': True}
+    overlay = os.path.join(g.extra['vk_pool_path'], '%s-disk0.quiesced.qcow2' % g.name)
+    freezes = len(re.findall('guest-fsfreeze called', _console(g)))
+    taken = dict((step, g.task('snapshot', snap, 'quiesce-' + step, check=check))
+                 for step, check in (('check', True), ('apply', False), ('recheck', True), ('again', False)))
+    (check, check_record), (apply, apply_record) = taken['check'], taken['apply']
+    assert prediction_mismatches(check_record, apply_record, 'localhost') == []
+    assert check['actions'] == apply['actions'] == ['take external snapshot (disks only) (%s)' % overlay]
+    assert apply['snapshot']['state'] == 'disk-snapshot' and not apply['snapshot']['memory']
+    assert [(d['name'], d.get('overlay')) for d in apply['snapshot']['disks'] if d.get('overlay')] == [('vda', overlay)]
+    for step in ('recheck', 'again'):
+        assert taken[step][0]['changed'] is False and taken[step][0]['actions'] == [], step
+    # qemu-ga logs each command to the journal, which the console shows; one freeze, and only by the real run.
+    console = _console(g)
+    assert len(re.findall('guest-fsfreeze called', console)) == freezes + 1, console[-3000:]
+    # Thawed: a write to the root filesystem and its sync come back.
+    for _attempt in range(TRIES):
+        wrote = run_ansible('ansible', ['-i', g.inventory, g.name, '-m', 'ansible.builtin.shell',
+                                        '-a', 'echo written > ~/after-snapshot && sync && cat ~/after-snapshot'],
+                            timeout=120)
+        if LISTING_RACE not in wrote.stderr:
+            break
+    assert wrote.returncode == 0 and 'written' in wrote.stdout, wrote.stdout + wrote.stderr
+    on_overlay, _record = g.domain({'name': g.name, 'state': 'running'}, 'quiesce-disks')
+    assert on_overlay['domain']['disks'][0]['path'] == overlay
+
+    gone = {'domain': g.name, 'name': 'quiesced', 'state': 'absent'}
+    deleted = dict((step, g.task('snapshot', gone, 'unquiesce-' + step, check=check))
+                   for step, check in (('check', True), ('apply', False), ('again', False)))
+    assert deleted['check'][0]['actions'] == deleted['apply'][0]['actions'] == ['delete']
+    assert deleted['again'][0]['changed'] is False
+    assert not os.path.exists(overlay)
+    merged, _record = g.domain({'name': g.name, 'state': 'running'}, 'unquiesce-disks')
+    assert (merged['domain']['disks'][0]['pool'], merged['domain']['disks'][0]['volume']) == (
+        g.pool, '%s-disk0.qcow2' % g.name)  # the disk as the task defined it: the pool's volume
+    assert merged['domain']['state'] == 'running'
+
 
 def test_shutdown_by_acpi_then_a_start_keeps_the_address(real_guest):
     g = real_guest
