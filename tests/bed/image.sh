@@ -6,10 +6,13 @@
 # One qcow2 disk, GPT:
 #   p1  EFI system partition: shim and grub, both signed (from Debian's
 #       shim-signed and grub-efi-amd64-signed), so UEFI boots it from the
-#       disk, with or without secure boot
+#       disk, with or without secure boot; and, for a BIOS, SYSLINUX with a
+#       copy of the kernel and initrd (the partition is marked legacy BIOS
+#       bootable; syslinux's GPT MBR boots it), as a cloud image boots
+#       either way
 #   p2  ext4 root, label virtkit-root
 # The kernel and initrd are also copied out for direct kernel boot (BIOS or
-# UEFI). There is no BIOS boot loader: a BIOS guest needs <kernel>/<initrd>.
+# UEFI).
 #
 # Called by setup.sh under its lock. Rebuilt only when the recipe (package
 # lists + the build functions below) changes. Output: $CACHE/debian/, named
@@ -26,7 +29,7 @@ STAMP=$OUT/recipe.sha256
 SUITE=bookworm
 LABEL=virtkit-root
 DISK_MIB=2048           # virtual size; cloud-init grows the root partition
-ESP_MIB=32              # shim + grub + grub.cfg use about 6 MB
+ESP_MIB=48              # shim + grub + grub.cfg about 6 MB; SYSLINUX's kernel + initrd about 21 MB
 CMDLINE="root=LABEL=$LABEL rw console=ttyS0"
 
 # In the image (debootstrap --include). The comments say why each is there.
@@ -45,6 +48,8 @@ IMAGE_PACKAGES=(
 )
 # Only unpacked on the host; their signed EFI binaries go into the ESP.
 EFI_PACKAGES=(shim-signed grub-efi-amd64-signed)
+# Only unpacked on the host: the installer (mtools-based: no mount) and the GPT MBR.
+BIOS_PACKAGES=(syslinux syslinux-common)
 
 # Units the tests don't need; under TCG each costs boot time or CPU later.
 # Masked, not disabled: the first boot (empty machine-id) runs
@@ -63,8 +68,8 @@ MASKED_UNITS=(
 recipe_hash() {
     {
         echo "debian-image-v1 $SUITE $LABEL $DISK_MIB $ESP_MIB $CMDLINE"
-        printf '%s\n' "${IMAGE_PACKAGES[@]}" -- "${EFI_PACKAGES[@]}" -- "${MASKED_UNITS[@]}"
-        declare -f bootstrap configure_root efi_binaries assemble_disk build
+        printf '%s\n' "${IMAGE_PACKAGES[@]}" -- "${EFI_PACKAGES[@]}" -- "${BIOS_PACKAGES[@]}" -- "${MASKED_UNITS[@]}"
+        declare -f bootstrap configure_root unpack_debs efi_binaries assemble_disk build
     } | sha256sum | cut -d' ' -f1
 }
 
@@ -140,32 +145,43 @@ EOF
     find "$root/usr/share/doc" -type f ! -name copyright -delete
 }
 
-# efi_binaries DIR: shimx64.efi and grubx64.efi, signed by Microsoft and
-# Debian. Unpacked from the .debs (kept in $CACHE/debs-efi), not installed.
-efi_binaries() {
+# unpack_debs DIR PACKAGE...: the packages' files under DIR/pkg, unpacked
+# from their .debs (kept in $CACHE/debs-efi), not installed.
+unpack_debs() {
     local dir=$1 debs=$CACHE/debs-efi p f
+    shift
     mkdir -p "$debs"
-    for p in "${EFI_PACKAGES[@]}"; do
-        f=$(find "$debs" -name "${p}_*_amd64.deb" | head -n 1)
+    for p in "$@"; do
+        f=$(find "$debs" -name "${p}_*.deb" | head -n 1)
         if [ -z "$f" ]; then
             (cd "$debs" && apt-get -q -o APT::Sandbox::User=root download "$p" > /dev/null) \
                 || die "apt-get download $p failed"
-            f=$(find "$debs" -name "${p}_*_amd64.deb" | head -n 1)
+            f=$(find "$debs" -name "${p}_*.deb" | head -n 1)
         fi
         dpkg-deb -x "$f" "$dir/pkg"
     done
+}
+
+# efi_binaries DIR: shimx64.efi and grubx64.efi, signed by Microsoft and
+# Debian; the SYSLINUX installer and GPT MBR for a BIOS.
+efi_binaries() {
+    local dir=$1
+    unpack_debs "$dir" "${EFI_PACKAGES[@]}" "${BIOS_PACKAGES[@]}"
     cp "$dir/pkg/usr/lib/shim/shimx64.efi.signed" "$dir/shimx64.efi"
     cp "$dir/pkg/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed" "$dir/grubx64.efi"
+    cp "$dir/pkg/usr/bin/syslinux" "$dir/syslinux"
+    cp "$dir/pkg/usr/lib/syslinux/mbr/gptmbr.bin" "$dir/gptmbr.bin"
     rm -rf "$dir/pkg"
 }
 
-# assemble_disk ROOT EFIDIR RAW: GPT disk image with the ESP and the root fs.
+# assemble_disk ROOT EFIDIR RAW KERNEL INITRD: GPT disk image with the ESP
+# and the root fs.
 assemble_disk() {
-    local root=$1 efi=$2 raw=$3 start sectors
+    local root=$1 efi=$2 raw=$3 kernel=$4 initrd=$5 start sectors
     truncate -s "${DISK_MIB}M" "$raw"
     sfdisk --quiet "$raw" <<EOF
 label: gpt
-start=1MiB, size=${ESP_MIB}MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI system"
+start=1MiB, size=${ESP_MIB}MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI system", attrs="LegacyBIOSBootable"
 start=$((1 + ESP_MIB))MiB, type=4F68BCE3-E8CD-4C20-A7BA-BDA1A17ED36D, name="root"
 EOF
     # The removable-media path: shim finds grubx64.efi next to itself, and
@@ -183,6 +199,21 @@ initrd /initrd.img
 boot
 EOF
     mcopy -i "$raw.esp" "$efi/grub.cfg" ::/EFI/BOOT/grub.cfg
+    # A BIOS: the MBR boots the partition marked legacy BIOS bootable (the ESP),
+    # whose boot sector and ldlinux.sys SYSLINUX installs; it reads the kernel from the ESP.
+    mcopy -i "$raw.esp" "$kernel" ::/vmlinuz
+    mcopy -i "$raw.esp" "$initrd" ::/initrd.img
+    cat > "$efi/syslinux.cfg" <<EOF
+DEFAULT debian
+TIMEOUT 0
+LABEL debian
+  KERNEL /vmlinuz
+  INITRD /initrd.img
+  APPEND $CMDLINE
+EOF
+    mcopy -i "$raw.esp" "$efi/syslinux.cfg" ::/syslinux.cfg
+    "$efi/syslinux" --install "$raw.esp" || die "syslinux --install failed"
+    dd if="$efi/gptmbr.bin" of="$raw" bs=440 count=1 conv=notrunc status=none
     dd if="$raw.esp" of="$raw" bs=1M seek=1 conv=notrunc,sparse status=none
     rm -f "$raw.esp"
     read -r start sectors < <(partx -g -n 2 -o START,SECTORS "$raw")
@@ -217,7 +248,7 @@ build() {
     cp "$tmp/root/boot/initrd.img-$kver" "$tmp/out/initrd.img"
     efi_binaries "$tmp/efi"
     log "debian: writing the disk image, $((SECONDS - t0))s"
-    assemble_disk "$tmp/root" "$tmp/efi" "$tmp/disk.raw"
+    assemble_disk "$tmp/root" "$tmp/efi" "$tmp/disk.raw" "$tmp/out/vmlinuz" "$tmp/out/initrd.img"
     qemu-img convert -f raw -O qcow2 -c -o compression_type=zstd "$tmp/disk.raw" "$tmp/out/debian-12.qcow2"
     # Publish: the stamp goes first and comes back last, so an interrupted
     # publish rebuilds. Guests still running keep the old files open.
@@ -227,7 +258,7 @@ build() {
     mv "$tmp/out" "$OUT"
     cat > "$ENV_FILE" <<EOF
 # Real Debian 12 guest, made by tests/bed/image.sh. Shell syntax: source it.
-# GPT: p1 ESP (shim + grub, signed), p2 ext4 root (LABEL=$LABEL).
+# GPT: p1 ESP (shim + grub, signed; SYSLINUX for a BIOS), p2 ext4 root (LABEL=$LABEL).
 DEBIAN_IMAGE=$OUT/debian-12.qcow2
 DEBIAN_IMAGE_FORMAT=qcow2
 DEBIAN_KERNEL=$OUT/vmlinuz

@@ -8,6 +8,7 @@
 #
 #   tests/bed/smoke-debian.sh MODE    (or: tests/bed/smoke.sh MODE)
 #     debian              BIOS (machine pc), direct kernel boot
+#     debian-bios-disk    BIOS (machine pc), boots the disk (SYSLINUX on the ESP)
 #     debian-uefi         UEFI (q35, OVMF without secure boot), boots the disk (shim + grub)
 #     debian-uefi-kernel  UEFI, direct kernel boot
 #     debian-secboot      UEFI secure boot (enrolled keys, SMM), boots the disk
@@ -35,6 +36,7 @@ PHASE_TIMEOUT=${VIRTKIT_SMOKE_TIMEOUT:-420}
 # machine, firmware (bios|efi|secboot), boot (kernel|disk), tpm (0|1)
 case "$MODE" in
     debian)             set -- pc  bios    kernel 0 ;;
+    debian-bios-disk)   set -- pc  bios    disk   0 ;;
     debian-uefi)        set -- q35 efi     disk   0 ;;
     debian-uefi-kernel) set -- q35 efi     kernel 0 ;;
     debian-secboot)     set -- q35 secboot disk   0 ;;

@@ -7,7 +7,7 @@
 #     virtio  seed ISO as a virtio disk (default)
 #     cdrom   seed ISO as a SATA cdrom
 #     lxc     instead: start a busybox LXC container (cgroup namespace check)
-#     debian, debian-uefi, debian-uefi-kernel, debian-secboot, debian-tpm:
+#     debian, debian-bios-disk, debian-uefi, debian-uefi-kernel, debian-secboot, debian-tpm:
 #             the real Debian guest instead, see smoke-debian.sh
 # Env: VIRTKIT_BED_CACHE, VIRTKIT_SMOKE_OCTET (third octet of 192.168.X.0/24,
 # default random 200-249), VIRTKIT_SMOKE_KEEP=1 keeps the work dir,
