@@ -10,8 +10,10 @@ their real checksums, stand-ins for the files lookups read, the date fact);
 nothing else of them is changed. Each play first makes what its examples
 presuppose (``_setup``) and removes all of it in ``always``.
 
-The base image of the domain examples is the bed's Debian image (the UEFI
-example boots it and waits for its address from the agent); the snapshot
+The base image of the domain examples is the bed's Debian image, which
+boots from its disk by a BIOS (SYSLINUX) or UEFI (shim, grub): the examples
+boot it, wait for addresses from the lease and the agent, clone a template
+made of it, and shut it down; the snapshot
 and backup examples run on the bed's TCG guest, the container examples on
 busybox trees whose init takes a DHCP lease (the downloaded one an archive
 of such a tree).
@@ -21,10 +23,9 @@ disks they name (/dev/sdb1, /dev/sdc, /dev/sdd).
 
 Not run here (NOT_RUN says why of each): the NAT network (test networks are
 isolated), the disk-only snapshot
-with quiesce (the busybox guest runs no agent), the domain examples that
-boot by a BIOS boot loader or shut down a guest that booted nothing (the
-Debian image boots by UEFI only), and the migrate examples (a second host):
-their options run in the integration targets.
+with quiesce (the busybox guest runs no agent; test_real_guest takes one of
+the Debian guest) and the migrate examples (a second host): their options
+run in the integration targets.
 """
 import hashlib
 import http.server
@@ -46,20 +47,12 @@ from ansible_collections.virtkit.virt.tests.module_docs import PUBLIC_KEY, modul
 # Example tasks this machine cannot run, by module and task name: why.
 NOT_RUN = {
     ('network', 'A NAT network with IPv6'): 'NAT: test networks are isolated',
-    ('domain', 'A small VM on an isolated network, booted from a volume'):
-        "boots a cloud image by a BIOS boot loader: the bed's Debian image has UEFI's alone",
-    ('domain', 'A clone of a shut-off template guest, with its own memory and cloud-init data'):
-        "waits for the address of a clone booted by a BIOS boot loader (as above)",
-    ('domain', 'A new machine type; restart now rather than report restart_required'):
-        'shuts down a guest that booted nothing (no BIOS boot loader): 60 s until force',
-    ('domain', 'Shut down gracefully, power off after 60 s'):
-        'shuts down a guest that booted nothing (no BIOS boot loader): 60 s until force',
     ('snapshot', 'A disk-only snapshot of a running guest in overlay files, filesystems frozen by the agent'):
         'needs a guest agent in the guest (the bed guest runs busybox; test_real_guest takes one of the Debian guest)',
 }
 # The names the examples give, made this run's.
 NAMES = ('web1', 'app1', 'legacy', 'secure1', 'probe', 'unpriv1', 'images', 'backups', 'lab', 'lab2', 'lan', 'br0',
-         'virbr-lab', 'fast', 'vg_guests')
+         'virbr-lab', 'fast', 'vg_guests', 'web2', 'debian12-template')
 # The disks the pool examples name, by the size of the sparse file behind each one's loop device.
 SPARE_DISKS = {'/dev/sdb1': '32M', '/dev/sdc': '16M', '/dev/sdd': '16M'}
 # The image the volume example imports (any small qcow2 stands for Debian's).
@@ -107,8 +100,15 @@ def _setup(module, names, pool_path, subnet, bed):
     # The Debian image (UEFI, cloud-init, the guest agent) as the examples' base image.
     debian = {'virtkit.virt.volume': {'pool': names['images'], 'name': 'debian-12-base.qcow2',
                                       'import': {'path': debian_facts()['debian_image']}}}
+    # The first example's disk and the clone example's shut-off template, both on the Debian image.
+    web1_disk = {'virtkit.virt.volume': {'pool': names['images'], 'name': 'web1.qcow2', 'capacity': '3G',
+                                         'backing_volume': {'name': 'debian-12-base.qcow2'}}}
+    template = {'virtkit.virt.domain': {'name': names['debian12-template'], 'memory': 1024, 'state': 'present',
+                                        'disks': [{'size': '3G', 'pool': names['images'],
+                                                   'backing_volume': 'debian-12-base.qcow2'}],
+                                        'interfaces': [{'network': names['lab']}]}}
     return {
-        'domain': [network, pool, debian],
+        'domain': [network, pool, debian, web1_disk, template],
         'network_info': [network],
         'pool_info': [pool],
         'volume': [pool, old],
@@ -129,7 +129,8 @@ def _cleanup(names):
     return [
         dict(quiet, loop=[names['web1'], names['app1'], names['probe'], names['unpriv1']],
              **{'virtkit.virt.container': {'name': '{{ item }}', 'state': 'absent'}}),
-        dict(quiet, loop=[names['web1'], names['app1'], names['legacy'], names['secure1']],
+        dict(quiet, loop=[names['web1'], names['app1'], names['legacy'], names['secure1'], names['web2'],
+                          names['debian12-template']],
              **{'virtkit.virt.domain': {'name': '{{ item }}', 'state': 'absent', 'remove_storage': True}}),
         dict(quiet, loop=[names['images'], names['backups'], names['fast'], names['vg_guests']],
              **{'virtkit.virt.pool': {'name': '{{ item }}', 'state': 'absent', 'purge': True, 'force': True}}),
@@ -276,7 +277,7 @@ def test_the_examples_run(module, tmp_path, downloads, container_host, bed, requ
                          if key.startswith('virtkit.virt.') else value) for key, value in task.items()))
     assert sorted(skipped) == sorted(task for mod, task in NOT_RUN if mod == module), \
         'NOT_RUN names a task %s EXAMPLES no longer has' % module
-    play = [{'hosts': 'localhost', 'gather_facts': False, 'vars': {'ansible_date_time': {'date': DATE}}, 'tasks': [
+    play = [{'hosts': 'localhost', 'gather_facts': False, 'vars': {'ansible_date_time': {'date': DATE}, 'vnc_password': 'vnc-pw'}, 'tasks': [
         {'block': _setup(module, names, pool_path, subnets[0], bed) + run, 'always': _cleanup(names)}]}]
     playbook = tmp_path / 'examples.yml'
     playbook.write_text(yaml.safe_dump(play, sort_keys=False))

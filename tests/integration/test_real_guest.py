@@ -156,8 +156,9 @@ class Guest:
         self.created = None
 
     def spec(self, marker=None, **more):
-        """The domain module's arguments for the guest: BIOS, direct kernel boot (the image has no BIOS boot loader).
-        journald forwards to the serial console, so that its log shows how the guest was asked to shut down."""
+        """The domain module's arguments for the guest: BIOS, direct kernel boot, so that the kernel's command line
+        has journald forward to the serial console, whose log then shows how the guest was asked to shut down and
+        what its agent did (test_role_guest_real and the domain examples boot the image's disk)."""
         args = {
             'name': self.name, 'virt_type': 'qemu',  # TCG: a KVM guest hangs on the bed
             'memory': 1024, 'vcpus': 2,
