@@ -41,8 +41,9 @@ attributes:
     description: Check mode reports exactly the actions a real run would take, a revert that powers off a running
       guest included; libvirt's limits fail in check mode as they would in a real run.
   diff_mode:
-    description: The diff shows the snapshot taken (location, memory, disks and their overlay files), the current
-      snapshot and the power state before and after a revert, the snapshots a deletion removes.
+    description: The diff shows the snapshot taken (location, memory, disks and their overlay files, C(quiesce) when
+      the agent freezes the guest's filesystems for it), the current snapshot and the power state before and after
+      a revert, the snapshots a deletion removes.
 options:
   domain:
     description: The domain (by name).

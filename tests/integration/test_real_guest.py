@@ -335,7 +335,8 @@ def test_a_quiesced_disk_only_snapshot_freezes_through_the_agent_and_merges_back
                  for step, check in (('check', True), ('apply', False), ('recheck', True), ('again', False)))
     (check, check_record), (apply, apply_record) = taken['check'], taken['apply']
     assert prediction_mismatches(check_record, apply_record, 'localhost') == []
-    assert check['actions'] == apply['actions'] == ['take external snapshot (disks only) (%s)' % overlay]
+    assert check['actions'] == apply['actions'] == ['take external snapshot (disks only, quiesced) (%s)' % overlay]
+    assert apply['diff']['after']['quiesce'] is True
     assert apply['snapshot']['state'] == 'disk-snapshot' and not apply['snapshot']['memory']
     assert [(d['name'], d.get('overlay')) for d in apply['snapshot']['disks'] if d.get('overlay')] == [('vda', overlay)]
     for step in ('recheck', 'again'):

@@ -204,7 +204,9 @@ class SnapshotManager(Manager):
         snapshot_xml = build_snapshot_xml(request)
         disk_only = spec['external'] and not memory
         kind = 'external' if spec['external'] else 'internal'
-        what = '%s snapshot' % kind + (' with memory' if memory else ' (disks only)')
+        # quiesce freezes the guest's filesystems for a moment: the actions and the diff say so.
+        what = '%s snapshot' % kind + (' with memory' if memory else
+                                       ' (disks only, quiesced)' if spec['quiesce'] else ' (disks only)')
         if spec['external']:
             what += ' (%s)' % ', '.join(files)
         plan.before = {}
@@ -212,6 +214,8 @@ class SnapshotManager(Manager):
                       'disks': dict((d['name'], d.get('file') or d['snapshot']) for d in disks)}
         if spec['description']:
             plan.after['description'] = spec['description']
+        if spec['quiesce']:
+            plan.after['quiesce'] = True
         if memory_spec and memory_spec.get('file'):
             plan.after['memory_file'] = memory_spec['file']
 

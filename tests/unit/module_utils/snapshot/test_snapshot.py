@@ -316,6 +316,18 @@ def test_disk_only_overlays_go_beside_the_disks_and_the_pool_learns_them():
     assert driver.called('refresh_pool') == [{'name': 'p'}]
 
 
+def test_a_quiesced_snapshot_says_so_in_its_action_and_diff():
+    """The agent freezes the guest's filesystems: check mode and the diff show it, the call asks for it."""
+    driver = host(xml=domain_xml(agent='connected'))
+    plain, _m = run(driver, check=True, name='e1', disk_only=True)
+    assert 'quiesce' not in plain.after
+    plan, _m = run(driver, name='e1', disk_only=True, quiesce=True)
+    assert plan.action_names == ['take external snapshot (disks only, quiesced) (/pools/p/vm.e1.qcow2)']
+    assert plan.after['quiesce'] is True
+    call = driver.called('create_snapshot')[0]
+    assert call['quiesce'] and call['disk_only']
+
+
 def test_an_overlay_that_exists_is_refused(tmp_path):
     taken = tmp_path / 'taken.qcow2'
     taken.write_text('')
