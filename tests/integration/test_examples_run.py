@@ -22,10 +22,9 @@ The fs and logical pool examples take loop devices over sparse files for the
 disks they name (/dev/sdb1, /dev/sdc, /dev/sdd).
 
 Not run here (NOT_RUN says why of each): the NAT network (test networks are
-isolated), the disk-only snapshot
-with quiesce (the busybox guest runs no agent; test_real_guest takes one of
-the Debian guest) and the migrate examples (a second host): their options
-run in the integration targets.
+isolated), the disk-only snapshot with quiesce (the busybox guest runs no
+agent; test_real_guest takes one of the Debian guest) and the migrate
+examples (a second host): their options run in the integration targets.
 """
 import hashlib
 import http.server
@@ -97,7 +96,7 @@ def _setup(module, names, pool_path, subnet, bed):
     small_guest = {'virtkit.virt.domain': dict(guest, disks=[{'size': '16M', 'pool': names['images']}])}
     full_backup = {'virtkit.virt.backup': {'domain': names['web1'], 'name': 'full-1',
                                            'target': {'pool': names['backups']}}}
-    # The Debian image (UEFI, cloud-init, the guest agent) as the examples' base image.
+    # The Debian image (BIOS or UEFI boot, cloud-init, the guest agent) as the examples' base image.
     debian = {'virtkit.virt.volume': {'pool': names['images'], 'name': 'debian-12-base.qcow2',
                                       'import': {'path': debian_facts()['debian_image']}}}
     # The first example's disk and the clone example's shut-off template, both on the Debian image.
