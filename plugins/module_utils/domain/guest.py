@@ -402,7 +402,7 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
                                  fixed_vcpus=fixed_vcpus(live_xml))
         if set(reasons) & set(['xml', 'xml_patches']):
             pending.append('xml')  # parts no option models: only a restart is sure to apply them
-        pending.extend(part for part in self._not_running_yet(desired, config, config_xml, live_xml)
+        pending.extend(part for part in self._not_running_yet(desired, config, config_xml, live_xml, live)
                        if part not in pending)
         if pending and self.params.get('restart'):
             # The restarted guest runs the new definition, metadata included.
@@ -433,7 +433,7 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         return {'cpu': None if self.strict else cpu_stamp(desired.get('cpu')),
                 'patches': _user_xml().patches_digest(patches) if patches else None}
 
-    def _not_running_yet(self, desired, config, config_xml, live_xml):
+    def _not_running_yet(self, desired, config, config_xml, live_xml, live):
         """What of the user's ``xml``, ``xml_patches`` and ``cpu`` this run
         or an earlier one put into the persistent definition and the running
         guest has not got (it has not been restarted since), as plan_live()
@@ -443,12 +443,13 @@ class GuestManager(LiveOperations, PowerTransitions, DefinitionSetters, Manager)
         digest) against those the running guest started with say what
         changed since it started; only then are the patches compared with the
         running XML, so that what libvirt rewrites in a running guest (an
-        expanded CPU, addresses, ports) never keeps a fresh guest pending."""
+        expanded CPU, addresses, ports) never keeps a fresh guest pending.
+        ``live`` is ``live_xml`` parsed."""
         defined, running = definition_stamps(config_xml), definition_stamps(live_xml)
         pending = []
         cpu = desired.get('cpu')
         # A CPU changed and taken back before a restart is the one the guest started with (by its stamp).
-        if cpu is not None and running_cpu_stamp(live_xml) != cpu_stamp(cpu) and (
+        if cpu is not None and running_cpu_stamp(running, live.get('cpu')) != cpu_stamp(cpu) and (
                 diff_specified(cpu, config.get('cpu')) or defined.get('cpu') not in (None, running.get('cpu'))):
             pending.append('cpu')
         if self.strict:

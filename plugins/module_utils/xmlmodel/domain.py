@@ -284,15 +284,16 @@ def cpu_stamp(cpu):
     return ' '.join(v for v in (cpu['mode'], cpu.get('model')) if v) if cpu else None
 
 
-def running_cpu_stamp(live_xml):
-    """The stamp of the CPU a running guest started with, or None: where it
-    has none, or where its XML shows another CPU (a definition edited by
-    hand keeps its stamps). libvirt expands a host-model CPU when the guest
-    starts, so there only the stamp tells."""
-    stamp = definition_stamps(live_xml).get('cpu')
+def running_cpu_stamp(stamps, cpu):
+    """The stamp of the CPU a running guest started with, or None, from its
+    running XML's stamps (definition_stamps()) and parsed CPU (parse_cpu()):
+    None where it has no stamp, or where its XML shows another CPU (a
+    definition edited by hand keeps its stamps). libvirt expands a
+    host-model CPU when the guest starts, so there only the stamp tells."""
+    stamp = stamps.get('cpu')
     if stamp is None or stamp.split(' ')[0] == 'host-model':
         return stamp
-    return stamp if cpu_stamp(parse_cpu(x.parse(live_xml, 'xml', 'domain'))) == stamp else None
+    return stamp if cpu_stamp(cpu) == stamp else None
 
 
 def metadata_tags_xml(tags):

@@ -11,7 +11,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.domain.manager import
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import DriverError
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import user_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import (
-    definition_stamps, running_cpu_stamp, with_stamps)
+    definition_stamps, parse_domain_xml, running_cpu_stamp, with_stamps)
 from ansible_collections.virtkit.virt.tests.unit.fake_driver import FakeDriver
 from ansible_collections.virtkit.virt.tests.unit.module_utils.domain.one_host import domain_params
 
@@ -190,5 +190,5 @@ def test_a_new_definition_carries_the_stamps_of_its_task_only():
     ("<cpu mode='custom'><model>qemu64</model></cpu>", None, None),
 ])
 def test_the_cpu_a_running_guest_started_with(live_cpu, stamp, expected):
-    live = "<domain type='kvm'><name>vm1</name>%s</domain>" % live_cpu
-    assert running_cpu_stamp(with_stamps(live, {'cpu': stamp})) == expected
+    live = with_stamps("<domain type='kvm'><name>vm1</name>%s</domain>" % live_cpu, {'cpu': stamp})
+    assert running_cpu_stamp(definition_stamps(live), parse_domain_xml(live)['cpu']) == expected
