@@ -149,7 +149,8 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
     definition became ``desired``. Operations are tuples:
     ``('memory', kib)``, ``('vcpus', n)``, ``('cpu_shares', n)``,
     ``('attach-disk', disk)``, ``('detach-disk', disk)``,
-    ``('attach-interface', iface)``, ``('detach-interface', iface)``,
+    ``('attach-interface', (n, iface))`` (n: its place in the desired
+    ``interfaces``), ``('detach-interface', iface)``,
     ``('change-medium', disk)``, ``('move-interface', iface)``,
     ``('graphics-password', None)``,
     ``('tags', tags)``; ``pending`` names what only a restart applies
@@ -214,7 +215,8 @@ def plan_live(desired, config, live, virt_type, strict=False, live_updates=True,
                 pending.append('interfaces.%s' % iface['mac'])
         for iface in added:
             if live_updates and hotpluggable_interface(virt_type, live):
-                ops.append(('attach-interface', iface))
+                place = next(n for n, i in enumerate(desired['interfaces']) if i is iface)
+                ops.append(('attach-interface', (place, iface)))
             else:
                 pending.append('interfaces.%s' % (iface.get('mac') or 'new'))
         for want, have in modified:
@@ -249,9 +251,12 @@ class LiveOperations:
         elif kind == 'detach-disk':
             plan.add('detach disk %s (live)' % value['target'], lambda: self._detach('disk', value['target']))
         elif kind == 'attach-interface':
-            what = value.get('network') or value.get('bridge') or value.get('direct')
-            plan.add('attach interface %s (live)' % (value.get('mac') or 'on %s' % what),
-                     lambda: self._attach_interface(value))
+            place, iface = value
+            # Without a MAC yet, its place tells new interfaces on one network apart.
+            what = iface.get('network') or iface.get('bridge') or iface.get('direct')
+            plan.add('attach %s (live)' % ('interface %s' % iface['mac'] if iface.get('mac')
+                                           else 'interfaces[%d] on %s' % (place, what)),
+                     lambda: self._attach_interface(iface))
         elif kind == 'detach-interface':
             plan.add('detach interface %s (live)' % value['mac'], lambda: self._detach('interface', value['mac']))
         elif kind == 'change-medium':

@@ -43,7 +43,7 @@ def test_what_only_a_restart_changes():
 def test_interfaces_live_only_in_a_network_namespace_of_its_own():
     new = {'type': 'network', 'network': 'lab', 'bridge': None, 'direct': None, 'mac': None, 'model': None}
     both = {'interfaces': LIVE['interfaces'] + [new]}
-    assert plan(both) == ([('attach-interface', new)], [])
+    assert plan(both) == ([('attach-interface', (len(LIVE['interfaces']), new))], [])
     assert plan({'interfaces': []}) == ([('detach-interface', LIVE['interfaces'][0])], [])
     # sharing the host's namespace: a new veth would land on the host
     assert plan({'interfaces': [new]}, live={'interfaces': [], 'host_network': True}) == ([], ['interfaces.new'])

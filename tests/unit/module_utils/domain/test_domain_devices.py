@@ -118,6 +118,17 @@ def test_live_operations_and_what_waits_for_a_restart():
     # A cdrom on SATA cannot be unplugged from a running guest.
     ops, pending = plan_live({'disks': [disk(target='vda', path='/a')]}, LIVE, LIVE, 'qemu')
     assert ops == [] and pending == ['disks.sda']
+
+
+def test_new_interfaces_on_one_network_are_told_apart_by_their_place():
+    """Without MACs yet (libvirt gives them theirs when it redefines the
+    guest), two new interfaces on one network carry their place in the
+    desired list, which their actions name."""
+    first, second = iface(network='lab'), iface(network='lab')
+    desired = {'interfaces': [iface(network='lab', mac='52:54:00:00:00:01'), first, second]}
+    ops, pending = plan_live(desired, LIVE, LIVE, 'qemu')
+    assert ops == [('attach-interface', (1, first)), ('attach-interface', (2, second))] and pending == []
+    assert ops[0][1][1] is first and ops[1][1][1] is second
     # Beyond the maxima, on a bus without hot-plug, or with live: false: restart.
     desired = {'memory_kib': 524288, 'vcpus': 3,
                'disks': [disk(target='vda', path='/a'), disk(target='sda', bus='sata', device='cdrom', path=''),
