@@ -172,7 +172,8 @@ options:
         description: Path of an image file or block device on the host.
         type: str
       size:
-        description: Capacity of a volume created for the domain; a bare number is GiB. Only used to create it (and grow it).
+        description: Capacity of a volume created for the domain; a bare number is GiB. Only used to create it and to
+          grow it (live, through the hypervisor, while the domain runs; never shrunk).
         type: str
       backing_volume:
         description: A volume in the same pool the new volume is a copy-on-write overlay of (qcow2).

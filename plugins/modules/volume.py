@@ -19,7 +19,12 @@ description:
     an image (O(import), a file on the target host or a URL the target host fetches) or cloud-init data
     (O(cloud_init), a NoCloud seed image labelled C(cidata)).
   - Idempotent. The same spec changes nothing. A larger O(capacity) grows the volume in place; a smaller one is
-    refused unless O(allow_shrink=true). A spec whose content source does not match the existing volume (another
+    refused unless O(allow_shrink=true).
+  - A file volume that a running guest uses as a disk grows through the hypervisor, which holds it open, and the
+    guest sees the new size at once (C(grow from 16GiB to 32GiB (live, as disk vdb of 'web1'))). Other volumes grow
+    in their pool, and the running guest sees it once it restarts (a warning says so). A volume in use by a running
+    guest is never shrunk, nor resized while several running guests use it.
+  - A spec whose content source does not match the existing volume (another
     backing file, not a seed, another format) fails instead of replacing data, unless O(replace=true).
   - A cloud-init seed is rebuilt only when its content changes. It carries the SHA-256 of its content in its ISO
     header, which the module reads back (2 KiB) to decide; the diff and the actions show that hash, never the data.
@@ -156,7 +161,8 @@ options:
         description: The C(vendor-data) file. Left out when not set.
         type: raw
   allow_shrink:
-    description: Let a smaller O(capacity) shrink the volume. What lies beyond the new end is lost.
+    description: Let a smaller O(capacity) shrink the volume. What lies beyond the new end is lost. Never for a volume
+      a running guest uses.
     type: bool
     default: false
   replace:

@@ -24,6 +24,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface impo
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.jobs import JobDriver
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.libvirt_listing import LibvirtListingDriver
 from ansible_collections.virtkit.virt.plugins.module_utils.errors import NotFound
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.disk_sources import disk_sources
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.snapshot import parse_snapshot_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
@@ -184,6 +185,14 @@ class FakeDriver:
 
     def resize_volume(self, pool, name, capacity, shrink=False, allocate=False):
         self._vol(pool, name)['capacity'] = capacity
+
+    def resize_domain_disk(self, name, target, capacity):
+        # The image under the disk grows, as the hypervisor grows it.
+        source = disk_sources(self._domain(name)['xml'])[target]
+        for pool_name, pool in self.pools.items():
+            for vol in pool['volumes'].values():
+                if source in (vol['path'], '%s/%s' % (pool_name, vol['name'])):
+                    vol['capacity'] = capacity
 
     def list_domains(self):
         return [dict((k, v) for k, v in d.items() if k != 'xml') for d in self.domains.values()]

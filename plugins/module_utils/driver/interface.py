@@ -128,6 +128,12 @@ class Driver(abc.ABC):
         """Balloon target memory, live and/or in the persistent config."""
 
     @abc.abstractmethod
+    def resize_domain_disk(self, name, target, capacity):
+        """Grow the image under a running domain's disk ``target`` to
+        ``capacity`` bytes through the hypervisor, which has it open and
+        tells the guest (virDomainBlockResize)."""
+
+    @abc.abstractmethod
     def set_domain_vcpus(self, name, count, live, config):
         """Online vCPU count, live and/or in the persistent config."""
 

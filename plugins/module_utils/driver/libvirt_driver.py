@@ -652,6 +652,10 @@ class LibvirtDriver(Driver):
             'setMemoryFlags', lambda: self._domain(conn, name).setMemoryFlags(kib, self._affect(live, config)),
             lambda: self._domain(conn, name).setMemory(kib), refused_flags=True))
 
+    def resize_domain_disk(self, name, target, capacity):
+        self._run('resize disk %s of' % target, 'domain %r' % name, lambda conn: self._domain(conn, name).blockResize(
+            target, capacity, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES))
+
     def set_domain_vcpus(self, name, count, live, config):
         # esx takes only VIR_DOMAIN_AFFECT_LIVE, which reconfigures the VM: running or not, config included.
         self._run('set vcpus of', 'domain %r' % name, lambda conn: self._either(

@@ -30,10 +30,10 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflic
 from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.facts import read_snapshots, snapshot_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.snapshot.spec import snapshot_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.locations import refresh_pools_of
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.disk_sources import disk_sources
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain import parse_domain_xml
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.snapshot import (
-    agent_state, build_snapshot_xml, disk_snapshots_offered, disk_sources, pflash_nvram, snapshot_disks,
-    with_description)
+    agent_state, build_snapshot_xml, disk_snapshots_offered, pflash_nvram, snapshot_disks, with_description)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import parse_volume_xml
 
 # The first libvirt that reverts to external snapshots (qemuSnapshotRevert

@@ -38,6 +38,7 @@ import posixpath
 import struct
 
 from ansible_collections.virtkit.virt.plugins.module_utils.driver.connection import is_local_uri
+from ansible_collections.virtkit.virt.plugins.module_utils.driver.interface import ACTIVE_STATES
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import Plan, prune
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.runner import Manager
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.sizes import format_bytes
@@ -46,6 +47,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflic
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import build_seed, require_pycdlib
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_facts import read_seed_hash, volume_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import volume_spec
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.disk_sources import disk_sources
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
@@ -420,7 +422,8 @@ class VolumeManager(Manager):
             plan.add('rebuild cloud-init seed (sha256 %s -> %s)' % (seed[:12], self.source['sha256'][:12]),
                      self._rebuild_seed)
             return
-        self._plan_capacity(plan, current['capacity'], current['format'], current.get('allocation'))
+        self._plan_capacity(plan, current['capacity'], current['format'], current.get('allocation'),
+                            path=current.get('path'))
 
     def _plan_replace(self, plan, current):
         """Delete the volume, then create it anew: the space it holds counts as
@@ -464,32 +467,70 @@ class VolumeManager(Manager):
         self.driver.delete_volume(self.pool, self.name)
         self._create_seed()
 
-    def _plan_capacity(self, plan, have, fmt, allocation=None, want=None):
-        """Grow or shrink from ``have`` to ``want`` (by default: the capacity asked for)."""
+    def _plan_capacity(self, plan, have, fmt, allocation=None, want=None, path=None):
+        """Grow or shrink from ``have`` to ``want`` (by default: the capacity
+        asked for). ``path``: the volume's, to find the running guests that
+        use it (a new volume has none)."""
         want = self.spec['capacity'] if want is None else want
         if want is None or have is None or want == have:
             return
+        if want < have and have - want < self._rounding(fmt):
+            return  # the pool rounded the wanted capacity up
+        users = self._running_users(path) if path else []
+        if len(users) > 1:
+            raise Conflict('capacity: the running guests %s all use this volume, so none of them alone can resize it; '
+                           'shut down all but one first' % ', '.join(repr(d) for d, _t in users),
+                           resource=self.label, action='resize')
         if want > have:
             # Space a grown volume holds at once: all of it in LVM or disk
             # pools, and a preallocated file volume stays preallocated.
             allocate = self.pool_type in FILE_POOLS and allocation is not None and allocation >= have
             if allocate or self.pool_type in FULLY_ALLOCATED:
                 self._need_space(want - have, 'growing it')
+            growth = 'grow from %s to %s' % (format_bytes(have), format_bytes(want))
+            if users and self.pool_type in FILE_POOLS:
+                # The hypervisor holds the image open (and locked): only it can grow
+                # the file, and then it tells the guest at once.
+                domain, target = users[0]
+                plan.add('%s (live, as disk %s of %r)' % (growth, target, domain),
+                         lambda: self.driver.resize_domain_disk(domain, target, want))
+                return
 
             def grow():
                 try:
                     self.driver.resize_volume(self.pool, self.name, want, allocate=allocate)
                 except DriverError as exc:
                     raise self._no_space(exc)
-            plan.add('grow from %s to %s%s' % (format_bytes(have), format_bytes(want),
-                                               ' (preallocated)' if allocate else ''), grow)
+            plan.add(growth + (' (preallocated)' if allocate else ''), grow)
+            if users:
+                domain, target = users[0]
+                plan.warnings.append('%s: the running guest %r sees its disk %s grown once it restarts (libvirt grows '
+                                     'the volumes of %s pools outside the guest)'
+                                     % (self.label, domain, target, self.pool_type))
             return
-        if have - want < self._rounding(fmt):
-            return  # the pool rounded the wanted capacity up
+        if users:
+            raise Conflict('capacity: %s is smaller than its current %s, and the running guest %r uses this volume as '
+                           'disk %s: shrinking it under the guest cuts off data it may be using; shut the guest down '
+                           'first' % ((format_bytes(want), format_bytes(have)) + users[0]),
+                           resource=self.label, action='resize')
         if not self.params.get('allow_shrink'):
             raise self._shrink_refused(have, want)
         plan.add('shrink from %s to %s' % (format_bytes(have), format_bytes(want)),
                  lambda: self.driver.resize_volume(self.pool, self.name, want, shrink=True))
+
+    def _running_users(self, path):
+        """[(domain, disk target)] of the running guests that have this
+        volume as a disk (by its path, or as POOL/VOLUME)."""
+        names = (path, '%s/%s' % (self.pool, self.name))
+        users = []
+        for record in self.driver.list_domains():
+            if record['state'] not in ACTIVE_STATES:
+                continue
+            xml = or_none(self.driver.domain_xml, record['name'])  # or gone since the listing
+            for target, source in sorted(disk_sources(xml).items() if xml else ()):
+                if source in names or _same_path(source, path):
+                    users.append((record['name'], target))
+        return users
 
     def _rounding(self, fmt):
         """How far above the wanted capacity libvirt may have made a volume

@@ -22,6 +22,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.disk_sources import (
+    disk_source, source_path, sources_of)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import AGENT_CHANNEL
 
 # The states libvirt records for a snapshot; a 'disk-snapshot' has no memory.
@@ -61,7 +63,7 @@ def with_description(xml, description):
 def parse_snapshot_xml(xml):
     root = x.parse(xml, 'snapshot', 'domainsnapshot')
     domain = root.find('domain')
-    sources = _disk_sources(domain) if domain is not None else {}
+    sources = sources_of(domain) if domain is not None else {}
     memory_el = root.find('memory')
     memory = {'snapshot': memory_el.get('snapshot') if memory_el is not None else None,
               'file': memory_el.get('file') if memory_el is not None else None}
@@ -70,7 +72,7 @@ def parse_snapshot_xml(xml):
         kind = el.get('snapshot') or 'internal'
         source = el.find('source')
         disks.append({'name': el.get('name'), 'snapshot': kind,
-                      'overlay': _source_path(el.get('type'), source) if kind == 'external' else None,
+                      'overlay': source_path(el.get('type'), source) if kind == 'external' else None,
                       'source': sources.get(el.get('name')),
                       'format': x.attr(el, 'driver', 'type')})
     return {
@@ -87,36 +89,6 @@ def parse_snapshot_xml(xml):
     }
 
 
-def disk_sources(domain_xml):
-    """``{target: source}`` of a domain's disks (a path, or POOL/VOLUME)."""
-    return _disk_sources(x.parse(domain_xml, 'domain', 'domain'))
-
-
-def _disk_sources(domain):
-    return dict((x.attr(disk, 'target', 'dev'), _disk_source(disk)) for disk in domain.findall('devices/disk'))
-
-
-def _disk_source(disk):
-    source = disk.find('source')
-    if source is None:
-        return None
-    if disk.get('type') == 'volume':
-        return '%s/%s' % (source.get('pool'), source.get('volume'))
-    return _source_path(disk.get('type'), source)
-
-
-def _source_path(kind, source):
-    if source is None:
-        return None
-    if kind == 'block':
-        return source.get('dev')
-    if kind == 'dir':
-        return source.get('dir')
-    if kind == 'network':
-        return '%s:%s' % (source.get('protocol'), source.get('name'))
-    return source.get('file')
-
-
 # -- what a snapshot needs of its domain's XML ------------------------------------
 
 def snapshot_disks(domain_xml):
@@ -131,14 +103,14 @@ def snapshot_disks(domain_xml):
         device = el.get('device') or 'disk'
         backing, store = [], el.find('backingStore')
         while store is not None and store.find('source') is not None:
-            backing.append(_disk_source(store))
+            backing.append(disk_source(store))
             store = store.find('backingStore')
         result.append({
             'name': x.attr(el, 'target', 'dev'), 'device': device, 'type': kind,
             'readonly': el.find('readonly') is not None or device in ('cdrom', 'floppy'),
             'shareable': el.find('shareable') is not None,
             'format': x.attr(el, 'driver', 'type'),
-            'path': _source_path(kind, source) if kind != 'volume' else None,
+            'path': source_path(kind, source) if kind != 'volume' else None,
             'pool': source.get('pool') if kind == 'volume' and source is not None else None,
             'volume': source.get('volume') if kind == 'volume' and source is not None else None,
             'backing': backing,

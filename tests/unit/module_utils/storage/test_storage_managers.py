@@ -164,6 +164,66 @@ def test_grow_shrink_and_rounding():
     assert plan.action_names == []  # qcow2 rounds up to whole sectors
 
 
+def guest_xml(name, *disks):
+    """A domain whose disks are ``(target, type, source)``."""
+    devices = ''.join("<disk type='%s' device='disk'>%s<target dev='%s' bus='virtio'/></disk>"
+                      % (kind, "<source pool='p' volume='%s'/>" % source.split('/')[1] if kind == 'volume'
+                         else "<source file='%s'/>" % source, target)
+                      for target, kind, source in disks)
+    return "<domain type='kvm'><name>%s</name><devices>%s</devices></domain>" % (name, devices)
+
+
+def test_a_volume_a_running_guest_uses_grows_through_the_guest():
+    """The hypervisor holds the image open and locked: it grows it, and the
+    guest sees the new size at once. A shut-off guest's disk is no user."""
+    driver = vol_driver()
+    driver.add_volume('p', 'v', 16 * MiB, 'qcow2')
+    driver.add_domain('vm', xml=guest_xml('vm', ('vda', 'file', '/pools/p/other'), ('vdb', 'file', '/pools/p/v')))
+    driver.add_domain('off', state='shutoff', xml=guest_xml('off', ('vda', 'volume', 'p/v')))
+    predicted = run(VolumeManager, driver, vol_params(capacity='32MiB'), check=True)
+    plan = run(VolumeManager, driver, vol_params(capacity='32MiB'))
+    assert predicted.action_names == plan.action_names == ["grow from 16MiB to 32MiB (live, as disk vdb of 'vm')"]
+    assert driver.changes() == [('resize_domain_disk', {'name': 'vm', 'target': 'vdb', 'capacity': 32 * MiB})]
+    assert run(VolumeManager, driver, vol_params(capacity='32MiB')).action_names == []
+
+
+def test_a_volume_a_running_guest_uses_is_never_shrunk_under_it():
+    driver = vol_driver()
+    driver.add_volume('p', 'v', 16 * MiB, 'qcow2')
+    driver.add_domain('vm', xml=guest_xml('vm', ('vda', 'volume', 'p/v')))
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(capacity='8MiB', allow_shrink=True))
+    assert str(info.value).startswith('capacity: 8MiB is smaller than its current 16MiB, '
+                                      "and the running guest 'vm' uses this volume as disk vda")
+    assert driver.changes() == []
+
+
+def test_a_volume_several_running_guests_use_is_not_resized():
+    driver = vol_driver()
+    driver.add_volume('p', 'v', 16 * MiB, 'raw')
+    driver.add_domain('a', xml=guest_xml('a', ('vdb', 'file', '/pools/p/v')))
+    driver.add_domain('b', state='paused', xml=guest_xml('b', ('vdc', 'volume', 'p/v')))
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(capacity='32MiB'))
+    assert str(info.value).startswith("capacity: the running guests 'a', 'b' all use this volume")
+    assert driver.changes() == []
+
+
+def test_a_block_volume_a_running_guest_uses_grows_in_its_pool_with_a_warning():
+    """LVs and partitions grow through libvirt's pool, not through the
+    guest: the warning says when the guest sees it."""
+    driver = FakeDriver()
+    driver.add_pool('p', DIR_POOL.replace("type='dir'", "type='logical'"))
+    driver.add_volume('p', 'v', 16 * MiB, 'raw')
+    driver.add_domain('vm', xml=guest_xml('vm', ('vda', 'file', '/pools/p/v')))
+    plan = run(VolumeManager, driver, vol_params(capacity='32MiB'))
+    assert plan.action_names == ['grow from 16MiB to 32MiB']
+    assert driver.changes() == [('resize_volume', {'pool': 'p', 'name': 'v', 'capacity': 32 * MiB, 'shrink': False,
+                                                   'allocate': False})]
+    assert plan.warnings == ["volume 'v' in pool 'p': the running guest 'vm' sees its disk vda grown once it restarts "
+                             "(libvirt grows the volumes of logical pools outside the guest)"]
+
+
 def test_a_decimal_capacity_libvirt_rounded_to_whole_kib_is_no_shrink():
     driver = vol_driver()
     # What libvirt made of 100MB: qemu-img was told 97657KiB.
@@ -171,6 +231,7 @@ def test_a_decimal_capacity_libvirt_rounded_to_whole_kib_is_no_shrink():
     for check in (True, False):
         plan = run(VolumeManager, driver, vol_params(capacity='100MB', format='qcow2'), check=check)
         assert plan.action_names == []
+    assert 'list_domains' not in driver.names()  # nothing to resize: no running guest looked for
     plan = run(VolumeManager, driver, vol_params(capacity='101MB', format='qcow2'), check=True)
     assert plan.action_names == ['grow from 97657KiB to 101000000B']
     with pytest.raises(Conflict) as info:
