@@ -23,7 +23,8 @@ description:
   - A file volume that a running guest uses as a disk grows through the hypervisor, which holds it open, and the
     guest sees the new size at once (C(grow from 16GiB to 32GiB (live, as disk vdb of 'web1'))). Other volumes grow
     in their pool, and the running guest sees it once it restarts (a warning says so). A volume in use by a running
-    guest is never shrunk, nor resized while several running guests use it.
+    guest is never shrunk, nor resized while several running guests use it, nor deleted or replaced (O(replace))
+    while a running guest has it as a disk or under one.
   - A spec whose content source does not match the existing volume (another
     backing file, not a seed, another format) fails instead of replacing data, unless O(replace=true).
   - A cloud-init seed is rebuilt only when its content changes. It carries the SHA-256 of its content in its ISO
@@ -64,7 +65,10 @@ options:
     type: str
     required: true
   state:
-    description: V(present) - the volume exists as specified. V(absent) - it is deleted.
+    description:
+      - V(present) - the volume exists as specified. V(absent) - it is deleted.
+      - Deleting a volume that a running guest has as a disk, or under one (a backing file of its disk's chain), is
+        refused, naming the guest and the disk; a shut-off guest's disks are not checked.
     type: str
     choices: [present, absent]
     default: present

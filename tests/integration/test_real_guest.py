@@ -8,7 +8,8 @@ inventory, `ansible -m ping` and real modules over SSH in the guest.
 One guest is booted once for the whole session (the `real_guest` fixture) and
 shared by the tests that only read it; the tests at the end of this file then
 take it further, in order: a disk-only snapshot quiesced by the guest agent
-and its deletion, which merges the overlay back; an ACPI shutdown and a start that keeps the
+and its deletion, which merges the overlay back; its disk grown live, which
+the guest sees at once; an ACPI shutdown and a start that keeps the
 address; new user-data, which rebuilds the seed, and the guest re-created -
 this time with UEFI, secure boot and a TPM 2.0, so that one more boot proves
 those too - which sees the new data; and its removal with its NVRAM and TPM
@@ -147,6 +148,8 @@ class Guest:
         self.files = dict((name, _write(tmp / (name + '.yml'), text))
                           for name, text in (('setup', SETUP), ('domain', ONE_TASK.format(module='domain')),
                                              ('snapshot', ONE_TASK.format(module='snapshot')), ('info', INFO),
+                                             ('volume', ONE_TASK.format(module='volume').replace(
+                                                 'register: vk_result', 'register: vk_result\n      ignore_errors: true')),
                                              ('in_guest', IN_GUEST)))
         self.extra = {'vk_net': self.net, 'vk_bridge': self.bridge, 'vk_base': self.base, 'vk_pool': self.pool,
                       'vk_pool_path': str(tmp / 'pool'), 'vk_image': facts['debian_image'],
@@ -154,6 +157,7 @@ class Guest:
         self.timings = {}
         self.ip = None
         self.created = None
+        self.disk_size = '3G'  # its overlay's; grown live by a test
 
     def spec(self, marker=None, **more):
         """The domain module's arguments for the guest: BIOS, direct kernel boot, so that the kernel's command line
@@ -164,7 +168,7 @@ class Guest:
             'memory': 1024, 'vcpus': 2,
             'kernel': self.facts['debian_kernel'], 'initrd': self.facts['debian_initrd'],
             'cmdline': self.facts['debian_cmdline'] + ' systemd.journald.forward_to_console=1',
-            'disks': [{'size': '3G', 'pool': self.pool, 'backing_volume': self.image_name}],
+            'disks': [{'size': self.disk_size, 'pool': self.pool, 'backing_volume': self.image_name}],
             'interfaces': [{'network': self.net}],
             'guest_agent': True,
             'console': {'file': self.console},
@@ -365,6 +369,38 @@ def test_a_quiesced_disk_only_snapshot_freezes_through_the_agent_and_merges_back
     assert (merged['domain']['disks'][0]['pool'], merged['domain']['disks'][0]['volume']) == (
         g.pool, '%s-disk0.qcow2' % g.name)  # the disk as the task defined it: the pool's volume
     assert merged['domain']['state'] == 'running'
+
+
+def test_its_disk_grows_live_and_the_guest_sees_it(real_guest):
+    """The overlay grows under the running guest through QEMU (libvirt's
+    qemu-img cannot open an image QEMU holds locked), in the four steps, and
+    the guest's kernel sees the new size at once. The image under the overlay
+    cannot be deleted while the guest runs."""
+    g = real_guest
+    spec = g.spec()
+    grown = dict(spec, disks=[dict(spec['disks'][0], size='4G')])
+    done = dict((step, g.domain(grown, 'grow-' + step, check=check))
+                for step, check in (('check', True), ('apply', False), ('recheck', True), ('again', False)))
+    (check, check_record), (apply, apply_record) = done['check'], done['apply']
+    assert prediction_mismatches(check_record, apply_record, 'localhost') == []
+    assert check['actions'] == apply['actions'] == [
+        "volume %s/%s-disk0.qcow2: grow from 3GiB to 4GiB (live, as disk vda of '%s')" % (g.pool, g.name, g.name)]
+    assert not apply['restart_required'] and apply['domain']['state'] == 'running'
+    for step in ('recheck', 'again'):
+        assert done[step][0]['changed'] is False and done[step][0]['actions'] == [], step
+    g.disk_size = '4G'  # what later specs ask for: a smaller size would be a shrink, refused
+    for _attempt in range(TRIES):
+        seen = run_ansible('ansible', ['-i', g.inventory, g.name, '-m', 'ansible.builtin.command',
+                                       '-a', 'lsblk --bytes --nodeps --noheadings --output SIZE /dev/vda'], timeout=120)
+        if LISTING_RACE not in seen.stderr:
+            break
+    assert seen.returncode == 0, seen.stdout + seen.stderr
+    assert seen.stdout.split()[-1] == str(4 * 1024 ** 3), seen.stdout
+    # The image under its overlay (in its running XML's backing chain) is not deleted from under it.
+    refused, _record = g.task('volume', {'pool': g.pool, 'name': g.image_name, 'state': 'absent'}, 'delete-base')
+    assert refused['failed'] and refused['error'] == 'conflict', refused
+    assert "the running guest '%s' (under disk vda) uses this volume" % g.name in refused['msg']
+    assert g.image_name in g.volumes('after-delete-base')
 
 
 def test_shutdown_by_acpi_then_a_start_keeps_the_address(real_guest):

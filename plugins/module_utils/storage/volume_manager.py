@@ -47,7 +47,7 @@ from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflic
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.cloud_init import build_seed, require_pycdlib
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_facts import read_seed_hash, volume_facts
 from ansible_collections.virtkit.virt.plugins.module_utils.storage.volume_spec import volume_spec
-from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.disk_sources import disk_sources
+from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.disk_sources import disk_chains
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.storage import (
     build_volume_xml, parse_pool_xml, parse_volume_xml)
 
@@ -141,6 +141,7 @@ class VolumeManager(Manager):
             current = None
         if self.state == 'absent':
             if current is not None:
+                self._refuse_deleting_in_use(current, 'state')
                 plan.before, plan.after = prune(self._shown(current)), {}
                 wipe = bool(self.params.get('wipe'))
                 plan.add('wipe and delete' if wipe else 'delete',
@@ -152,6 +153,21 @@ class VolumeManager(Manager):
         else:
             self._plan_update(plan, current)
         return plan
+
+    def _refuse_deleting_in_use(self, current, field):
+        """Refuse to delete (``field``: for ``state: absent`` or to
+        ``replace`` it) a volume a running guest has as a disk or under one (a
+        backing file): the guest would read and write on in the deleted file
+        until it stops, and then its disk is gone."""
+        users = self._running_users(current.get('path'), backing=True)
+        if users:
+            raise Conflict('%s: the running guest%s %s use%s this volume; deleting it pulls the disk from under the '
+                           'guest: shut it down or take the disk out of its definition first'
+                           % (field, 's' if len(users) > 1 else '',
+                              ', '.join('%r (%s disk %s)' % (domain, 'under' if depth else 'as', target)
+                                        for domain, target, depth in users),
+                              '' if len(users) > 1 else 's'),
+                           resource=self.label, action='delete')
 
     def _predicted(self, plan, pool):
         """Check mode, the pool missing or inactive: an earlier task of the
@@ -413,6 +429,7 @@ class VolumeManager(Manager):
             if not self.params.get('replace'):
                 raise Conflict('%s; set replace: true to delete it and create it anew (its data is lost)' % mismatch,
                                resource=self.label, action='update')
+            self._refuse_deleting_in_use(current, 'replace')
             if self.spec['capacity'] is None and kind != 'cloud_init':
                 # The new volume keeps the capacity the old one was given (or grown to); a seed is its image's size.
                 self.kept_capacity = current['capacity']
@@ -479,7 +496,7 @@ class VolumeManager(Manager):
         users = self._running_users(path) if path else []
         if len(users) > 1:
             raise Conflict('capacity: the running guests %s all use this volume, so none of them alone can resize it; '
-                           'shut down all but one first' % ', '.join(repr(d) for d, _t in users),
+                           'shut down all but one first' % ', '.join(repr(user[0]) for user in users),
                            resource=self.label, action='resize')
         if want > have:
             # Space a grown volume holds at once: all of it in LVM or disk
@@ -491,7 +508,7 @@ class VolumeManager(Manager):
             if users and self.pool_type in FILE_POOLS:
                 # The hypervisor holds the image open (and locked): only it can grow
                 # the file, and then it tells the guest at once.
-                domain, target = users[0]
+                domain, target, _depth = users[0]
                 plan.add('%s (live, as disk %s of %r)' % (growth, target, domain),
                          lambda: self.driver.resize_domain_disk(domain, target, want))
                 return
@@ -503,7 +520,7 @@ class VolumeManager(Manager):
                     raise self._no_space(exc)
             plan.add(growth + (' (preallocated)' if allocate else ''), grow)
             if users:
-                domain, target = users[0]
+                domain, target, _depth = users[0]
                 plan.warnings.append('%s: the running guest %r sees its disk %s grown once it restarts (libvirt grows '
                                      'the volumes of %s pools outside the guest)'
                                      % (self.label, domain, target, self.pool_type))
@@ -511,25 +528,27 @@ class VolumeManager(Manager):
         if users:
             raise Conflict('capacity: %s is smaller than its current %s, and the running guest %r uses this volume as '
                            'disk %s: shrinking it under the guest cuts off data it may be using; shut the guest down '
-                           'first' % ((format_bytes(want), format_bytes(have)) + users[0]),
+                           'first' % ((format_bytes(want), format_bytes(have)) + users[0][:2]),
                            resource=self.label, action='resize')
         if not self.params.get('allow_shrink'):
             raise self._shrink_refused(have, want)
         plan.add('shrink from %s to %s' % (format_bytes(have), format_bytes(want)),
                  lambda: self.driver.resize_volume(self.pool, self.name, want, shrink=True))
 
-    def _running_users(self, path):
-        """[(domain, disk target)] of the running guests that have this
-        volume as a disk (by its path, or as POOL/VOLUME)."""
+    def _running_users(self, path, backing=False):
+        """[(domain, disk target, depth)] of the running guests that have
+        this volume as a disk (by its path, or as POOL/VOLUME; depth 0), or
+        with ``backing`` also under one (depth 1 and more: a backing file)."""
         names = (path, '%s/%s' % (self.pool, self.name))
         users = []
         for record in self.driver.list_domains():
             if record['state'] not in ACTIVE_STATES:
                 continue
             xml = or_none(self.driver.domain_xml, record['name'])  # or gone since the listing
-            for target, source in sorted(disk_sources(xml).items() if xml else ()):
-                if source in names or _same_path(source, path):
-                    users.append((record['name'], target))
+            for target, chain in sorted(disk_chains(xml).items() if xml else ()):
+                for depth, source in enumerate(chain if backing else chain[:1]):
+                    if source and (source in names or _same_path(source, path)):
+                        users.append((record['name'], target, depth))
         return users
 
     def _rounding(self, fmt):

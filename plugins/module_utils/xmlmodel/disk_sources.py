@@ -17,6 +17,22 @@ def disk_sources(domain_xml):
     return sources_of(x.parse(domain_xml, 'domain', 'domain'))
 
 
+def disk_chains(domain_xml):
+    """``{target: [source, then the files under it, nearest first]}`` of a
+    domain's disks (a running domain's XML shows each disk's backing chain)."""
+    return dict((x.attr(disk, 'target', 'dev'), [disk_source(disk)] + backing_chain(disk))
+                for disk in x.parse(domain_xml, 'domain', 'domain').findall('devices/disk'))
+
+
+def backing_chain(disk):
+    """The sources under a <disk> (or a <backingStore>), nearest first."""
+    chain, store = [], disk.find('backingStore')
+    while store is not None and store.find('source') is not None:
+        chain.append(disk_source(store))
+        store = store.find('backingStore')
+    return chain
+
+
 def sources_of(domain):
     return dict((x.attr(disk, 'target', 'dev'), disk_source(disk)) for disk in domain.findall('devices/disk'))
 

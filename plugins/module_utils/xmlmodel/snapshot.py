@@ -23,7 +23,7 @@ __metaclass__ = type
 
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel import common as x
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.disk_sources import (
-    disk_source, source_path, sources_of)
+    backing_chain, source_path, sources_of)
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.domain_devices import AGENT_CHANNEL
 
 # The states libvirt records for a snapshot; a 'disk-snapshot' has no memory.
@@ -101,10 +101,6 @@ def snapshot_disks(domain_xml):
         source = el.find('source')
         kind = el.get('type') or 'file'
         device = el.get('device') or 'disk'
-        backing, store = [], el.find('backingStore')
-        while store is not None and store.find('source') is not None:
-            backing.append(disk_source(store))
-            store = store.find('backingStore')
         result.append({
             'name': x.attr(el, 'target', 'dev'), 'device': device, 'type': kind,
             'readonly': el.find('readonly') is not None or device in ('cdrom', 'floppy'),
@@ -113,7 +109,7 @@ def snapshot_disks(domain_xml):
             'path': source_path(kind, source) if kind != 'volume' else None,
             'pool': source.get('pool') if kind == 'volume' and source is not None else None,
             'volume': source.get('volume') if kind == 'volume' and source is not None else None,
-            'backing': backing,
+            'backing': backing_chain(el),
         })
     return result
 

@@ -178,7 +178,9 @@ def test_a_volume_a_running_guest_uses_grows_through_the_guest():
     guest sees the new size at once. A shut-off guest's disk is no user."""
     driver = vol_driver()
     driver.add_volume('p', 'v', 16 * MiB, 'qcow2')
+    empty_cdrom = "<disk type='file' device='cdrom'><target dev='sda' bus='sata'/></disk></devices>"
     driver.add_domain('vm', xml=guest_xml('vm', ('vda', 'file', '/pools/p/other'), ('vdb', 'file', '/pools/p/v')))
+    driver.add_domain('cd', xml=guest_xml('cd').replace('</devices>', empty_cdrom))  # no source: no user
     driver.add_domain('off', state='shutoff', xml=guest_xml('off', ('vda', 'volume', 'p/v')))
     predicted = run(VolumeManager, driver, vol_params(capacity='32MiB'), check=True)
     plan = run(VolumeManager, driver, vol_params(capacity='32MiB'))
@@ -222,6 +224,31 @@ def test_a_block_volume_a_running_guest_uses_grows_in_its_pool_with_a_warning():
                                                    'allocate': False})]
     assert plan.warnings == ["volume 'v' in pool 'p': the running guest 'vm' sees its disk vda grown once it restarts "
                              "(libvirt grows the volumes of logical pools outside the guest)"]
+
+
+def test_a_volume_a_running_guest_has_as_a_disk_or_under_one_is_never_deleted_nor_replaced():
+    driver = vol_driver()
+    driver.add_volume('p', 'v', 16 * MiB, 'qcow2')
+    driver.add_volume('p', 'base', 16 * MiB, 'qcow2')
+    driver.add_domain('off', state='shutoff', xml=guest_xml('off', ('vda', 'file', '/pools/p/v')))
+    live = guest_xml('vm', ('vda', 'volume', 'p/v')).replace(
+        "</disk>", "<backingStore type='file'><format type='qcow2'/><source file='/pools/p/base'/>"
+                   "<backingStore/></backingStore></disk>")
+    driver.add_domain('vm', state='paused', xml=live)
+    for name, how in (('v', "'vm' (as disk vda)"), ('base', "'vm' (under disk vda)")):
+        for check in (True, False):
+            with pytest.raises(Conflict) as info:
+                run(VolumeManager, driver, vol_params(name=name, state='absent'), check=check)
+            assert str(info.value).startswith('state: the running guest %s uses this volume; deleting it' % how)
+    # Replacing it would delete it first.
+    with pytest.raises(Conflict) as info:
+        run(VolumeManager, driver, vol_params(capacity='16MiB', format='raw', replace=True))
+    assert str(info.value).startswith("replace: the running guest 'vm' (as disk vda) uses this volume")
+    assert driver.changes() == []
+    # A shut-off guest's disk: its definition is the user's to mend.
+    del driver.domains['vm']
+    assert run(VolumeManager, driver, vol_params(state='absent')).action_names == ['delete']
+    assert driver.changes() == [('delete_volume', {'pool': 'p', 'name': 'v', 'wipe': False})]
 
 
 def test_a_decimal_capacity_libvirt_rounded_to_whole_kib_is_no_shrink():
