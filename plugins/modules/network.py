@@ -147,12 +147,15 @@ options:
         elements: str
   restart:
     description:
-      - Restart a running network when a change needs it. Restarting cuts running guests off the network until
-        they reconnect, so the default is to report RV(restart_required) instead.
+      - Restart a running network when a change needs it. Restarting cuts running guests off the network, because
+        libvirt makes its bridge anew and does not reconnect their interfaces; each stays cut off until it
+        restarts (or the libvirt daemon restarts). The default is to report RV(restart_required) instead.
+      - While running guests use the network, the restart is refused, naming them, unless O(force=true) too; forced,
+        the result warns which guests lost their link.
     type: bool
     default: false
   force:
-    description: Stop or remove the network even though running guests use it.
+    description: Stop, restart (O(restart)) or remove the network even though running guests use it.
     type: bool
     default: false
   xml:

@@ -136,13 +136,13 @@ class NetworkManager(Manager):
     def _status(self):
         return or_none(self.driver.network_status, self.name)
 
-    def _refuse_if_used(self, what):
-        if self.params.get('force'):
-            return
+    def _refuse_if_used(self, what, why=''):
+        """The running guests on the network (``force``), or a refusal naming them."""
         users = guests_using(self.driver, self.name)
-        if users:
-            raise Conflict('running guests use it: %s; stop them first, or set force: true'
-                           % ', '.join(users), resource="network %r" % self.name, action=what)
+        if users and not self.params.get('force'):
+            raise Conflict('running guests use it: %s;%s stop them first, or set force: true'
+                           % (', '.join(users), why), resource="network %r" % self.name, action=what)
+        return users
 
     def plan(self):
         plan = Plan(self.kind, self.name)
@@ -210,7 +210,14 @@ class NetworkManager(Manager):
         pending = running and self.state == 'active' and bool(diff_specified(rest, live, strict=self.strict))
         if pending:
             if self.params.get('restart'):
+                # libvirt leaves the guests' interfaces off the bridge it makes anew (as of 9.0).
+                users = self._refuse_if_used('restart', ' restarting it cuts them off until each restarts'
+                                             ' (libvirt does not reconnect their interfaces);')
                 plan.add('restart', self._restart)
+                if users:
+                    plan.warnings.append('network %r: running guests on it lose their link until each restarts '
+                                         '(libvirt does not reconnect their interfaces): %s'
+                                         % (self.name, ', '.join(users)))
             else:
                 plan.restart_required = True
                 plan.warnings.append('network %r: the new definition takes effect when the network restarts '

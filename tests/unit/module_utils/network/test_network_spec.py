@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.virtkit.virt.plugins.module_utils.engine.plan import diff_specified
-from ansible_collections.virtkit.virt.plugins.module_utils.errors import InvalidSpec
+from ansible_collections.virtkit.virt.plugins.module_utils.errors import Conflict, InvalidSpec
 from ansible_collections.virtkit.virt.plugins.module_utils.network.manager import NetworkManager, live_updates, without_live_parts
 from ansible_collections.virtkit.virt.plugins.module_utils.network.spec import network_spec
 from ansible_collections.virtkit.virt.plugins.module_utils.xmlmodel.network import build_network_xml, parse_network_xml
@@ -210,3 +210,34 @@ def with_ipv6_first(xml):
     """``xml`` with its IPv6 <ip> first, as a pending redefinition may have it."""
     head, ipv4, ipv6 = xml.split('  <ip')
     return head + '  <ip' + ipv6.replace('</network>', '') + '  <ip' + ipv4 + '</network>\n'
+
+
+def test_a_restart_that_would_cut_running_guests_off_needs_force():
+    """libvirt does not reconnect a running guest's interface to the bridge
+    a restarted network makes anew: restart true with guests on it is
+    refused, naming them, unless force; forced, it warns."""
+    def run(**kw):
+        driver = FakeDriver()
+        driver.add_network('n1')
+        driver.script('network_xml', DUAL_STACK)
+        on_it = "<domain><name>%s</name><devices><interface type='network'><source network='n1'/></interface>" \
+                "</devices></domain>"
+        driver.add_domain('vm', xml=on_it % 'vm')
+        driver.add_domain('off', state='shutoff', xml=on_it % 'off')
+        manager = NetworkManager(params(mode='isolated', ipv4=DUAL_IPV4, ipv6=DUAL_IPV6, mtu=9000, restart=True, **kw),
+                                 check_mode=False)
+        manager.validate()
+        manager.driver = driver
+        plan = manager.plan()
+        plan.apply()
+        return plan, driver
+
+    with pytest.raises(Conflict) as info:
+        run()
+    assert str(info.value) == ('running guests use it: vm; restarting it cuts them off until each restarts (libvirt '
+                               'does not reconnect their interfaces); stop them first, or set force: true')
+    plan, driver = run(force=True)
+    assert plan.action_names == ['redefine', 'restart']
+    assert [name for name, _args in driver.changes()] == ['define_network', 'stop_network', 'start_network']
+    assert plan.warnings == ["network 'n1': running guests on it lose their link until each restarts "
+                             "(libvirt does not reconnect their interfaces): vm"]
